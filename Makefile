@@ -1,0 +1,48 @@
+# runyard: `make run` serves the demo, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+RUNVENV := .venv-run
+
+.PHONY: help dev gen check-gen lint test test-sqlite test-postgres run bench bench-smoke clean
+
+help:
+	@echo "make run          install runyard in $(RUNVENV) and serve the demo (gRPC :50051, HTTP :8080)"
+	@echo "make test         lint, check generated code, run the suite on SQLite and PostgreSQL"
+	@echo "make gen          regenerate code from protos/"
+	@echo "make bench        benchmarks (not part of test)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+dev: $(VENV)/.dev-installed
+
+gen: dev
+	PYTHON=$(BIN)/python scripts/gen.sh
+
+# Fails when the committed generated code differs from what protos/ produce.
+check-gen: gen
+	@test -z "$$(git status --porcelain -- src/runyard/v1 tests/gen)" || \
+	  { git status --porcelain -- src/runyard/v1 tests/gen; echo "generated code is stale: run make gen and commit"; exit 1; }
+
+lint: dev
+	$(BIN)/buf lint
+	$(BIN)/ruff check src tests
+	$(BIN)/mypy
+
+test: lint check-gen
+	$(BIN)/python -m pytest -q
+
+run:
+	test -x $(RUNVENV)/bin/python || $(PYTHON) -m venv $(RUNVENV)
+	$(RUNVENV)/bin/pip install -q --upgrade pip
+	$(RUNVENV)/bin/pip install -q .
+	$(RUNVENV)/bin/runyard serve --demo
+
+clean:
+	rm -rf $(VENV) $(RUNVENV) build *.egg-info src/*.egg-info

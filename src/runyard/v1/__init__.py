@@ -1,0 +1,1 @@
+"""Generated from protos/runyard/v1 by `make gen`; do not edit."""
