@@ -1,0 +1,116 @@
+"""runyard.v1.AutomationService."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+from google.protobuf import empty_pb2, field_mask_pb2
+
+from runyard.aip.errors import invalid_argument, required
+from runyard.aip.names import validate_id
+from runyard.api import names
+from runyard.api.context import blocking, list_params, now_us, request_key
+from runyard.store.interface import Store
+from runyard.store.refs import AutomationRef
+from runyard.v1 import automation_pb2, automation_pb2_grpc
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+Automation = automation_pb2.Automation
+
+# Fields a caller may write; the rest are OUTPUT_ONLY or IDENTIFIER.
+WRITABLE = (
+    "display_name",
+    "description",
+    "kind",
+    "schedule",
+    "revision_id",
+    "config_version",
+    "labels",
+)
+
+
+class AutomationService(automation_pb2_grpc.AutomationServiceServicer):
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def CreateAutomation(
+        self, request: automation_pb2.CreateAutomationRequest, context: Ctx
+    ) -> Automation:
+        ws = names.workspace(request.parent, "parent")
+        if not request.automation_id:
+            raise required("automation_id")
+        validate_id("automation_id", request.automation_id)
+        if not request.HasField("automation"):
+            raise required("automation")
+        a = Automation()
+        for field in WRITABLE:
+            if field == "labels":
+                a.labels.update(request.automation.labels)
+            else:
+                setattr(a, field, getattr(request.automation, field))
+        now = now_us()
+        a.create_time.FromMicroseconds(now)
+        a.update_time.FromMicroseconds(now)
+        ref = AutomationRef(ws, request.automation_id)
+        key = request_key("CreateAutomation", request.parent, request.request_id)
+        return await blocking(self.store.create_automation, ref, a, key)
+
+    async def GetAutomation(
+        self, request: automation_pb2.GetAutomationRequest, context: Ctx
+    ) -> Automation:
+        return await blocking(self.store.get_automation, names.automation(request.name))
+
+    async def ListAutomations(
+        self, request: automation_pb2.ListAutomationsRequest, context: Ctx
+    ) -> automation_pb2.ListAutomationsResponse:
+        ws = names.workspace(request.parent, "parent")
+        page = await blocking(self.store.list_automations, ws, list_params(request))
+        return automation_pb2.ListAutomationsResponse(
+            automations=page.items,
+            next_page_token=page.next_page_token,
+            total_size=page.total_size or 0,
+        )
+
+    async def UpdateAutomation(
+        self, request: automation_pb2.UpdateAutomationRequest, context: Ctx
+    ) -> Automation:
+        if not request.HasField("automation"):
+            raise required("automation")
+        ref = names.automation(request.automation.name, "automation.name")
+        paths = _mask_paths(request.update_mask, request.HasField("update_mask"))
+        patch = request.automation
+
+        def mutate(current: Automation) -> Automation:
+            updated = Automation()
+            updated.CopyFrom(current)
+            for path in paths:
+                if path == "labels":
+                    updated.labels.clear()
+                    updated.labels.update(patch.labels)
+                else:
+                    setattr(updated, path, getattr(patch, path))
+            # A given etag is checked against the stored one by the store.
+            updated.etag = patch.etag or current.etag
+            return updated
+
+        return await blocking(self.store.update_automation, ref, mutate, now_us())
+
+    async def DeleteAutomation(
+        self, request: automation_pb2.DeleteAutomationRequest, context: Ctx
+    ) -> empty_pb2.Empty:
+        await blocking(self.store.delete_automation, names.automation(request.name), request.etag)
+        return empty_pb2.Empty()
+
+
+def _mask_paths(mask: field_mask_pb2.FieldMask, present: bool) -> list[str]:
+    if not present or list(mask.paths) in ([], ["*"]):
+        return list(WRITABLE)
+    for path in mask.paths:
+        if path not in WRITABLE:
+            raise invalid_argument(
+                "update_mask",
+                f"{path!r} cannot be updated; updatable fields: {', '.join(WRITABLE)}",
+                "INVALID_UPDATE_MASK",
+            )
+    return list(mask.paths)

@@ -1,0 +1,41 @@
+"""runyard.v1.ExecutionService."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from runyard.api import names
+from runyard.api.context import blocking, list_params
+from runyard.store.interface import Store
+from runyard.v1 import execution_pb2, execution_pb2_grpc
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def GetExecution(
+        self, request: execution_pb2.GetExecutionRequest, context: Ctx
+    ) -> execution_pb2.Execution:
+        return await blocking(self.store.get_execution, names.execution(request.name))
+
+    async def ListExecutions(
+        self, request: execution_pb2.ListExecutionsRequest, context: Ctx
+    ) -> execution_pb2.ListExecutionsResponse:
+        ws = names.workspace(request.parent, "parent")
+        page = await blocking(self.store.list_executions, ws, list_params(request))
+        return execution_pb2.ListExecutionsResponse(
+            executions=page.items,
+            next_page_token=page.next_page_token,
+            total_size=page.total_size or 0,
+        )
+
+    async def GetExecutionOutputs(
+        self, request: execution_pb2.GetExecutionOutputsRequest, context: Ctx
+    ) -> execution_pb2.ExecutionOutputs:
+        ref = names.execution_outputs(request.name)
+        return await blocking(self.store.get_execution_outputs, ref)

@@ -1,0 +1,162 @@
+"""runyard.v1.RunService: reads, lists and the lifecycle methods of runs."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import grpc
+
+from runyard.aip.errors import ApiError, invalid_argument, required
+from runyard.aip.names import validate_id
+from runyard.api import names
+from runyard.api.context import actor, blocking, list_params, request_key
+from runyard.domain import runs as machine
+from runyard.store.interface import Store
+from runyard.store.refs import RunRef
+from runyard.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+Run = run_pb2.Run
+MAX_REASON = 1024
+
+
+def new_run_id() -> str:
+    """A system-generated run id: sortable by creation (milliseconds) plus randomness."""
+    return f"r{int(time.time() * 1000):011x}{secrets.token_hex(4)}"
+
+
+def _reason(value: str, *, needed: bool) -> str:
+    reason = value.strip()
+    if needed and not reason:
+        raise required("reason")
+    if len(reason) > MAX_REASON:
+        raise invalid_argument("reason", f"must be at most {MAX_REASON} characters", "TOO_LONG")
+    return reason
+
+
+class RunService(run_service_pb2_grpc.RunServiceServicer):
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def GetRun(
+        self, request: run_service_pb2.GetRunRequest, context: Ctx
+    ) -> Run:
+        return await blocking(self.store.get_run, names.run(request.name))
+
+    async def ListRuns(
+        self, request: run_service_pb2.ListRunsRequest, context: Ctx
+    ) -> run_service_pb2.ListRunsResponse:
+        parent = names.automation(request.parent, "parent", wildcard=True)
+        page = await blocking(self.store.list_runs, parent, list_params(request))
+        return run_service_pb2.ListRunsResponse(
+            runs=page.items, next_page_token=page.next_page_token, total_size=page.total_size or 0
+        )
+
+    async def CreateRun(
+        self, request: run_service_pb2.CreateRunRequest, context: Ctx
+    ) -> Run:
+        parent = names.automation(request.parent, "parent")
+        if not request.HasField("run"):
+            raise required("run")
+        if request.run_id:
+            validate_id("run_id", request.run_id)
+        run, change = machine.new_run(request.run, actor(context))
+        ref = RunRef(parent, request.run_id or new_run_id())
+        key = request_key("CreateRun", request.parent, request.request_id)
+        return await blocking(self.store.create_run, ref, run, change, key)
+
+    async def _transition(
+        self,
+        method: str,
+        name: str,
+        etag: str,
+        request_id: str,
+        action: machine.Action,
+        context: Ctx,
+        reason: str = "",
+    ) -> Run:
+        ref = names.run(name)
+        key = request_key(method, name, request_id)
+        who = actor(context)
+
+        def apply(run: Run, paused_from: int) -> machine.Transition:
+            return machine.transition(run, paused_from, action, who, reason=reason)
+
+        return await blocking(self.store.change_run, ref, etag, key, apply)
+
+    async def PauseRun(
+        self, request: run_service_pb2.PauseRunRequest, context: Ctx
+    ) -> Run:
+        names.run(request.name)
+        reason = _reason(request.reason, needed=True)
+        return await self._transition(
+            "PauseRun",
+            request.name,
+            request.etag,
+            request.request_id,
+            machine.Action.PAUSE,
+            context,
+            reason,
+        )
+
+    async def ContinueRun(
+        self, request: run_service_pb2.ContinueRunRequest, context: Ctx
+    ) -> Run:
+        return await self._transition(
+            "ContinueRun",
+            request.name,
+            request.etag,
+            request.request_id,
+            machine.Action.CONTINUE,
+            context,
+        )
+
+    async def CancelRun(
+        self, request: run_service_pb2.CancelRunRequest, context: Ctx
+    ) -> Run:
+        names.run(request.name)
+        reason = _reason(request.reason, needed=False)
+        return await self._transition(
+            "CancelRun",
+            request.name,
+            request.etag,
+            request.request_id,
+            machine.Action.CANCEL,
+            context,
+            reason,
+        )
+
+    async def RetryRun(
+        self, request: run_service_pb2.RetryRunRequest, context: Ctx
+    ) -> Run:
+        ref = names.run(request.name)
+        key = request_key("RetryRun", request.name, request.request_id)
+        who = actor(context)
+
+        def build(old: Run) -> tuple[Run, run_pb2.RunEvent.StateChange]:
+            return machine.retry_of(old, who)
+
+        return await blocking(self.store.retry_run, ref, new_run_id(), request.etag, key, build)
+
+    async def ListRunEvents(
+        self, request: run_service_pb2.ListRunEventsRequest, context: Ctx
+    ) -> run_service_pb2.ListRunEventsResponse:
+        parent = names.run(request.parent, "parent")
+        page = await blocking(self.store.list_run_events, parent, list_params(request))
+        return run_service_pb2.ListRunEventsResponse(
+            run_events=page.items,
+            next_page_token=page.next_page_token,
+            total_size=page.total_size or 0,
+        )
+
+    async def QueryDailyRunAggregates(
+        self, request: run_service_pb2.QueryDailyRunAggregatesRequest, context: Ctx
+    ) -> run_service_pb2.QueryDailyRunAggregatesResponse:
+        raise ApiError(grpc.StatusCode.UNIMPLEMENTED, "not implemented yet", "NOT_IMPLEMENTED")
+
+    async def QueryAutomationRunAggregates(
+        self, request: run_service_pb2.QueryAutomationRunAggregatesRequest, context: Ctx
+    ) -> run_service_pb2.QueryAutomationRunAggregatesResponse:
+        raise ApiError(grpc.StatusCode.UNIMPLEMENTED, "not implemented yet", "NOT_IMPLEMENTED")

@@ -1,0 +1,56 @@
+"""runyard.v1.WorkspaceService."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import grpc
+
+from runyard.aip.errors import required
+from runyard.aip.names import validate_id
+from runyard.api import names
+from runyard.api.context import blocking, list_params, now_us, request_key
+from runyard.store.interface import Store
+from runyard.store.refs import WorkspaceRef
+from runyard.v1 import workspace_pb2, workspace_pb2_grpc
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def CreateWorkspace(
+        self, request: workspace_pb2.CreateWorkspaceRequest, context: Ctx
+    ) -> workspace_pb2.Workspace:
+        org = names.organization(request.parent)
+        if not request.workspace_id:
+            raise required("workspace_id")
+        validate_id("workspace_id", request.workspace_id)
+        if not request.HasField("workspace"):
+            raise required("workspace")
+        ws = workspace_pb2.Workspace()
+        ws.CopyFrom(request.workspace)
+        now = now_us()
+        ws.create_time.FromMicroseconds(now)
+        ws.update_time.FromMicroseconds(now)
+        ref = WorkspaceRef(org, request.workspace_id)
+        key = request_key("CreateWorkspace", request.parent, request.request_id)
+        return await blocking(self.store.create_workspace, ref, ws, key)
+
+    async def GetWorkspace(
+        self, request: workspace_pb2.GetWorkspaceRequest, context: Ctx
+    ) -> workspace_pb2.Workspace:
+        return await blocking(self.store.get_workspace, names.workspace(request.name))
+
+    async def ListWorkspaces(
+        self, request: workspace_pb2.ListWorkspacesRequest, context: Ctx
+    ) -> workspace_pb2.ListWorkspacesResponse:
+        org = names.organization(request.parent)
+        page = await blocking(self.store.list_workspaces, org, list_params(request))
+        return workspace_pb2.ListWorkspacesResponse(
+            workspaces=page.items,
+            next_page_token=page.next_page_token,
+            total_size=page.total_size or 0,
+        )

@@ -1,0 +1,363 @@
+"""The demo organization: a month of a platform team's automations.
+
+`organizations/demo/workspaces/main` gets six automations of every kind, runs
+at their real cadence over the last 30 days (a few thousand), each with its
+state-change timeline and journal entries, executions with outputs, failures
+with exit codes, retries of failed runs, and a few runs still queued, running
+or paused. Generated from a fixed seed, relative to now.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+
+from google.protobuf import struct_pb2
+
+from runyard.store.interface import ImportedRun
+from runyard.store.refs import AutomationRef, WorkspaceRef
+from runyard.store.sql import SqlStore
+from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
+
+Run = run_pb2.Run
+RunEvent = run_pb2.RunEvent
+Automation = automation_pb2.Automation
+
+WORKSPACE = WorkspaceRef("demo", "main")
+DAY_US = 86_400_000_000
+MIN_US = 60_000_000
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: str
+    display_name: str
+    kind: automation_pb2.Automation.Kind
+    runs_per_day: float
+    mean_minutes: float
+    failure_rate: float
+    trigger: run_pb2.Run.Trigger
+    nodes: tuple[str, ...]
+    schedule: str = ""
+
+
+PROFILES = (
+    Profile(
+        "nightly-etl",
+        "Nightly warehouse ETL",
+        Automation.SCHEDULED_TASK,
+        4,
+        38,
+        0.08,
+        Run.CRON,
+        ("FunctionCall", "Assignment", "FunctionCall"),
+        "0 */6 * * *",
+    ),
+    Profile(
+        "billing-sync",
+        "Billing sync workflow",
+        Automation.WORKFLOW,
+        24,
+        4,
+        0.05,
+        Run.SCHEDULE,
+        ("FunctionCall", "Assignment", "Condition", "FunctionCall"),
+        "0 * * * *",
+    ),
+    Profile(
+        "image-resize",
+        "Image resize function",
+        Automation.FUNCTION,
+        60,
+        0.4,
+        0.03,
+        Run.EVENT,
+        ("FunctionCall",),
+    ),
+    Profile(
+        "churn-model",
+        "Churn model build",
+        Automation.MODEL_BUILD,
+        2,
+        55,
+        0.15,
+        Run.MANUAL,
+        ("FunctionCall", "Assignment"),
+    ),
+    Profile(
+        "report-mailer",
+        "Weekly report mailer",
+        Automation.SCHEDULED_TASK,
+        1,
+        6,
+        0.1,
+        Run.CRON,
+        ("FunctionCall", "Assignment"),
+        "0 7 * * *",
+    ),
+    Profile(
+        "webhook-ingest",
+        "Partner webhook ingest",
+        Automation.FUNCTION,
+        30,
+        0.2,
+        0.06,
+        Run.API,
+        ("Assignment", "FunctionCall"),
+    ),
+)
+
+FAILURES = (
+    (1, "disk full while writing /scratch/part-0007.parquet"),
+    (137, "killed: out of memory (container limit 2 GiB)"),
+    (2, "upstream returned 503 Service Unavailable"),
+    (1, "schema mismatch: column 'amount' expected DECIMAL, got TEXT"),
+    (124, "timed out after 3600s"),
+)
+PEOPLE = ("alice@example.com", "bob@example.com", "ops-bot", "scheduler")
+
+
+def _event(kind: str, at_us: int, **fields: object) -> RunEvent:
+    event = RunEvent()
+    event.create_time.FromMicroseconds(at_us)
+    if kind == "state":
+        event.type = RunEvent.STATE_CHANGE
+        event.state_change.from_state = int(fields["from_state"])  # type: ignore[call-overload]
+        event.state_change.to_state = int(fields["to_state"])  # type: ignore[call-overload]
+        event.state_change.reason = str(fields.get("reason", ""))
+        event.state_change.actor = str(fields.get("actor", "runner"))
+    else:
+        event.type = RunEvent.JOURNAL
+        event.journal.node_kind = str(fields["node_kind"])
+        event.journal.node_id = str(fields["node_id"])
+        payload = struct_pb2.Struct()
+        payload.update({"step": float(str(fields["step"])), "ok": bool(fields["ok"])})
+        event.journal.payload.CopyFrom(payload)
+    return event
+
+
+class _Builder:
+    def __init__(self, now_us: int, seed: int = 7) -> None:
+        self.rng = random.Random(seed)
+        self.now = now_us
+        self.runs: list[ImportedRun] = []
+        self.executions: list[
+            tuple[str, execution_pb2.Execution, execution_pb2.ExecutionOutputs]
+        ] = []
+        self.counter = 0
+
+    def run_id(self, at_us: int) -> str:
+        self.counter += 1
+        return f"r{at_us // 1000:011x}{self.counter:06x}"
+
+    def build(self, days: int = 30) -> None:
+        for profile in PROFILES:
+            total = int(profile.runs_per_day * days)
+            for _ in range(total):
+                created = self.now - int(self.rng.random() * days * DAY_US)
+                self.add_run(profile, created)
+            # A few runs of each still going right now: running, paused or queued.
+            for _ in range(3):
+                created = self.now - self.rng.randint(1, 20) * MIN_US
+                self.add_run(profile, created, still_going=True)
+        self.runs.sort(key=lambda r: r.run.create_time.ToMicroseconds())
+
+    def add_run(
+        self,
+        p: Profile,
+        created: int,
+        *,
+        attempt: int = 1,
+        retried: str = "",
+        still_going: bool = False,
+    ) -> None:
+        rng = self.rng
+        run = Run(
+            trigger=Run.RETRY if retried else p.trigger,
+            caller=rng.choice(("scheduler", "api-gateway", "console", "ci")),
+            started_by=rng.choice(PEOPLE),
+            trace_id=f"{rng.getrandbits(128):032x}",
+            external_execution_id=f"exec-{rng.getrandbits(40):010x}",
+            automation_revision_id=f"rev-{rng.randint(1, 9)}",
+            config_version=rng.choice((1, 1, 2, 3)) if p.kind == Automation.MODEL_BUILD else 1,
+            replica_index=rng.randint(0, 3) if p.kind == Automation.SCHEDULED_TASK else 0,
+            attempt=attempt,
+            retried_run=retried,
+            labels={"team": rng.choice(("data", "billing", "platform")), "env": "prod"},
+        )
+        run.create_time.FromMicroseconds(created)
+        run_id = self.run_id(created)
+        name = f"{WORKSPACE.name}/automations/{p.id}/runs/{run_id}"
+        events = [
+            _event(
+                "state",
+                created,
+                from_state=0,
+                to_state=Run.QUEUED,
+                reason="created",
+                actor=run.started_by,
+            )
+        ]
+        start = created + rng.randint(1, 30) * 1_000_000
+        duration = max(1_000_000, int(rng.expovariate(1 / (p.mean_minutes * MIN_US))))
+        if still_going:
+            duration += 2 * (self.now - created)
+        end = start + duration
+        paused_from = 0
+        if end > self.now:
+            # Still going: running, or paused by an operator, or not even started.
+            if start > self.now:
+                state = Run.QUEUED
+            elif rng.random() < 0.3:
+                state = Run.PAUSED
+            else:
+                state = Run.RUNNING
+        elif rng.random() < p.failure_rate:
+            state = Run.FAILED
+        elif rng.random() < 0.01:
+            state = Run.CANCELLED
+        else:
+            state = Run.SUCCEEDED
+        if state != Run.QUEUED:
+            run.start_time.FromMicroseconds(start)
+            events.append(
+                _event(
+                    "state",
+                    start,
+                    from_state=Run.QUEUED,
+                    to_state=Run.RUNNING,
+                    reason="runner picked it up",
+                )
+            )
+            for i, node in enumerate(p.nodes):
+                at = start + duration * (i + 1) // (len(p.nodes) + 1)
+                if at < self.now:
+                    events.append(
+                        _event(
+                            "journal",
+                            at,
+                            node_kind=node,
+                            node_id=f"n{i + 1}",
+                            step=i + 1,
+                            ok=not (state == Run.FAILED and i == len(p.nodes) - 1),
+                        )
+                    )
+        run.state = state
+        last = run.create_time.ToMicroseconds()
+        if state == Run.PAUSED:
+            paused_at = min(self.now - MIN_US, start + duration // 3)
+            run.pause_reason = rng.choice(("waiting for upstream data fix", "investigating spike"))
+            run.paused_by = rng.choice(PEOPLE[:2])
+            run.pause_time.FromMicroseconds(paused_at)
+            paused_from = Run.RUNNING
+            events.append(
+                _event(
+                    "state",
+                    paused_at,
+                    from_state=Run.RUNNING,
+                    to_state=Run.PAUSED,
+                    reason=run.pause_reason,
+                    actor=run.paused_by,
+                )
+            )
+            last = paused_at
+        elif state in (Run.SUCCEEDED, Run.FAILED, Run.CANCELLED):
+            run.end_time.FromMicroseconds(end)
+            run.duration.FromMicroseconds(duration)
+            last = end
+            if state == Run.SUCCEEDED:
+                run.end_reason = Run.SUCCESS
+                run.exit_code = 0
+                if p.kind == Automation.MODEL_BUILD:
+                    run.outputs.add(
+                        name="model", resource=f"models/{p.id}", version=f"v{rng.randint(1, 60)}"
+                    )
+            elif state == Run.FAILED:
+                code, message = rng.choice(FAILURES)
+                run.end_reason = (
+                    Run.TIMEOUT if code == 124 else (Run.CRASHED if code == 137 else Run.FAILURE)
+                )
+                run.exit_code = code
+                run.failure.code = 2
+                run.failure.message = message
+            else:
+                run.end_reason = Run.STOPPED
+            events.append(
+                _event(
+                    "state",
+                    end,
+                    from_state=Run.RUNNING,
+                    to_state=state,
+                    reason=run.failure.message or "completed",
+                    actor="runner" if state != Run.CANCELLED else PEOPLE[0],
+                )
+            )
+        run.update_time.FromMicroseconds(last)
+        self.runs.append(ImportedRun(p.id, run_id, run, events, paused_from))
+        if state != Run.QUEUED and p.kind in (Automation.FUNCTION, Automation.MODEL_BUILD):
+            self.add_execution(p, name, run, start, end, state)
+        if state == Run.FAILED and attempt < 3 and rng.random() < 0.6 and end + MIN_US < self.now:
+            self.add_run(p, end + rng.randint(1, 10) * MIN_US, attempt=attempt + 1, retried=name)
+
+    def add_execution(
+        self, p: Profile, run_name: str, run: Run, start: int, end: int, state: int
+    ) -> None:
+        e = execution_pb2.Execution(
+            run=run_name,
+            resource=f"functions/{p.id}",
+            resource_version=f"1.{self.rng.randint(0, 9)}.0",
+            caller=run.caller,
+            trace_id=run.trace_id,
+        )
+        e.create_time.FromMicroseconds(start)
+        e.start_time.FromMicroseconds(start)
+        ended = state in (Run.SUCCEEDED, Run.FAILED, Run.CANCELLED)
+        if ended:
+            e.end_time.FromMicroseconds(end)
+            e.duration.FromMicroseconds(end - start)
+        states: dict[int, execution_pb2.Execution.State] = {
+            Run.SUCCEEDED: execution_pb2.Execution.SUCCEEDED,
+            Run.FAILED: execution_pb2.Execution.FAILED,
+            Run.CANCELLED: execution_pb2.Execution.CANCELLED,
+        }
+        e.state = states.get(state, execution_pb2.Execution.RUNNING)
+        if state == Run.FAILED:
+            e.failure_reason = "USER_ERROR" if run.exit_code != 124 else "TIMEOUT"
+            e.failure.CopyFrom(run.failure)
+        outputs = execution_pb2.ExecutionOutputs()
+        if state == Run.SUCCEEDED:
+            outputs.outputs["rows_written"].number_value = self.rng.randint(10, 100_000)
+            outputs.outputs["status"].string_value = "ok"
+            for out in run.outputs:
+                outputs.outputs[out.name].string_value = f"{out.resource}@{out.version}"
+        execution_id = f"x{len(self.executions):07d}"
+        self.executions.append((execution_id, e, outputs))
+
+
+def load_if_empty(store: SqlStore, *, now_us: int | None = None) -> bool:
+    """Loads the demo organization unless the store already holds any workspace."""
+    if not store.is_empty():
+        return False
+    now = now_us or time.time_ns() // 1000
+    ws = workspace_pb2.Workspace(display_name="Main", labels={"env": "prod"})
+    ws.create_time.FromMicroseconds(now - 40 * DAY_US)
+    ws.update_time.CopyFrom(ws.create_time)
+    store.create_workspace(WORKSPACE, ws, "")
+    for p in PROFILES:
+        a = Automation(
+            display_name=p.display_name,
+            kind=p.kind,
+            schedule=p.schedule,
+            revision_id="rev-9",
+            config_version=3 if p.kind == Automation.MODEL_BUILD else 1,
+            labels={"owner": "platform-team"},
+        )
+        a.create_time.FromMicroseconds(now - 40 * DAY_US)
+        a.update_time.CopyFrom(a.create_time)
+        store.create_automation(AutomationRef(WORKSPACE, p.id), a, "")
+    builder = _Builder(now)
+    builder.build()
+    store.import_runs(WORKSPACE, builder.runs)
+    store.import_executions(WORKSPACE, builder.executions)
+    return True

@@ -1,0 +1,1 @@
+"""Domain rules of runyard: the run state machine and what each change records. No I/O."""

@@ -1,0 +1,162 @@
+"""Wires runyard together: store, servicers, interceptors, reflection, health and
+the in-process HTTP gateway, on one asyncio loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from runyard.api.automations import AutomationService
+from runyard.api.executions import ExecutionService
+from runyard.api.interceptors import ErrorMappingInterceptor
+from runyard.api.runs import RunService
+from runyard.api.workspaces import WorkspaceService
+from runyard.store.engine import resolve_url
+from runyard.store.sql import SqlStore
+from runyard.v1 import (
+    automation_pb2,
+    automation_pb2_grpc,
+    execution_pb2,
+    execution_pb2_grpc,
+    run_service_pb2,
+    run_service_pb2_grpc,
+    workspace_pb2,
+    workspace_pb2_grpc,
+)
+
+log = logging.getLogger("runyard")
+
+SERVICE_FILES = (workspace_pb2, automation_pb2, run_service_pb2, execution_pb2)
+SERVICE_NAMES = tuple(
+    svc.full_name for mod in SERVICE_FILES for svc in mod.DESCRIPTOR.services_by_name.values()
+)
+
+
+@dataclass
+class Settings:
+    database_url: str | None = None
+    grpc_address: str = "127.0.0.1:50051"
+    http_address: str | None = "127.0.0.1:8080"
+    demo: bool = False
+    workers: int = 16
+
+
+def _split(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+class Runyard:
+    """A running runyard: call `start`, then `wait`, then `stop`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = resolve_url(settings.database_url)
+        self.store: SqlStore | None = None
+        self.grpc_server: grpc.aio.Server | None = None
+        self.http: Any = None
+        self.grpc_port = 0
+        self.http_port = 0
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        # Store calls run on threads; give them enough to overlap database waits.
+        from concurrent.futures import ThreadPoolExecutor
+
+        loop.set_default_executor(
+            ThreadPoolExecutor(self.settings.workers, thread_name_prefix="store")
+        )
+        self.store = await asyncio.to_thread(SqlStore, self.url)
+        log.info("store ready: %s", _redact(self.url))
+        if self.settings.demo:
+            from runyard import demo
+
+            loaded = await asyncio.to_thread(demo.load_if_empty, self.store)
+            log.info("demo data %s", "loaded" if loaded else "already present; left as it is")
+
+        server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()])
+        workspace_pb2_grpc.add_WorkspaceServiceServicer_to_server(
+            WorkspaceService(self.store), server
+        )
+        automation_pb2_grpc.add_AutomationServiceServicer_to_server(
+            AutomationService(self.store), server
+        )
+        run_service_pb2_grpc.add_RunServiceServicer_to_server(RunService(self.store), server)
+        execution_pb2_grpc.add_ExecutionServiceServicer_to_server(
+            ExecutionService(self.store), server
+        )
+        health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        reflection.enable_server_reflection(
+            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
+        )
+        host, port = _split(self.settings.grpc_address)
+        self.grpc_port = server.add_insecure_port(f"{host}:{port}")
+        if self.grpc_port == 0:
+            raise OSError(f"cannot listen on {self.settings.grpc_address}")
+        await server.start()
+        self.grpc_server = server
+        for name in ("", *SERVICE_NAMES):
+            await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        log.info("gRPC listening on %s:%d", host, self.grpc_port)
+
+        if self.settings.http_address and _has_gateway():
+            from runyard import gateway
+
+            channel = grpc.aio.insecure_channel(f"{host}:{self.grpc_port}")
+            app = gateway.create_app(channel, [m.DESCRIPTOR for m in SERVICE_FILES])
+            http_host, http_port = _split(self.settings.http_address)
+            self.http = await gateway.serve_http(app, http_host, http_port)
+            self.http_port = getattr(self.http, "port", http_port)
+            log.info("HTTP gateway listening on %s:%d", http_host, self.http_port)
+
+    async def wait(self) -> None:
+        assert self.grpc_server is not None
+        await self.grpc_server.wait_for_termination()
+
+    async def stop(self, grace: float = 5.0) -> None:
+        if self.http is not None:
+            await self.http.close()
+        if self.grpc_server is not None:
+            await self.grpc_server.stop(grace)
+        if self.store is not None:
+            self.store.close()
+        log.info("stopped")
+
+
+def _redact(url: str) -> str:
+    # Never log a password that may be in the URL.
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':', 1)[0]}:***@{host}" if ":" in creds else url
+    return url
+
+
+async def serve(settings: Settings) -> None:
+    app = Runyard(settings)
+    await app.start()
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    waiter = asyncio.create_task(app.wait())
+    await asyncio.wait(
+        [waiter, asyncio.create_task(stopping.wait())], return_when=asyncio.FIRST_COMPLETED
+    )
+    log.info("shutting down (pid %d)", os.getpid())
+    await app.stop()
+
+
+def _has_gateway() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("runyard.gateway") is not None

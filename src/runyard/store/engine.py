@@ -1,0 +1,86 @@
+"""Engines for the two supported databases, set up for durability and concurrency.
+
+SQLite: WAL (readers never block the writer), synchronous=FULL (a commit that
+returned is on disk, so an acknowledged write survives kill -9 and power loss),
+a busy timeout, and BEGIN IMMEDIATE for writing transactions so two writers
+queue instead of failing on lock upgrade.
+
+PostgreSQL: psycopg 3 through SQLAlchemy's pool, a statement timeout so one
+slow query cannot hold a server thread forever, and pre-ping so connections
+broken by a database restart are replaced transparently.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+
+DEFAULT_URL = "sqlite:///runyard.db"
+STATEMENT_TIMEOUT_MS = 15_000
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def resolve_url(url: str | None) -> str:
+    """The URL given, else RUNYARD_DATABASE_URL, else a SQLite file in the working directory."""
+    return url or os.environ.get("RUNYARD_DATABASE_URL") or DEFAULT_URL
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Maps the documented URL forms to SQLAlchemy's driver names."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 8) -> Engine:
+    sa_url = make_url(sqlalchemy_url(url))
+    backend = sa_url.get_backend_name()
+    if backend == "sqlite":
+        return _sqlite_engine(str(sa_url))
+    if backend == "postgresql":
+        return _postgres_engine(str(sa_url), pool_size)
+    raise ValueError(f"unsupported database URL scheme {sa_url.drivername!r}")
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=8,
+        max_overflow=8,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the sqlite3 module so BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        mode = "IMMEDIATE" if connection.get_execution_options().get("write") else "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _postgres_engine(url: str, pool_size: int) -> Engine:
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=10,
+        connect_args={
+            "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
+            "connect_timeout": 5,
+        },
+    )

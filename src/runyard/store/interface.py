@@ -1,0 +1,140 @@
+"""The one narrow interface the API layer sees. SqlStore implements it on
+SQLite and PostgreSQL; methods are synchronous and run on worker threads.
+
+Writes that carry a request key (AIP-155) store their answer in the same
+transaction, and a repeat with that key gets the first answer back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from runyard.domain.runs import Transition
+from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
+from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
+
+T = TypeVar("T")
+
+Run = run_pb2.Run
+RunEvent = run_pb2.RunEvent
+StateChange = run_pb2.RunEvent.StateChange
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """The AIP-132/158/160 parameters of a List call, as the caller sent them."""
+
+    filter: str = ""
+    order_by: str = ""
+    page_size: int = 0
+    page_token: str = ""
+    skip: int = 0
+    show_total_size: bool = False
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_page_token: str
+    total_size: int | None = None
+
+
+@dataclass
+class ImportedRun:
+    """A run with its whole timeline, for bulk loading (demo data, benchmarks, imports)."""
+
+    automation: str
+    run_id: str
+    run: Run
+    events: list[RunEvent]
+    paused_from: int = 0
+
+
+# Given the run as stored and where a paused run was, returns the change to make.
+ApplyTransition = Callable[[Run, int], Transition]
+# Given the run to retry, returns the new run and its first state change.
+BuildRetry = Callable[[Run], tuple[Run, StateChange]]
+
+
+class Store(Protocol):
+    def close(self) -> None: ...
+
+    def ping(self) -> None: ...
+
+    # Workspaces
+    def create_workspace(
+        self, ref: WorkspaceRef, workspace: workspace_pb2.Workspace, request_key: str
+    ) -> workspace_pb2.Workspace: ...
+
+    def get_workspace(self, ref: WorkspaceRef) -> workspace_pb2.Workspace: ...
+
+    def list_workspaces(
+        self, organization: str, params: ListParams
+    ) -> Page[workspace_pb2.Workspace]: ...
+
+    # Automations
+    def create_automation(
+        self, ref: AutomationRef, automation: automation_pb2.Automation, request_key: str
+    ) -> automation_pb2.Automation: ...
+
+    def get_automation(self, ref: AutomationRef) -> automation_pb2.Automation: ...
+
+    def list_automations(
+        self, workspace: WorkspaceRef, params: ListParams
+    ) -> Page[automation_pb2.Automation]: ...
+
+    def update_automation(
+        self,
+        ref: AutomationRef,
+        mutate: Callable[[automation_pb2.Automation], automation_pb2.Automation],
+        now_us: int,
+    ) -> automation_pb2.Automation: ...
+
+    def delete_automation(self, ref: AutomationRef, etag: str) -> None: ...
+
+    # Runs
+    def create_run(self, ref: RunRef, run: Run, change: StateChange, request_key: str) -> Run: ...
+
+    def get_run(self, ref: RunRef) -> Run: ...
+
+    def list_runs(self, parent: AutomationRef, params: ListParams) -> Page[Run]: ...
+
+    def change_run(
+        self, ref: RunRef, etag: str, request_key: str, apply: ApplyTransition
+    ) -> Run: ...
+
+    def retry_run(
+        self, ref: RunRef, new_run_id: str, etag: str, request_key: str, build: BuildRetry
+    ) -> Run: ...
+
+    def append_journal(
+        self, ref: RunRef, entries: Sequence[RunEvent.JournalEntry], now_us: int
+    ) -> list[RunEvent]: ...
+
+    def list_run_events(self, parent: RunRef, params: ListParams) -> Page[RunEvent]: ...
+
+    def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None: ...
+
+    # Executions
+    def record_execution(
+        self,
+        ref: ExecutionRef,
+        execution: execution_pb2.Execution,
+        outputs: execution_pb2.ExecutionOutputs,
+    ) -> execution_pb2.Execution: ...
+
+    def import_executions(
+        self,
+        workspace: WorkspaceRef,
+        items: Sequence[tuple[str, execution_pb2.Execution, execution_pb2.ExecutionOutputs]],
+    ) -> list[execution_pb2.Execution]: ...
+
+    def get_execution(self, ref: ExecutionRef) -> execution_pb2.Execution: ...
+
+    def get_execution_outputs(self, ref: ExecutionRef) -> execution_pb2.ExecutionOutputs: ...
+
+    def list_executions(
+        self, workspace: WorkspaceRef, params: ListParams
+    ) -> Page[execution_pb2.Execution]: ...

@@ -1,0 +1,160 @@
+"""The relational schema. Each resource row keeps its full protobuf message in
+`body` (what reads return, so a page is parsed, not rebuilt field by field) and
+copies of the fields that filters, orderings and joins need in typed columns.
+
+Times and durations are integer microseconds (UTC epoch for times) on every
+database, so comparisons, keyset cursors and day bucketing behave the same on
+SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# BigInteger that is still SQLite's rowid alias when used as the primary key.
+PK = BigInteger().with_variant(Integer(), "sqlite")
+
+workspaces = Table(
+    "workspaces",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("organization", String(63), nullable=False),
+    Column("workspace", String(63), nullable=False),
+    Column("display_name", Text, nullable=False, server_default=""),
+    Column("labels", JSON, nullable=False),
+    Column("create_time", BigInteger, nullable=False),
+    Column("update_time", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    UniqueConstraint("organization", "workspace", name="uq_workspaces_name"),
+)
+
+automations = Table(
+    "automations",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("workspace_id", BigInteger, nullable=False),
+    Column("automation", String(63), nullable=False),
+    Column("display_name", Text, nullable=False, server_default=""),
+    Column("kind", Integer, nullable=False),
+    Column("config_version", BigInteger, nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("create_time", BigInteger, nullable=False),
+    Column("update_time", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    UniqueConstraint("workspace_id", "automation", name="uq_automations_name"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("workspace_id", BigInteger, nullable=False),
+    # The automation's id, not a foreign key: runs outlive a deleted automation.
+    Column("automation", String(63), nullable=False),
+    Column("run", String(63), nullable=False),
+    Column("state", Integer, nullable=False),
+    # Where ContinueRun returns a paused run to.
+    Column("paused_from_state", Integer, nullable=False, server_default="0"),
+    Column("trigger", Integer, nullable=False),
+    Column("end_reason", Integer, nullable=False),
+    Column("exit_code", Integer, nullable=True),
+    Column("attempt", Integer, nullable=False),
+    Column("config_version", BigInteger, nullable=False),
+    Column("replica_index", Integer, nullable=False),
+    Column("caller", Text, nullable=False, server_default=""),
+    Column("started_by", Text, nullable=False, server_default=""),
+    Column("trace_id", Text, nullable=False, server_default=""),
+    Column("external_execution_id", Text, nullable=False, server_default=""),
+    Column("automation_revision_id", Text, nullable=False, server_default=""),
+    Column("retried_run", Text, nullable=False, server_default=""),
+    Column("pause_reason", Text, nullable=False, server_default=""),
+    Column("failure_message", Text, nullable=False, server_default=""),
+    Column("labels", JSON, nullable=False),
+    Column("create_time", BigInteger, nullable=False),
+    Column("start_time", BigInteger, nullable=True),
+    Column("end_time", BigInteger, nullable=True),
+    Column("duration", BigInteger, nullable=True),
+    Column("update_time", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    # The last event's sequence number: the next event is last_event + 1 (gapless).
+    Column("last_event", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    UniqueConstraint("workspace_id", "automation", "run", name="uq_runs_name"),
+)
+# Keyset paging: every documented order has an index ending in the tiebreaker.
+Index("ix_runs_ws_auto_ct", runs.c.workspace_id, runs.c.automation, runs.c.create_time, runs.c.id)
+Index("ix_runs_ws_ct", runs.c.workspace_id, runs.c.create_time, runs.c.id)
+Index(
+    "ix_runs_ws_auto_state_ct",
+    runs.c.workspace_id,
+    runs.c.automation,
+    runs.c.state,
+    runs.c.create_time,
+    runs.c.id,
+)
+Index("ix_runs_ws_state_ct", runs.c.workspace_id, runs.c.state, runs.c.create_time, runs.c.id)
+
+run_events = Table(
+    "run_events",
+    metadata,
+    Column("run_id", BigInteger, primary_key=True),
+    Column("sequence", BigInteger, primary_key=True),
+    Column("type", Integer, nullable=False),
+    Column("node_kind", Text, nullable=False, server_default=""),
+    Column("create_time", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+
+executions = Table(
+    "executions",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("workspace_id", BigInteger, nullable=False),
+    Column("execution", String(63), nullable=False),
+    Column("run", Text, nullable=False, server_default=""),
+    Column("resource", Text, nullable=False, server_default=""),
+    Column("resource_version", Text, nullable=False, server_default=""),
+    Column("caller", Text, nullable=False, server_default=""),
+    Column("state", Integer, nullable=False),
+    Column("failure_reason", Text, nullable=False, server_default=""),
+    Column("create_time", BigInteger, nullable=False),
+    Column("start_time", BigInteger, nullable=True),
+    Column("end_time", BigInteger, nullable=True),
+    Column("duration", BigInteger, nullable=True),
+    Column("body", LargeBinary, nullable=False),
+    Column("outputs", LargeBinary, nullable=False),
+    UniqueConstraint("workspace_id", "execution", name="uq_executions_name"),
+)
+Index("ix_executions_ws_ct", executions.c.workspace_id, executions.c.create_time, executions.c.id)
+Index(
+    "ix_executions_ws_res_ct",
+    executions.c.workspace_id,
+    executions.c.resource,
+    executions.c.create_time,
+    executions.c.id,
+)
+
+# AIP-155: the first answer to a request_id, replayed for every repeat.
+idempotency = Table(
+    "idempotency",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("create_time", BigInteger, nullable=False),
+    Column("response", LargeBinary, nullable=False),
+)
