@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from runyard.aip.errors import ApiError, aborted, already_exists, not_found, unavailable
-from runyard.store import listing, migrate
+from runyard.store import listing, migrate, rollups
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
 from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, ListParams, Page
@@ -374,6 +374,7 @@ class SqlStore:
             raise already_exists("runyard.dev/Run", ref.name) from None
         run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         self._insert_event(conn, run_id, ref.name, 1, micros(run.update_time), state_change=change)
+        rollups.apply(conn, ws_id, ref.automation.automation, None, run)
         return run
 
     def _insert_event(
@@ -473,6 +474,7 @@ class SqlStore:
             )
             if result.rowcount != 1:
                 raise aborted("CONCURRENT_MODIFICATION", f"{ref.name} changed meanwhile; retry")
+            rollups.apply(conn, row.workspace_id, ref.automation.automation, current, new)
             self._insert_event(
                 conn,
                 row.id,
@@ -559,6 +561,7 @@ class SqlStore:
                     )
                 if event_rows:
                     conn.execute(insert(t.run_events), event_rows)
+            rollups.apply_many(conn, ws_id, [(item.automation, item.run) for item in runs])
 
     def is_empty(self) -> bool:
         with self._read() as conn:
