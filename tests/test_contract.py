@@ -7,6 +7,7 @@ from runyard.v1 import (
     automation_pb2,
     execution_pb2,
     run_service_pb2,
+    runner_service_pb2,
     workspace_pb2,
 )
 
@@ -32,12 +33,13 @@ EXPECTED = {
         "QueryAutomationRunAggregates",
     },
     "runyard.v1.ExecutionService": {"GetExecution", "ListExecutions", "GetExecutionOutputs"},
+    "runyard.v1.RunnerService": {"StartRun", "CompleteRun", "AppendRunEvents", "CreateExecution"},
 }
 
 
 def _services() -> dict[str, set[str]]:
     found = {}
-    for mod in (workspace_pb2, automation_pb2, run_service_pb2, execution_pb2):
+    for mod in (workspace_pb2, automation_pb2, run_service_pb2, execution_pb2, runner_service_pb2):
         for svc in mod.DESCRIPTOR.services_by_name.values():
             found[svc.full_name] = {m.name for m in svc.methods}
     return found
@@ -48,7 +50,7 @@ def test_every_service_and_rpc_is_declared() -> None:
 
 
 def test_every_rpc_has_an_http_binding() -> None:
-    for mod in (workspace_pb2, automation_pb2, run_service_pb2, execution_pb2):
+    for mod in (workspace_pb2, automation_pb2, run_service_pb2, execution_pb2, runner_service_pb2):
         for svc in mod.DESCRIPTOR.services_by_name.values():
             for method in svc.methods:
                 opts = descriptor_pb2.MethodOptions()

@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import reflection
 from runyard.api.automations import AutomationService
 from runyard.api.executions import ExecutionService
 from runyard.api.interceptors import ErrorMappingInterceptor
+from runyard.api.runner import RunnerService
 from runyard.api.runs import RunService
 from runyard.api.workspaces import WorkspaceService
 from runyard.store.engine import resolve_url
@@ -28,13 +29,21 @@ from runyard.v1 import (
     execution_pb2_grpc,
     run_service_pb2,
     run_service_pb2_grpc,
+    runner_service_pb2,
+    runner_service_pb2_grpc,
     workspace_pb2,
     workspace_pb2_grpc,
 )
 
 log = logging.getLogger("runyard")
 
-SERVICE_FILES = (workspace_pb2, automation_pb2, run_service_pb2, execution_pb2)
+SERVICE_FILES = (
+    workspace_pb2,
+    automation_pb2,
+    run_service_pb2,
+    execution_pb2,
+    runner_service_pb2,
+)
 SERVICE_NAMES = tuple(
     svc.full_name for mod in SERVICE_FILES for svc in mod.DESCRIPTOR.services_by_name.values()
 )
@@ -92,6 +101,9 @@ class Runyard:
         run_service_pb2_grpc.add_RunServiceServicer_to_server(RunService(self.store), server)
         execution_pb2_grpc.add_ExecutionServiceServicer_to_server(
             ExecutionService(self.store), server
+        )
+        runner_service_pb2_grpc.add_RunnerServiceServicer_to_server(
+            RunnerService(self.store), server
         )
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -19,6 +19,7 @@ from runyard.v1 import (
     automation_pb2_grpc,
     execution_pb2_grpc,
     run_service_pb2_grpc,
+    runner_service_pb2_grpc,
     workspace_pb2_grpc,
 )
 
@@ -123,6 +124,7 @@ class Stubs:
         self.automations = automation_pb2_grpc.AutomationServiceStub(channel)
         self.runs = run_service_pb2_grpc.RunServiceStub(channel)
         self.executions = execution_pb2_grpc.ExecutionServiceStub(channel)
+        self.runner = runner_service_pb2_grpc.RunnerServiceStub(channel)
 
 
 @pytest.fixture

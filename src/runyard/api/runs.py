@@ -40,9 +40,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def GetRun(
-        self, request: run_service_pb2.GetRunRequest, context: Ctx
-    ) -> Run:
+    async def GetRun(self, request: run_service_pb2.GetRunRequest, context: Ctx) -> Run:
         return await blocking(self.store.get_run, names.run(request.name))
 
     async def ListRuns(
@@ -54,9 +52,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
             runs=page.items, next_page_token=page.next_page_token, total_size=page.total_size or 0
         )
 
-    async def CreateRun(
-        self, request: run_service_pb2.CreateRunRequest, context: Ctx
-    ) -> Run:
+    async def CreateRun(self, request: run_service_pb2.CreateRunRequest, context: Ctx) -> Run:
         parent = names.automation(request.parent, "parent")
         if not request.HasField("run"):
             raise required("run")
@@ -86,9 +82,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
 
         return await blocking(self.store.change_run, ref, etag, key, apply)
 
-    async def PauseRun(
-        self, request: run_service_pb2.PauseRunRequest, context: Ctx
-    ) -> Run:
+    async def PauseRun(self, request: run_service_pb2.PauseRunRequest, context: Ctx) -> Run:
         names.run(request.name)
         reason = _reason(request.reason, needed=True)
         return await self._transition(
@@ -101,9 +95,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
             reason,
         )
 
-    async def ContinueRun(
-        self, request: run_service_pb2.ContinueRunRequest, context: Ctx
-    ) -> Run:
+    async def ContinueRun(self, request: run_service_pb2.ContinueRunRequest, context: Ctx) -> Run:
         return await self._transition(
             "ContinueRun",
             request.name,
@@ -113,9 +105,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
             context,
         )
 
-    async def CancelRun(
-        self, request: run_service_pb2.CancelRunRequest, context: Ctx
-    ) -> Run:
+    async def CancelRun(self, request: run_service_pb2.CancelRunRequest, context: Ctx) -> Run:
         names.run(request.name)
         reason = _reason(request.reason, needed=False)
         return await self._transition(
@@ -128,9 +118,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
             reason,
         )
 
-    async def RetryRun(
-        self, request: run_service_pb2.RetryRunRequest, context: Ctx
-    ) -> Run:
+    async def RetryRun(self, request: run_service_pb2.RetryRunRequest, context: Ctx) -> Run:
         ref = names.run(request.name)
         key = request_key("RetryRun", request.name, request.request_id)
         who = actor(context)

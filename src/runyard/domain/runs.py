@@ -15,9 +15,12 @@ appends to the run's timeline in the same transaction.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from google.protobuf import timestamp_pb2
+from google.rpc import status_pb2
 
 from runyard.aip.errors import ApiError, failed_precondition
 from runyard.v1 import run_pb2
@@ -28,6 +31,8 @@ State = Run.State
 
 ENDED = frozenset({Run.SUCCEEDED, Run.FAILED, Run.CANCELLED})
 RETRYABLE = frozenset({Run.FAILED, Run.CANCELLED})
+# The end reasons a runner may give a failed run.
+FAILURE_REASONS = frozenset({Run.FAILURE, Run.TIMEOUT, Run.CRASHED, Run.LOG_OVERFLOW})
 
 
 class Action(enum.Enum):
@@ -93,6 +98,9 @@ def transition(
     *,
     reason: str = "",
     exit_code: int | None = None,
+    end_reason: int = 0,
+    failure: status_pb2.Status | None = None,
+    outputs: Sequence[run_pb2.ResolvedOutput] = (),
 ) -> Transition:
     """Applies `action` to a copy of `run`, or raises FAILED_PRECONDITION."""
     before = run.state
@@ -118,7 +126,8 @@ def transition(
         new.paused_by = ""
         new.ClearField("pause_time")
     else:
-        _end(new, action, now, reason, exit_code)
+        _end(new, action, now, reason, exit_code, end_reason, failure)
+        new.outputs.extend(outputs)
         new.pause_reason = ""
         new.paused_by = ""
         new.ClearField("pause_time")
@@ -134,6 +143,8 @@ def _end(
     now: timestamp_pb2.Timestamp,
     reason: str,
     exit_code: int | None,
+    end_reason: int,
+    failure: status_pb2.Status | None,
 ) -> None:
     if action is Action.CANCEL:
         run.state = Run.CANCELLED
@@ -143,9 +154,14 @@ def _end(
         run.end_reason = Run.SUCCESS
     else:
         run.state = Run.FAILED
-        run.end_reason = Run.FAILURE
-        run.failure.code = 2  # UNKNOWN: the runner's own failure, not an API error
-        run.failure.message = reason
+        run.end_reason = cast(
+            "run_pb2.Run.EndReason", end_reason if end_reason in FAILURE_REASONS else Run.FAILURE
+        )
+        if failure is not None:
+            run.failure.CopyFrom(failure)
+        else:
+            run.failure.code = 2  # UNKNOWN: the runner's own failure, not an API error
+            run.failure.message = reason
     if exit_code is not None:
         run.exit_code = exit_code
     run.end_time.CopyFrom(now)
