@@ -9,6 +9,7 @@ or paused. Generated from a fixed seed, relative to now.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
 Run = run_pb2.Run
 RunEvent = run_pb2.RunEvent
 Automation = automation_pb2.Automation
+
+log = logging.getLogger(__name__)
 
 WORKSPACE = WorkspaceRef("demo", "main")
 DAY_US = 86_400_000_000
@@ -360,4 +363,11 @@ def load_if_empty(store: SqlStore, *, now_us: int | None = None) -> bool:
     builder.build()
     store.import_runs(WORKSPACE, builder.runs)
     store.import_executions(WORKSPACE, builder.executions)
+    log.info(
+        "demo: %s with %d automations, %d runs, %d executions",
+        WORKSPACE.name,
+        len(PROFILES),
+        len(builder.runs),
+        len(builder.executions),
+    )
     return True
