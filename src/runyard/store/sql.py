@@ -524,30 +524,43 @@ class SqlStore:
             return listing.list_run_events(conn, row.id, params)
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None:
-        """Bulk-inserts finished timelines in one transaction (names, uids and etags set here)."""
+        """Bulk-inserts finished timelines in one transaction (names, uids and etags set here).
+
+        One multi-row INSERT … RETURNING for the runs and one for their events: per-row
+        statements cost ~10x more."""
+        if not runs:
+            return
         with self._write() as conn:
             ws_id = self._workspace_id(conn, workspace)
+            run_rows = []
             for item in runs:
                 run = item.run
                 run.name = f"{workspace.name}/automations/{item.automation}/runs/{item.run_id}"
                 run.uid = run.uid or str(uuid.uuid4())
                 run.etag = etag_of(1)
-                result = conn.execute(
-                    insert(t.runs).values(
-                        workspace_id=ws_id,
-                        automation=item.automation,
-                        run=item.run_id,
+                run_rows.append(
+                    {
+                        "workspace_id": ws_id,
+                        "automation": item.automation,
+                        "run": item.run_id,
                         **_run_columns(run),
-                        paused_from_state=item.paused_from,
-                        version=1,
-                        last_event=len(item.events),
-                        body=run.SerializeToString(),
-                    )
+                        "paused_from_state": item.paused_from,
+                        "version": 1,
+                        "last_event": len(item.events),
+                        "body": run.SerializeToString(),
+                    }
                 )
-                run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-                event_rows = []
+            ids = (
+                conn.execute(
+                    insert(t.runs).returning(t.runs.c.id, sort_by_parameter_order=True), run_rows
+                )
+                .scalars()
+                .all()
+            )
+            event_rows = []
+            for run_id, item in zip(ids, runs, strict=True):
                 for seq, event in enumerate(item.events, start=1):
-                    event.name = f"{run.name}/events/{seq}"
+                    event.name = f"{item.run.name}/events/{seq}"
                     event.sequence = seq
                     event_rows.append(
                         {
@@ -559,8 +572,8 @@ class SqlStore:
                             "body": event.SerializeToString(),
                         }
                     )
-                if event_rows:
-                    conn.execute(insert(t.run_events), event_rows)
+            if event_rows:
+                conn.execute(insert(t.run_events), event_rows)
             rollups.apply_many(conn, ws_id, [(item.automation, item.run) for item in runs])
 
     def is_empty(self) -> bool:
