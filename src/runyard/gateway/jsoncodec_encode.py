@@ -1,0 +1,348 @@
+"""Descriptor-compiled message → JSON-value encoders.
+
+Private to :mod:`runyard.gateway.jsoncodec`. For each (message type,
+emit_unpopulated) pair one Python function is generated from the descriptor
+and compiled once: field names, JSON keys, converters and presence checks are
+all known ahead, so encoding a message is straight-line attribute reads that
+build dicts and lists, later serialised by a single ``orjson.dumps``. That
+avoids ``json_format``'s per-field descriptor inspection, which is where its
+time goes.
+"""
+
+from __future__ import annotations
+
+import keyword
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from google.protobuf import descriptor_pool, message_factory, symbol_database
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.message import DecodeError, Message
+
+from .jsoncodec_wkt import (
+    EncodeError,
+    b64encode,
+    format_duration,
+    format_field_mask,
+    format_timestamp,
+    nonfinite,
+    shortest_float32,
+)
+
+Encoder = Callable[[Any], Any]
+
+_FD = FieldDescriptor
+_INT64_TYPES = frozenset(
+    {_FD.TYPE_INT64, _FD.TYPE_UINT64, _FD.TYPE_SINT64, _FD.TYPE_FIXED64, _FD.TYPE_SFIXED64}
+)
+_MESSAGE_TYPES = frozenset({_FD.TYPE_MESSAGE, _FD.TYPE_GROUP})
+
+WRAPPERS_FILE = "google/protobuf/wrappers.proto"
+# Well-known types whose JSON form is not an object of their fields.
+SPECIAL_WKT = frozenset(
+    {
+        "google.protobuf.Any",
+        "google.protobuf.Duration",
+        "google.protobuf.FieldMask",
+        "google.protobuf.ListValue",
+        "google.protobuf.Struct",
+        "google.protobuf.Timestamp",
+        "google.protobuf.Value",
+    }
+)
+
+
+def is_map_field(fd: FieldDescriptor) -> bool:
+    mt = fd.message_type
+    return fd.type == _FD.TYPE_MESSAGE and mt is not None and mt.GetOptions().map_entry
+
+
+def is_repeated(fd: FieldDescriptor) -> bool:
+    return bool(fd.is_repeated)
+
+
+def has_special_json(desc: Descriptor) -> bool:
+    """True if the type's JSON form is not a plain object (Any's is an object with @type)."""
+    return desc.file.name == WRAPPERS_FILE or desc.full_name in SPECIAL_WKT
+
+
+# ---- hand-written encoders of the self-describing well-known types ----------------------
+
+
+def _value(v: Any) -> Any:
+    kind = v.WhichOneof("kind")
+    if kind == "string_value":
+        return v.string_value
+    if kind == "number_value":
+        x = v.number_value
+        if x - x != 0.0:
+            raise EncodeError(f"Value.number_value {x} has no JSON form (it would read back as a string)")
+        return x
+    if kind == "bool_value":
+        return v.bool_value
+    if kind == "struct_value":
+        return _struct(v.struct_value)
+    if kind == "list_value":
+        return [_value(x) for x in v.list_value.values]
+    return None  # null_value, or nothing set (json_format prints null too)
+
+
+def _struct(s: Any) -> dict[str, Any]:
+    return {k: _value(x) for k, x in s.fields.items()}
+
+
+def _list_value(lv: Any) -> list[Any]:
+    return [_value(x) for x in lv.values]
+
+
+_ANY_TYPES: dict[str, Any] = {}
+
+
+def resolve_type_url(type_url: str) -> Any:
+    """The message class named by an Any's type URL, from the default descriptor pool."""
+    cls = _ANY_TYPES.get(type_url)
+    if cls is None:
+        name = type_url.rpartition("/")[2]
+        pool = symbol_database.Default().pool
+        try:
+            desc = pool.FindMessageTypeByName(name)
+        except KeyError:
+            try:
+                desc = descriptor_pool.Default().FindMessageTypeByName(name)
+            except KeyError:
+                raise ValueError(f"unknown Any type {type_url!r}") from None
+        cls = message_factory.GetMessageClass(desc)
+        _ANY_TYPES[type_url] = cls
+    return cls
+
+
+def _make_any(emit: bool) -> Encoder:
+    def enc_any(m: Any) -> Any:
+        type_url = m.type_url
+        payload = m.value
+        if not type_url and not payload:
+            return {}
+        try:
+            cls = resolve_type_url(type_url)
+        except ValueError as e:
+            raise EncodeError(str(e)) from None
+        sub = cls()
+        try:
+            sub.ParseFromString(payload)
+        except DecodeError:
+            raise EncodeError(f"Any of type {type_url!r} holds bytes that do not parse") from None
+        desc = sub.DESCRIPTOR
+        inner = encoder_for(desc, emit)(sub)
+        if has_special_json(desc):
+            return {"@type": type_url, "value": inner}
+        out = {"@type": type_url}
+        out.update(inner)
+        return out
+
+    return enc_any
+
+
+# ---- code generation --------------------------------------------------------------------
+
+_lock = threading.RLock()
+_names: dict[tuple[Descriptor, bool], str] = {}
+_counter = [0]
+# Namespace shared by all generated functions: they find each other (and recursive types
+# find themselves) through it by name at call time.
+_NS: dict[str, Any] = {
+    "_ts": format_timestamp,
+    "_dur": format_duration,
+    "_fm": format_field_mask,
+    "_nonfinite": nonfinite,
+    "_f32": shortest_float32,
+    "_b64": b64encode,
+    "_value": _value,
+    "_struct": _struct,
+    "_list_value": _list_value,
+    "_any0": _make_any(False),
+    "_any1": _make_any(True),
+}
+
+
+def _attr(name: str) -> str:
+    return f"getattr(m, {name!r})" if keyword.iskeyword(name) else f"m.{name}"
+
+
+def _const(value: Any) -> str:
+    """A namespace name bound to ``value`` (for enum tables)."""
+    _counter[0] += 1
+    name = f"_c{_counter[0]}"
+    _NS[name] = value
+    return name
+
+
+def _enum_expr(fd: FieldDescriptor, var: str) -> str:
+    et = fd.enum_type
+    if et.full_name == "google.protobuf.NullValue":
+        return "None"
+    table = {n: v.name for n, v in et.values_by_number.items()}
+    # Unknown numbers of open enums print as numbers, as json_format does.
+    return f"{_const(table)}.get({var}, {var})"
+
+
+def _scalar_expr(fd: FieldDescriptor, var: str) -> str:
+    t = fd.type
+    if t in _INT64_TYPES:
+        return f"str({var})"
+    if t == _FD.TYPE_DOUBLE:
+        return f"({var} if {var} - {var} == 0.0 else _nonfinite({var}))"
+    if t == _FD.TYPE_FLOAT:
+        return f"_f32({var})"
+    if t == _FD.TYPE_BYTES:
+        return f"_b64({var})"
+    if t == _FD.TYPE_ENUM:
+        return _enum_expr(fd, var)
+    return var  # int32 family, bool, string: the Python value is already the JSON value
+
+
+def _message_expr(desc: Descriptor, var: str, emit: bool) -> str:
+    full = desc.full_name
+    if full == "google.protobuf.Timestamp":
+        return f"_ts({var}.seconds, {var}.nanos)"
+    if full == "google.protobuf.Duration":
+        return f"_dur({var}.seconds, {var}.nanos)"
+    if full == "google.protobuf.FieldMask":
+        return f"_fm({var}.paths)"
+    if desc.file.name == WRAPPERS_FILE:
+        return _scalar_expr(desc.fields_by_name["value"], f"{var}.value")
+    return f"{_function_name(desc, emit)}({var})"
+
+
+def _element_expr(fd: FieldDescriptor, var: str, emit: bool) -> str:
+    if fd.type in _MESSAGE_TYPES:
+        return _message_expr(fd.message_type, var, emit)
+    return _scalar_expr(fd, var)
+
+
+def _generate(desc: Descriptor, name: str, emit: bool) -> str:
+    lines = [f"def {name}(m):", "    d = {}"]
+    add = lines.append
+    oneof_done: set[str] = set()
+    for fd in sorted(desc.fields, key=lambda f: f.number):
+        key = repr(fd.json_name)
+        get = _attr(fd.name)
+        oneof = fd.containing_oneof
+        if is_map_field(fd):
+            kf = fd.message_type.fields_by_name["key"]
+            vf = fd.message_type.fields_by_name["value"]
+            if kf.type == _FD.TYPE_BOOL:
+                kexpr = "('true' if k else 'false')"
+            elif kf.type == _FD.TYPE_STRING:
+                kexpr = "k"
+            else:
+                kexpr = "str(k)"
+            vexpr = _element_expr(vf, "x", emit)
+            comp = f"{{{kexpr}: {vexpr} for k, x in v.items()}}"
+            if emit:
+                add(f"    v = {get}")
+                add(f"    d[{key}] = {comp}")
+            else:
+                add(f"    v = {get}")
+                add("    if v:")
+                add(f"        d[{key}] = {comp}")
+        elif is_repeated(fd):
+            vexpr = _element_expr(fd, "x", emit)
+            comp = "list(v)" if vexpr == "x" else f"[{vexpr} for x in v]"
+            add(f"    v = {get}")
+            if emit:
+                add(f"    d[{key}] = {comp}")
+            else:
+                add("    if v:")
+                add(f"        d[{key}] = {comp}")
+        elif oneof is not None and not fd.has_presence:  # pragma: no cover - cannot happen
+            raise AssertionError(fd.full_name)
+        elif oneof is not None and not (
+            len(oneof.fields) == 1 and oneof.name == "_" + fd.name
+        ):
+            # A real oneof: one WhichOneof call settles all its members.
+            if oneof.name in oneof_done:
+                continue
+            oneof_done.add(oneof.name)
+            add(f"    w = m.WhichOneof({oneof.name!r})")
+            add("    if w is None:")
+            add("        pass")
+            for member in sorted(oneof.fields, key=lambda f: f.number):
+                add(f"    elif w == {member.name!r}:")
+                add(f"        v = {_attr(member.name)}")
+                add(f"        d[{member.json_name!r}] = {_element_expr(member, 'v', emit)}")
+        elif fd.has_presence:
+            add(f"    if m.HasField({fd.name!r}):")
+            add(f"        v = {get}")
+            add(f"        d[{key}] = {_element_expr(fd, 'v', emit)}")
+        else:
+            vexpr = _element_expr(fd, "v", emit)
+            add(f"    v = {get}")
+            if emit:
+                add(f"    d[{key}] = {vexpr}")
+            elif fd.type in (_FD.TYPE_DOUBLE, _FD.TYPE_FLOAT):
+                # -0.0 is falsy but has non-zero bits, so protobuf counts it as set.
+                add("    if v or str(v)[0] == '-':")
+                add(f"        d[{key}] = {vexpr}")
+            else:
+                add("    if v:")
+                add(f"        d[{key}] = {vexpr}")
+    add("    return d")
+    return "\n".join(lines) + "\n"
+
+
+def _function_name(desc: Descriptor, emit: bool) -> str:
+    key = (desc, emit)
+    name = _names.get(key)
+    if name is not None:
+        return name
+    full = desc.full_name
+    if full == "google.protobuf.Any":
+        name = "_any1" if emit else "_any0"
+    elif full == "google.protobuf.Struct":
+        name = "_struct"
+    elif full == "google.protobuf.Value":
+        name = "_value"
+    elif full == "google.protobuf.ListValue":
+        name = "_list_value"
+    elif has_special_json(desc):
+        # Timestamp, Duration, FieldMask, wrappers: a one-line function around the
+        # inline expression used for fields.
+        _counter[0] += 1
+        name = f"_w{_counter[0]}"
+        _names[key] = name
+        src = f"def {name}(m):\n    return {_message_expr(desc, 'm', emit)}\n"
+        exec(compile(src, f"<jsoncodec {full}>", "exec"), _NS)
+        return name
+    else:
+        _counter[0] += 1
+        name = f"_m{_counter[0]}_{full.replace('.', '_')}_{int(emit)}"
+        _names[key] = name  # before generating, so recursive types refer to themselves
+        src = _generate(desc, name, emit)
+        exec(compile(src, f"<jsoncodec {full}>", "exec"), _NS)
+        return name
+    _names[key] = name
+    return name
+
+
+_encoders: dict[tuple[Descriptor, bool], Encoder] = {}
+
+
+def encoder_for(desc: Descriptor, emit: bool) -> Encoder:
+    """The compiled encoder of ``desc`` (message -> JSON-ready Python value)."""
+    key = (desc, emit)
+    enc = _encoders.get(key)
+    if enc is None:
+        with _lock:
+            enc = _NS[_function_name(desc, emit)]
+            _encoders[key] = enc
+    return enc
+
+
+def generated_source(desc: Descriptor, emit: bool) -> str:
+    """The generated source of ``desc``'s encoder, for debugging and tests."""
+    with _lock:
+        return _generate(desc, "encode", emit)
+
+
+__all__ = ["EncodeError", "Message", "encoder_for", "generated_source", "resolve_type_url"]
