@@ -8,9 +8,9 @@ from typing import Any
 
 import grpc
 
-from runyard.aip.errors import ApiError, invalid_argument, required
+from runyard.aip.errors import invalid_argument, required
 from runyard.aip.names import validate_id
-from runyard.api import names
+from runyard.api import aggregates, names
 from runyard.api.context import actor, blocking, list_params, request_key
 from runyard.domain import runs as machine
 from runyard.store.interface import Store
@@ -142,9 +142,9 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
     async def QueryDailyRunAggregates(
         self, request: run_service_pb2.QueryDailyRunAggregatesRequest, context: Ctx
     ) -> run_service_pb2.QueryDailyRunAggregatesResponse:
-        raise ApiError(grpc.StatusCode.UNIMPLEMENTED, "not implemented yet", "NOT_IMPLEMENTED")
+        return await blocking(aggregates.query_daily, self.store, request)
 
     async def QueryAutomationRunAggregates(
         self, request: run_service_pb2.QueryAutomationRunAggregatesRequest, context: Ctx
     ) -> run_service_pb2.QueryAutomationRunAggregatesResponse:
-        raise ApiError(grpc.StatusCode.UNIMPLEMENTED, "not implemented yet", "NOT_IMPLEMENTED")
+        return await blocking(aggregates.query_automations, self.store, request)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from runyard.domain.aggregates import AutomationTotals, Totals
 from runyard.domain.runs import Transition
 from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
@@ -116,6 +117,23 @@ class Store(Protocol):
     def list_run_events(self, parent: RunRef, params: ListParams) -> Page[RunEvent]: ...
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None: ...
+
+    # Aggregates (runyard.store.aggregates): totals per [bounds[i], bounds[i+1]) of
+    # create_time, and per automation (ids after `after`, at most `limit`; and
+    # whether more follow) over [start_us, end_us) (None: open).
+    def daily_run_aggregates(
+        self, workspace: WorkspaceRef, bounds: Sequence[int], filter: str
+    ) -> list[Totals]: ...
+
+    def automation_run_aggregates(
+        self,
+        workspace: WorkspaceRef,
+        start_us: int | None,
+        end_us: int | None,
+        filter: str,
+        after: str,
+        limit: int,
+    ) -> tuple[list[AutomationTotals], bool]: ...
 
     # Executions
     def record_execution(

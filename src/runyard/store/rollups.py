@@ -1,16 +1,159 @@
-"""Run rollups maintained on write (filled in by the aggregates work).
+"""Run rollups maintained on write (levels, "all" rows and the histogram are
+described in runyard.domain.aggregates).
 
 `apply` is called inside the writing transaction with the run before and after
-the change (None when it did not exist), so aggregates stay exact under
-concurrent writes."""
+the change (None when it did not exist): it subtracts the old contribution and
+adds the new one with incrementing upserts, so the rollups commit or roll back
+with the run itself and stay exact under concurrent writers, pauses, retries
+and request replays. Rows are upserted in key order, so two PostgreSQL
+transactions lock them in the same order and cannot deadlock on them.
+
+`rebuild` recomputes everything from the runs table (`runyard rebuild-rollups`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, and_, case, delete, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 
+from runyard.domain import aggregates as agg
+from runyard.store import tables as t
 from runyard.v1 import run_pb2
+
+R = t.run_rollups
+HIST = t.HIST_COLUMNS
+_KEY_COLUMNS = ("level", "automation", "bucket_start", "state", "trigger")
+REBUILD_CHUNK = 50_000
+
+# (automation, create_time, state, trigger, duration or None)
+Contribution = tuple[str, int, int, int, int | None]
+# (level, automation, bucket_start, state, trigger)
+Key = tuple[int, str, int, int, int]
+
+
+class _Acc:
+    __slots__ = ("count", "d_count", "d_max", "d_sum", "hist")
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.d_count = 0
+        self.d_sum = 0
+        self.d_max = 0
+        self.hist: dict[int, int] = {}
+
+    def merge(self, other: _Acc) -> None:
+        self.count += other.count
+        self.d_count += other.d_count
+        self.d_sum += other.d_sum
+        self.d_max = max(self.d_max, other.d_max)
+        for k, n in other.hist.items():
+            self.hist[k] = self.hist.get(k, 0) + n
+
+
+def contribution(automation: str, run: run_pb2.Run) -> Contribution:
+    duration = run.duration.ToMicroseconds() if run.HasField("duration") else None
+    return (automation, run.create_time.ToMicroseconds(), run.state, run.trigger, duration)
+
+
+def _accumulate(items: Iterable[tuple[Contribution, int]]) -> dict[Key, _Acc]:
+    """Sums signed contributions per rollup key, every level and "all" row included."""
+    # Quarters first: most runs share one with others, so the fan-out to the
+    # other levels and the "all" rows happens per quarter, not per run.
+    quarters: dict[tuple[str, int, int, int], _Acc] = {}
+    for (automation, created, state, trigger, duration), sign in items:
+        qkey = (automation, agg.floor_to(created, agg.QUARTER_US), state, trigger)
+        acc = quarters.get(qkey)
+        if acc is None:
+            acc = quarters[qkey] = _Acc()
+        acc.count += sign
+        if duration is not None:
+            acc.d_count += sign
+            acc.d_sum += sign * duration
+            if sign > 0:
+                acc.d_max = max(acc.d_max, duration)
+            k = agg.hist_bin(duration)
+            acc.hist[k] = acc.hist.get(k, 0) + sign
+    out: dict[Key, _Acc] = {}
+    for (automation, qstart, state, trigger), acc in quarters.items():
+        for level, start in agg.bucket_starts(qstart):
+            for a in (automation, agg.ALL_AUTOMATIONS):
+                for tr in (trigger, agg.ALL_TRIGGERS):
+                    key = (level, a, start, state, tr)
+                    target = out.get(key)
+                    if target is None:
+                        target = out[key] = _Acc()
+                    target.merge(acc)
+    return out
+
+
+def _upsert(conn: Connection, workspace_id: int, accs: dict[Key, _Acc]) -> None:
+    rows: list[dict[str, Any]] = []
+    for key in sorted(accs):
+        acc = accs[key]
+        row: dict[str, Any] = dict(zip(_KEY_COLUMNS, key, strict=True))
+        row.update(
+            workspace_id=workspace_id,
+            run_count=acc.count,
+            duration_count=acc.d_count,
+            duration_sum=acc.d_sum,
+            duration_max=acc.d_max,
+        )
+        for name in HIST:
+            row[name] = 0
+        for k, n in acc.hist.items():
+            row[HIST[k]] = n
+        rows.append(row)
+    if not rows:
+        return
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = dialect_insert(R)
+    ex = stmt.excluded
+    increments: dict[str, Any] = {
+        name: R.c[name] + ex[name]
+        for name in ("run_count", "duration_count", "duration_sum", *HIST)
+    }
+    increments["duration_max"] = case(
+        (ex.duration_max > R.c.duration_max, ex.duration_max), else_=R.c.duration_max
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[R.c.workspace_id, *(R.c[c] for c in _KEY_COLUMNS)], set_=increments
+    )
+    conn.execute(stmt, rows)
+
+
+def _recompute_max(conn: Connection, workspace_id: int, keys: Iterable[Key]) -> None:
+    """A maximum cannot be subtracted: read it again from the runs (rare: only
+    when a run that already had a duration changes)."""
+    for level, automation, start, state, trigger in sorted(set(keys)):
+        runs = t.runs
+        conds = [
+            runs.c.workspace_id == workspace_id,
+            runs.c.state == state,
+            runs.c.duration.is_not(None),
+        ]
+        if automation != agg.ALL_AUTOMATIONS:
+            conds.append(runs.c.automation == automation)
+        if trigger != agg.ALL_TRIGGERS:
+            conds.append(runs.c.trigger == trigger)
+        lo, hi = agg.bucket_span(level, start)
+        if lo is not None and hi is not None:
+            conds += [runs.c.create_time >= lo, runs.c.create_time < hi]
+        true_max = select(func.coalesce(func.max(runs.c.duration), 0)).where(*conds)
+        conn.execute(
+            update(R)
+            .where(
+                R.c.workspace_id == workspace_id,
+                R.c.level == level,
+                R.c.automation == automation,
+                R.c.bucket_start == start,
+                R.c.state == state,
+                R.c.trigger == trigger,
+            )
+            .values(duration_max=true_max.scalar_subquery())
+        )
 
 
 def apply(
@@ -21,9 +164,77 @@ def apply(
     after: run_pb2.Run | None,
 ) -> None:
     """Moves the run's contribution from `before` to `after`."""
+    old = contribution(automation, before) if before is not None else None
+    new = contribution(automation, after) if after is not None else None
+    if old == new:
+        return
+    items: list[tuple[Contribution, int]] = []
+    if old is not None:
+        items.append((old, -1))
+    if new is not None:
+        items.append((new, 1))
+    accs = _accumulate(items)
+    # A pair that cancels out (a change that moves no key) needs no write.
+    accs = {k: a for k, a in accs.items() if a.count or a.d_count or any(a.hist.values())}
+    _upsert(conn, workspace_id, accs)
+    if old is not None and old[4] is not None:
+        _recompute_max(conn, workspace_id, _accumulate([(old, 1)]).keys())
 
 
 def apply_many(
     conn: Connection, workspace_id: int, items: Sequence[tuple[str, run_pb2.Run]]
 ) -> None:
-    """Adds many new runs at once (bulk imports)."""
+    """Adds many new runs at once (bulk imports): summed in Python, then one upsert per key."""
+    _upsert(conn, workspace_id, _accumulate((contribution(a, r), 1) for a, r in items))
+
+
+def rebuild(conn: Connection, workspace_id: int | None = None) -> int:
+    """Recomputes the rollups of one workspace (or all) from the runs table, in
+    the caller's transaction; returns how many runs were counted.
+
+    On PostgreSQL the rollup table is locked first, so writers that commit
+    meanwhile wait and then add their change on top: nothing is counted twice
+    or missed. (SQLite writers are serialized anyway.)"""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE run_rollups IN EXCLUSIVE MODE"))
+    runs = t.runs
+    if workspace_id is None:
+        conn.execute(delete(R))
+        ws_ids = [int(w) for w in conn.execute(select(runs.c.workspace_id).distinct()).scalars()]
+    else:
+        conn.execute(delete(R).where(R.c.workspace_id == workspace_id))
+        ws_ids = [workspace_id]
+    counted = 0
+    for ws_id in ws_ids:
+        after: tuple[int, int] | None = None
+        while True:
+            q = select(
+                runs.c.id,
+                runs.c.automation,
+                runs.c.create_time,
+                runs.c.state,
+                runs.c.trigger,
+                runs.c.duration,
+            ).where(runs.c.workspace_id == ws_id)
+            if after is not None:
+                # Keyset over ix_runs_ws_ct: each chunk costs the same.
+                c, i = after
+                q = q.where(
+                    (runs.c.create_time > c) | and_(runs.c.create_time == c, runs.c.id > i)
+                )
+            chunk = conn.execute(
+                q.order_by(runs.c.create_time, runs.c.id).limit(REBUILD_CHUNK)
+            ).all()
+            if not chunk:
+                break
+            _upsert(
+                conn,
+                ws_id,
+                _accumulate(
+                    ((r.automation, r.create_time, r.state, r.trigger, r.duration), 1)
+                    for r in chunk
+                ),
+            )
+            counted += len(chunk)
+            after = (chunk[-1].create_time, chunk[-1].id)
+    return counted

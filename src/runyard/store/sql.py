@@ -16,7 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from runyard.aip.errors import ApiError, aborted, already_exists, not_found, unavailable
-from runyard.store import listing, migrate, rollups
+from runyard.domain.aggregates import AutomationTotals, Totals
+from runyard.store import aggregates, listing, migrate, rollups
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
 from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, ListParams, Page
@@ -575,6 +576,30 @@ class SqlStore:
             if event_rows:
                 conn.execute(insert(t.run_events), event_rows)
             rollups.apply_many(conn, ws_id, [(item.automation, item.run) for item in runs])
+
+    def daily_run_aggregates(
+        self, workspace: WorkspaceRef, bounds: Sequence[int], filter: str
+    ) -> list[Totals]:
+        with self._read() as conn:
+            return aggregates.daily(conn, self._workspace_id(conn, workspace), bounds, filter)
+
+    def automation_run_aggregates(
+        self,
+        workspace: WorkspaceRef,
+        start_us: int | None,
+        end_us: int | None,
+        filter: str,
+        after: str,
+        limit: int,
+    ) -> tuple[list[AutomationTotals], bool]:
+        with self._read() as conn:
+            ws_id = self._workspace_id(conn, workspace)
+            return aggregates.per_automation(conn, ws_id, start_us, end_us, filter, after, limit)
+
+    def rebuild_rollups(self) -> int:
+        """Recomputes every rollup from the runs table; returns how many runs were counted."""
+        with self._write() as conn:
+            return rollups.rebuild(conn)
 
     def is_empty(self) -> bool:
         with self._read() as conn:

@@ -158,3 +158,24 @@ idempotency = Table(
     Column("create_time", BigInteger, nullable=False),
     Column("response", LargeBinary, nullable=False),
 )
+
+# Run rollups maintained on write (runyard.store.rollups; levels, "all" rows and the
+# duration histogram are described in runyard.domain.aggregates).
+HIST_COLUMNS = tuple(f"h{k:02d}" for k in range(56))
+run_rollups = Table(
+    "run_rollups",
+    metadata,
+    Column("workspace_id", BigInteger, primary_key=True),
+    Column("level", Integer, primary_key=True),
+    # "" sums over all automations of the workspace.
+    Column("automation", String(63), primary_key=True),
+    Column("bucket_start", BigInteger, primary_key=True),
+    Column("state", Integer, primary_key=True),
+    # -1 sums over all triggers.
+    Column("trigger", Integer, primary_key=True),
+    Column("run_count", BigInteger, nullable=False),
+    Column("duration_count", BigInteger, nullable=False),
+    Column("duration_sum", BigInteger, nullable=False),
+    Column("duration_max", BigInteger, nullable=False),
+    *(Column(name, BigInteger, nullable=False, server_default="0") for name in HIST_COLUMNS),
+)
