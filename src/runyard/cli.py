@@ -58,6 +58,9 @@ def _parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply database migrations and exit")
     migrate.add_argument("--database-url", help="as for serve")
 
+    rebuild = sub.add_parser("rebuild-rollups", help="recompute the run rollups from the runs")
+    rebuild.add_argument("--database-url", help="as for serve")
+
     gw = sub.add_parser(
         "gateway",
         help="serve the HTTP/JSON gateway in front of any gRPC server (learns it by reflection)",
@@ -92,6 +95,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from runyard.store.sql import SqlStore
 
         SqlStore(resolve_url(args.database_url)).close()
+        return 0
+    if args.command == "rebuild-rollups":
+        from runyard.store.engine import resolve_url
+        from runyard.store.sql import SqlStore
+
+        store = SqlStore(resolve_url(args.database_url))
+        print(f"rollups rebuilt from {store.rebuild_rollups():,} runs")
+        store.close()
         return 0
     if args.command == "gateway":
         from runyard import gateway

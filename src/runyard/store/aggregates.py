@@ -255,4 +255,3 @@ def per_automation(
             item.last_run_time = int(last.create_time)
             item.last_run_state = int(last.state)
     return list(out.values()), more
-

@@ -219,9 +219,7 @@ def rebuild(conn: Connection, workspace_id: int | None = None) -> int:
             if after is not None:
                 # Keyset over ix_runs_ws_ct: each chunk costs the same.
                 c, i = after
-                q = q.where(
-                    (runs.c.create_time > c) | and_(runs.c.create_time == c, runs.c.id > i)
-                )
+                q = q.where((runs.c.create_time > c) | and_(runs.c.create_time == c, runs.c.id > i))
             chunk = conn.execute(
                 q.order_by(runs.c.create_time, runs.c.id).limit(REBUILD_CHUNK)
             ).all()
