@@ -18,10 +18,16 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf.descriptor import FieldDescriptor
 
 from .jsoncodec_encode import has_special_json, is_map_field, is_repeated, resolve_type_url
 from .jsoncodec_wkt import camel_to_snake, parse_duration, parse_timestamp
+
+# Descriptors are typed loosely: the stubs' Optional attributes (message_type, enum_type)
+# are always set where this module reads them, and upb's descriptor classes differ from
+# the stubs' ones.
+Descriptor = Any
+FieldDesc = Any
 
 MAX_DEPTH = 100  # nesting limit, as json_format's default max_recursion_depth
 
@@ -50,6 +56,8 @@ class JsonDecodeError(ValueError):
 
     def __str__(self) -> str:
         path = self.path
+        if len(path) > 120:  # deep nesting: keep the message readable
+            path = path[:50] + "..." + path[-50:]
         return f"{path}: {self.reason}" if path else self.reason
 
 
@@ -150,9 +158,7 @@ def _float_converter(single: bool) -> Converter:
         if t is float:
             x = v
             if x - x != 0.0:
-                raise JsonDecodeError(
-                    "non-finite number; write \"NaN\", \"Infinity\" or \"-Infinity\""
-                )
+                raise JsonDecodeError('non-finite number; write "NaN", "Infinity" or "-Infinity"')
         elif t is int:
             try:
                 x = float(v)
@@ -207,7 +213,7 @@ def _bytes(v: Any) -> bytes:
         raise JsonDecodeError("invalid base64") from None
 
 
-def _enum_converter(fd: FieldDescriptor) -> Converter:
+def _enum_converter(fd: FieldDesc) -> Converter:
     et = fd.enum_type
     if et.full_name == "google.protobuf.NullValue":
 
@@ -244,7 +250,7 @@ def _enum_converter(fd: FieldDescriptor) -> Converter:
     return conv
 
 
-def _scalar_converter(fd: FieldDescriptor) -> Converter:
+def _scalar_converter(fd: FieldDesc) -> Converter:
     t = fd.type
     if t in _INT_RANGES:
         return _int_converter(*_INT_RANGES[t])
@@ -263,7 +269,7 @@ def _scalar_converter(fd: FieldDescriptor) -> Converter:
     raise TypeError(f"not a scalar field: {fd.full_name}")  # pragma: no cover
 
 
-def _key_converter(fd: FieldDescriptor) -> Converter:
+def _key_converter(fd: FieldDesc) -> Converter:
     t = fd.type
     if t == _FD.TYPE_STRING:
         return _string
@@ -274,7 +280,7 @@ def _key_converter(fd: FieldDescriptor) -> Converter:
                 return True
             if k == "false":
                 return False
-            raise JsonDecodeError(f"map key must be \"true\" or \"false\", got {_short(k)}")
+            raise JsonDecodeError(f'map key must be "true" or "false", got {_short(k)}')
 
         return bool_key
     lo, hi = _INT_RANGES[t]
@@ -326,7 +332,7 @@ def _timestamp(msg: Any, v: Any, ignore: bool, depth: int) -> None:
 
 def _duration(msg: Any, v: Any, ignore: bool, depth: int) -> None:
     if type(v) is not str:
-        raise JsonDecodeError(f"expected a duration string like \"1.5s\", got {_kind(v)}")
+        raise JsonDecodeError(f'expected a duration string like "1.5s", got {_kind(v)}')
     try:
         seconds, nanos = parse_duration(v)
     except ValueError as e:
@@ -400,14 +406,14 @@ def _list_value(msg: Any, v: Any, ignore: bool, depth: int) -> None:
 
 def _any(msg: Any, v: Any, ignore: bool, depth: int) -> None:
     if type(v) is not dict:
-        raise JsonDecodeError(f"expected a JSON object with \"@type\", got {_kind(v)}")
+        raise JsonDecodeError(f'expected a JSON object with "@type", got {_kind(v)}')
     if not v:
         return
     if depth > MAX_DEPTH:
         raise _too_deep()
     type_url = v.get("@type")
     if type(type_url) is not str:
-        raise JsonDecodeError("Any needs a string \"@type\"")
+        raise JsonDecodeError('Any needs a string "@type"')
     try:
         cls = resolve_type_url(type_url)
     except ValueError as e:
@@ -417,7 +423,7 @@ def _any(msg: Any, v: Any, ignore: bool, depth: int) -> None:
     dec = decoder_for(desc)
     if has_special_json(desc):
         if "value" not in v:
-            raise JsonDecodeError(f"Any of type {type_url} needs a \"value\"")
+            raise JsonDecodeError(f'Any of type {type_url} needs a "value"')
         if not ignore:
             for k in v:
                 if k not in ("@type", "value"):
@@ -430,7 +436,8 @@ def _any(msg: Any, v: Any, ignore: bool, depth: int) -> None:
     else:
         dec(sub, {k: x for k, x in v.items() if k != "@type"}, ignore, depth + 1)
     msg.type_url = type_url
-    msg.value = sub.SerializeToString()
+    # Deterministic, so that map entries inside come out in a stable order.
+    msg.value = sub.SerializeToString(deterministic=True)
 
 
 def _wrapper_decoder(desc: Descriptor) -> MessageDecoder:
@@ -517,7 +524,7 @@ def _null_element() -> JsonDecodeError:
     return JsonDecodeError("null is not allowed as an element")
 
 
-def _field_handler(fd: FieldDescriptor) -> Handler:
+def _field_handler(fd: FieldDesc) -> Handler:
     name = fd.name
     if is_map_field(fd):
         return _map_handler(fd)
@@ -606,7 +613,7 @@ def _field_handler(fd: FieldDescriptor) -> Handler:
     return one_scalar
 
 
-def _map_handler(fd: FieldDescriptor) -> Handler:
+def _map_handler(fd: FieldDesc) -> Handler:
     name = fd.name
     entry = fd.message_type
     key_conv = _key_converter(entry.fields_by_name["key"])
@@ -681,7 +688,7 @@ def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _reject_constant(name: str) -> Any:
-    raise JsonDecodeError(f"{name} is not JSON; quote it (\"{name}\")")
+    raise JsonDecodeError(f'{name} is not JSON; quote it ("{name}")')
 
 
 def loads(data: bytes | bytearray | memoryview | str) -> Any:

@@ -16,8 +16,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from google.protobuf import descriptor_pool, message_factory, symbol_database
-from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.protobuf import descriptor_pool, message_factory
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
 from .jsoncodec_wkt import (
@@ -29,6 +29,12 @@ from .jsoncodec_wkt import (
     nonfinite,
     shortest_float32,
 )
+
+# Descriptors are typed loosely: the stubs' Optional attributes (message_type, enum_type)
+# are always set where this module reads them, and upb's descriptor classes differ from
+# the stubs' ones.
+Descriptor = Any
+FieldDesc = Any
 
 Encoder = Callable[[Any], Any]
 
@@ -53,12 +59,12 @@ SPECIAL_WKT = frozenset(
 )
 
 
-def is_map_field(fd: FieldDescriptor) -> bool:
+def is_map_field(fd: FieldDesc) -> bool:
     mt = fd.message_type
     return fd.type == _FD.TYPE_MESSAGE and mt is not None and mt.GetOptions().map_entry
 
 
-def is_repeated(fd: FieldDescriptor) -> bool:
+def is_repeated(fd: FieldDesc) -> bool:
     return bool(fd.is_repeated)
 
 
@@ -77,7 +83,9 @@ def _value(v: Any) -> Any:
     if kind == "number_value":
         x = v.number_value
         if x - x != 0.0:
-            raise EncodeError(f"Value.number_value {x} has no JSON form (it would read back as a string)")
+            raise EncodeError(
+                f"Value.number_value {x} has no JSON form (it would read back as a string)"
+            )
         return x
     if kind == "bool_value":
         return v.bool_value
@@ -104,17 +112,28 @@ def resolve_type_url(type_url: str) -> Any:
     cls = _ANY_TYPES.get(type_url)
     if cls is None:
         name = type_url.rpartition("/")[2]
-        pool = symbol_database.Default().pool
         try:
-            desc = pool.FindMessageTypeByName(name)
+            desc = descriptor_pool.Default().FindMessageTypeByName(name)
         except KeyError:
-            try:
-                desc = descriptor_pool.Default().FindMessageTypeByName(name)
-            except KeyError:
-                raise ValueError(f"unknown Any type {type_url!r}") from None
+            raise ValueError(f"unknown Any type {type_url!r}") from None
         cls = message_factory.GetMessageClass(desc)
         _ANY_TYPES[type_url] = cls
     return cls
+
+
+_AnyPlan = tuple[Any, Encoder, bool]
+_any_plans: dict[tuple[str, bool], _AnyPlan] = {}
+
+
+def _any_plan(type_url: str, emit: bool) -> _AnyPlan:
+    try:
+        cls = resolve_type_url(type_url)
+    except ValueError as e:
+        raise EncodeError(str(e)) from None
+    desc = cls.DESCRIPTOR
+    plan = (cls, encoder_for(desc, emit), has_special_json(desc))
+    _any_plans[(type_url, emit)] = plan
+    return plan
 
 
 def _make_any(emit: bool) -> Encoder:
@@ -123,21 +142,16 @@ def _make_any(emit: bool) -> Encoder:
         payload = m.value
         if not type_url and not payload:
             return {}
-        try:
-            cls = resolve_type_url(type_url)
-        except ValueError as e:
-            raise EncodeError(str(e)) from None
-        sub = cls()
+        plan = _any_plans.get((type_url, emit)) or _any_plan(type_url, emit)
+        sub = plan[0]()
         try:
             sub.ParseFromString(payload)
         except DecodeError:
             raise EncodeError(f"Any of type {type_url!r} holds bytes that do not parse") from None
-        desc = sub.DESCRIPTOR
-        inner = encoder_for(desc, emit)(sub)
-        if has_special_json(desc):
-            return {"@type": type_url, "value": inner}
+        if plan[2]:
+            return {"@type": type_url, "value": plan[1](sub)}
         out = {"@type": type_url}
-        out.update(inner)
+        out.update(plan[1](sub))
         return out
 
     return enc_any
@@ -177,7 +191,7 @@ def _const(value: Any) -> str:
     return name
 
 
-def _enum_expr(fd: FieldDescriptor, var: str) -> str:
+def _enum_expr(fd: FieldDesc, var: str) -> str:
     et = fd.enum_type
     if et.full_name == "google.protobuf.NullValue":
         return "None"
@@ -186,7 +200,7 @@ def _enum_expr(fd: FieldDescriptor, var: str) -> str:
     return f"{_const(table)}.get({var}, {var})"
 
 
-def _scalar_expr(fd: FieldDescriptor, var: str) -> str:
+def _scalar_expr(fd: FieldDesc, var: str) -> str:
     t = fd.type
     if t in _INT64_TYPES:
         return f"str({var})"
@@ -214,7 +228,7 @@ def _message_expr(desc: Descriptor, var: str, emit: bool) -> str:
     return f"{_function_name(desc, emit)}({var})"
 
 
-def _element_expr(fd: FieldDescriptor, var: str, emit: bool) -> str:
+def _element_expr(fd: FieldDesc, var: str, emit: bool) -> str:
     if fd.type in _MESSAGE_TYPES:
         return _message_expr(fd.message_type, var, emit)
     return _scalar_expr(fd, var)
@@ -238,7 +252,12 @@ def _generate(desc: Descriptor, name: str, emit: bool) -> str:
             else:
                 kexpr = "str(k)"
             vexpr = _element_expr(vf, "x", emit)
-            comp = f"{{{kexpr}: {vexpr} for k, x in v.items()}}"
+            # Indexing by key beats .items() on upb maps; "for x in [...]" is a plain
+            # assignment inside a comprehension.
+            if vexpr == "x":
+                comp = f"{{{kexpr}: v[k] for k in v}}"
+            else:
+                comp = f"{{{kexpr}: {vexpr} for k in v for x in [v[k]]}}"
             if emit:
                 add(f"    v = {get}")
                 add(f"    d[{key}] = {comp}")
@@ -257,9 +276,7 @@ def _generate(desc: Descriptor, name: str, emit: bool) -> str:
                 add(f"        d[{key}] = {comp}")
         elif oneof is not None and not fd.has_presence:  # pragma: no cover - cannot happen
             raise AssertionError(fd.full_name)
-        elif oneof is not None and not (
-            len(oneof.fields) == 1 and oneof.name == "_" + fd.name
-        ):
+        elif oneof is not None and not (len(oneof.fields) == 1 and oneof.name == "_" + fd.name):
             # A real oneof: one WhichOneof call settles all its members.
             if oneof.name in oneof_done:
                 continue

@@ -44,9 +44,12 @@ def _day(days: int) -> str:
     return s
 
 
+_MILLIS = tuple(f".{i:03d}" for i in range(1000))
+
+
 def _fraction(nanos: int) -> str:
     if nanos % 1_000_000 == 0:
-        return f".{nanos // 1_000_000:03d}"
+        return _MILLIS[nanos // 1_000_000]
     if nanos % 1000 == 0:
         return f".{nanos // 1000:06d}"
     return f".{nanos:09d}"
@@ -54,18 +57,19 @@ def _fraction(nanos: int) -> str:
 
 def format_timestamp(seconds: int, nanos: int) -> str:
     if not (
-        TIMESTAMP_SECONDS_MIN <= seconds <= TIMESTAMP_SECONDS_MAX
-        and 0 <= nanos < NANOS_PER_SECOND
+        TIMESTAMP_SECONDS_MIN <= seconds <= TIMESTAMP_SECONDS_MAX and 0 <= nanos < NANOS_PER_SECOND
     ):
         raise EncodeError(f"Timestamp out of range: seconds={seconds} nanos={nanos}")
     days, rem = divmod(seconds, 86400)
+    day = _DAY_CACHE.get(days) or _day(days)
     hours, rem = divmod(rem, 3600)
     minutes, secs = divmod(rem, 60)
     d2 = _TWO_DIGITS
-    head = f"{_day(days)}T{d2[hours]}:{d2[minutes]}:{d2[secs]}"
     if nanos == 0:
-        return head + "Z"
-    return head + _fraction(nanos) + "Z"
+        return f"{day}T{d2[hours]}:{d2[minutes]}:{d2[secs]}Z"
+    if nanos % 1_000_000 == 0:
+        return f"{day}T{d2[hours]}:{d2[minutes]}:{d2[secs]}{_MILLIS[nanos // 1_000_000]}Z"
+    return f"{day}T{d2[hours]}:{d2[minutes]}:{d2[secs]}{_fraction(nanos)}Z"
 
 
 def format_duration(seconds: int, nanos: int) -> str:
@@ -168,7 +172,7 @@ def parse_timestamp(text: str) -> tuple[int, int]:
 def parse_duration(text: str) -> tuple[int, int]:
     m = _DURATION_RE.fullmatch(text)
     if m is None:
-        raise ValueError(f"invalid duration {text!r}, expected e.g. \"1.5s\"")
+        raise ValueError(f'invalid duration {text!r}, expected e.g. "1.5s"')
     neg, secs, frac = m.groups()
     seconds = int(secs)
     nanos = int(frac.ljust(9, "0")) if frac else 0
