@@ -71,19 +71,25 @@ def make_run(i: int) -> run_pb2.Run:
     return run
 
 
-def bench(fn: Callable[[], Any], seconds: float, max_loops: int = 5000) -> float:
-    """Median seconds per call over batches, bounded by ``seconds`` and ``max_loops``."""
-    fn()
-    samples: list[float] = []
-    deadline = time.perf_counter() + seconds
-    loops = 0
-    while loops < max_loops and (time.perf_counter() < deadline or len(samples) < 5):
-        t0 = time.perf_counter()
-        for _ in range(5):
-            fn()
-        samples.append((time.perf_counter() - t0) / 5)
-        loops += 5
-    return statistics.median(samples)
+def bench(
+    cases: dict[str, Callable[[], Any]], seconds: float, max_rounds: int = 2000
+) -> dict[str, float]:
+    """Median seconds per call of each case. Cases run round-robin in small batches, so
+    the machine's noise hits them alike and the ratios stay meaningful; bounded by
+    ``seconds`` per case and ``max_rounds``."""
+    for fn in cases.values():
+        fn()
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    deadline = time.perf_counter() + seconds * len(cases)
+    rounds = 0
+    while rounds < max_rounds and (time.perf_counter() < deadline or rounds < 5):
+        for name, fn in cases.items():
+            t0 = time.perf_counter()
+            for _ in range(3):
+                fn()
+            samples[name].append((time.perf_counter() - t0) / 3)
+        rounds += 1
+    return {name: statistics.median(ts) for name, ts in samples.items()}
 
 
 def main() -> None:
@@ -105,7 +111,7 @@ def main() -> None:
     }
     size = len(encode_message(page))
     print(f"page of {len(page.runs)} runs, {size} bytes of JSON")
-    times = {name: bench(fn, args.seconds) for name, fn in cases.items()}
+    times = bench(cases, args.seconds)
     base = times["MessageToJson"]
     for name, t in times.items():
         print(f"  {name:34s} {t * 1e3:8.3f} ms/page   {base / t:5.2f}x vs MessageToJson")
@@ -118,8 +124,8 @@ def main() -> None:
     def theirs_decode() -> None:
         json_format.Parse(one, run_pb2.Run())
 
-    t_theirs = bench(theirs_decode, args.seconds)
-    t_ours = bench(ours_decode, args.seconds)
+    dt = bench({"theirs": theirs_decode, "ours": ours_decode}, args.seconds)
+    t_theirs, t_ours = dt["theirs"], dt["ours"]
     print(f"decode one run ({len(one)} bytes)")
     print(f"  {'json_format.Parse':34s} {t_theirs * 1e6:8.1f} us")
     print(f"  {'decode_message':34s} {t_ours * 1e6:8.1f} us   {t_theirs / t_ours:5.2f}x")

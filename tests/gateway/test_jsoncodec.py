@@ -22,6 +22,7 @@ import orjson
 import pytest
 from google.protobuf import (
     any_pb2,
+    descriptor_pb2,
     descriptor_pool,
     duration_pb2,
     empty_pb2,
@@ -518,6 +519,45 @@ def test_encode_messages_is_an_array() -> None:
 def test_encode_rejects_values_without_json_form(msg: Message) -> None:
     with pytest.raises(JsonEncodeError):
         encode_message(msg)
+
+
+def test_encode_rejects_messages_nested_too_deeply() -> None:
+    deep = jsontest_pb2.Nested()
+    node = deep
+    for _ in range(400):
+        node = node.child
+    node.label = "bottom"
+    with pytest.raises(JsonEncodeError):
+        encode_message(deep)
+    value = struct_pb2.Value()
+    v = value
+    for _ in range(300):
+        v = v.list_value.values.add()
+    with pytest.raises(JsonEncodeError):
+        encode_message(value)
+
+
+def test_field_names_that_are_python_keywords() -> None:
+    fdp = descriptor_pb2.FileDescriptorProto(name="kwtest.proto", package="kwtest", syntax="proto3")
+    msg = fdp.message_type.add(name="K")
+    for number, name in enumerate(["from", "class", "lambda_value", "None"], start=1):
+        msg.field.add(
+            name=name,
+            number=number,
+            type=descriptor_pb2.FieldDescriptorProto.TYPE_STRING,
+            label=descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL,
+        )
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    cls = message_factory.GetMessageClass(pool.FindMessageTypeByName("kwtest.K"))
+    m = cls()
+    setattr(m, "from", "a")
+    setattr(m, "class", "b")
+    setattr(m, "None", "c")
+    assert orjson.loads(encode_message(m)) == json.loads(json_format.MessageToJson(m))
+    back = cls()
+    decode_message(encode_message(m, emit_unpopulated=True), back)
+    assert back == m
 
 
 # ---- table-driven decoding --------------------------------------------------------------------

@@ -64,12 +64,23 @@ def to_json_value(msg: Message, *, emit_unpopulated: bool = False) -> Any:
             ``Value``, an ``Any`` whose type is not in the default descriptor pool, a
             FieldMask path with no JSON form.
     """
-    return encoder_for(msg.DESCRIPTOR, emit_unpopulated)(msg)
+    try:
+        return encoder_for(msg.DESCRIPTOR, emit_unpopulated)(msg)
+    except RecursionError as e:
+        raise _too_deep(e) from None
 
 
 def encode_message(msg: Message, *, emit_unpopulated: bool = False) -> bytes:
     """``msg`` as compact proto3 JSON (UTF-8). See :func:`to_json_value`."""
-    return orjson.dumps(encoder_for(msg.DESCRIPTOR, emit_unpopulated)(msg))
+    try:
+        return orjson.dumps(encoder_for(msg.DESCRIPTOR, emit_unpopulated)(msg))
+    except (RecursionError, orjson.JSONEncodeError) as e:
+        raise _too_deep(e) from None
+
+
+def _too_deep(e: BaseException) -> JsonEncodeError:
+    # Only messages nested hundreds of levels deep get here (orjson stops at 254).
+    return JsonEncodeError(f"message nested too deeply for JSON: {e}")
 
 
 def encode_messages(msgs: Iterable[Message], *, emit_unpopulated: bool = False) -> bytes:
@@ -82,8 +93,14 @@ def encode_messages(msgs: Iterable[Message], *, emit_unpopulated: bool = False) 
         if d is not desc:
             desc = d
             enc = encoder_for(d, emit_unpopulated)
-        out.append(enc(m))  # type: ignore[misc]
-    return orjson.dumps(out)
+        try:
+            out.append(enc(m))  # type: ignore[misc]
+        except RecursionError as e:
+            raise _too_deep(e) from None
+    try:
+        return orjson.dumps(out)
+    except orjson.JSONEncodeError as e:
+        raise _too_deep(e) from None
 
 
 def decode_message(

@@ -234,9 +234,22 @@ def _element_expr(fd: FieldDesc, var: str, emit: bool) -> str:
     return _scalar_expr(fd, var)
 
 
+def _in_real_oneof(fd: FieldDesc) -> bool:
+    """In a oneof other than the synthetic one of a proto3 ``optional`` field."""
+    oneof = fd.containing_oneof
+    return oneof is not None and not (len(oneof.fields) == 1 and oneof.name == "_" + fd.name)
+
+
 def _generate(desc: Descriptor, name: str, emit: bool) -> str:
     lines = [f"def {name}(m):", "    d = {}"]
     add = lines.append
+    presence = [
+        f for f in desc.fields if f.has_presence and not is_repeated(f) and not _in_real_oneof(f)
+    ]
+    # One bound method instead of an attribute lookup per presence check.
+    has = "has" if len(presence) > 1 else "m.HasField"
+    if len(presence) > 1:
+        add("    has = m.HasField")
     oneof_done: set[str] = set()
     for fd in sorted(desc.fields, key=lambda f: f.number):
         key = repr(fd.json_name)
@@ -274,9 +287,7 @@ def _generate(desc: Descriptor, name: str, emit: bool) -> str:
             else:
                 add("    if v:")
                 add(f"        d[{key}] = {comp}")
-        elif oneof is not None and not fd.has_presence:  # pragma: no cover - cannot happen
-            raise AssertionError(fd.full_name)
-        elif oneof is not None and not (len(oneof.fields) == 1 and oneof.name == "_" + fd.name):
+        elif oneof is not None and _in_real_oneof(fd):
             # A real oneof: one WhichOneof call settles all its members.
             if oneof.name in oneof_done:
                 continue
@@ -289,7 +300,7 @@ def _generate(desc: Descriptor, name: str, emit: bool) -> str:
                 add(f"        v = {_attr(member.name)}")
                 add(f"        d[{member.json_name!r}] = {_element_expr(member, 'v', emit)}")
         elif fd.has_presence:
-            add(f"    if m.HasField({fd.name!r}):")
+            add(f"    if {has}({fd.name!r}):")
             add(f"        v = {get}")
             add(f"        d[{key}] = {_element_expr(fd, 'v', emit)}")
         else:
