@@ -336,21 +336,18 @@ def _check_roundtrips(msg: Message) -> None:
 
 
 def _json_equal(a: Any, b: Any) -> bool:
-    """Equality of parsed JSON that also tells -0.0 from 0.0 and ints from floats' types
-    only where JSON does (1 == 1.0)."""
+    """Equality of parsed JSON values that tells -0.0 from 0.0 and true from 1."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
     if isinstance(a, float) and isinstance(b, float):
         return a == b and math.copysign(1, a) == math.copysign(1, b)
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
-    return (type(a) is type(b) and a == b) or (
-        isinstance(a, int | float)
-        and isinstance(b, int | float)
-        and not isinstance(a, bool)
-        and not isinstance(b, bool)
-        and a == b
-    )
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    return type(a) is type(b) and a == b
 
 
 _SETTINGS = settings(
