@@ -36,7 +36,12 @@ lint: dev
 	$(BIN)/mypy
 
 test: lint check-gen
-	$(BIN)/python -m pytest -q
+	scripts/with-postgres.sh $(BIN)/python -m pytest -q
+
+# The whole suite on SQLite and on a throw-away PostgreSQL (no lint);
+# extra pytest arguments in ARGS, e.g. make test-postgres ARGS='-k runs'.
+test-postgres: dev
+	scripts/with-postgres.sh $(BIN)/python -m pytest -q $(ARGS)
 
 run:
 	test -x $(RUNVENV)/bin/python || $(PYTHON) -m venv $(RUNVENV)
