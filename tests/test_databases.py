@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import psycopg
+import pytest
 import sqlalchemy as sa
 
 from tests.plugins.databases import (
@@ -54,6 +55,7 @@ def test_each_test_gets_an_empty_database(database_url: str) -> None:
         engine.dispose()
 
 
+@pytest.mark.postgres
 def test_postgres_databases_are_dropped(postgres_admin_url: str) -> None:
     with fresh_postgres_database(postgres_admin_url) as url:
         name = url.rsplit("/", 1)[1]
@@ -67,6 +69,7 @@ def test_postgres_databases_are_dropped(postgres_admin_url: str) -> None:
         leftover.close()
 
 
+@pytest.mark.postgres
 def test_postgres_server_restarts(postgres_admin_url: str) -> None:
     with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
         (before,) = conn.execute("SELECT pg_postmaster_start_time()").fetchone() or (None,)
