@@ -1,0 +1,77 @@
+"""PostgreSQL goes away under load: callers get UNAVAILABLE with a retry hint,
+never INTERNAL; when it is back, calls succeed without restarting runyard."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import grpc
+
+from runyard.v1 import run_service_pb2
+from tests.errors import details_of
+from tests.plugins.databases import fresh_postgres_database, postgres_stopped
+from tests.plugins.servers import RunyardProcess, Stubs
+from tests.test_run_lifecycle import AUTO, create_run, setup_automation
+
+
+def test_database_outage_is_unavailable_then_recovers(
+    postgres_admin_url: str, tmp_path: Path
+) -> None:
+    with fresh_postgres_database(postgres_admin_url) as url:
+        server = RunyardProcess(url, tmp_path, http=False)
+        server.start()
+        try:
+            with grpc.insecure_channel(server.grpc_target) as channel:
+                stubs = Stubs(channel)
+                setup_automation(stubs)
+                run = create_run(stubs)
+                codes: Counter[str] = Counter()
+                reasons: Counter[str] = Counter()
+                stop = threading.Event()
+
+                def load() -> None:
+                    deadline = time.monotonic() + 60
+                    while not stop.is_set() and time.monotonic() < deadline:
+                        try:
+                            stubs.runs.GetRun(
+                                run_service_pb2.GetRunRequest(name=run.name), timeout=20
+                            )
+                            create_run(stubs)
+                            codes["OK"] += 1
+                        except grpc.RpcError as err:
+                            d = details_of(err)
+                            codes[d.code.name] += 1
+                            if d.error_info is not None:
+                                reasons[d.error_info.reason] += 1
+                        time.sleep(0.01)
+
+                threads = [threading.Thread(target=load) for _ in range(3)]
+                for th in threads:
+                    th.start()
+                time.sleep(1)
+                with postgres_stopped("fast"):
+                    time.sleep(3)
+                stop.set()
+                for th in threads:
+                    th.join(60)
+                assert codes["UNAVAILABLE"] > 0, codes
+                assert set(codes) <= {"OK", "UNAVAILABLE"}, codes
+                assert set(reasons) <= {"SERVICE_UNAVAILABLE"}, reasons
+
+                # Back up: the same server answers again (bounded wait for the pool).
+                deadline = time.monotonic() + 30
+                while True:
+                    try:
+                        create_run(stubs)
+                        break
+                    except grpc.RpcError as err:
+                        assert err.code() == grpc.StatusCode.UNAVAILABLE
+                        assert time.monotonic() < deadline, "runyard did not recover"
+                        time.sleep(0.5)
+                listed = stubs.runs.ListRuns(run_service_pb2.ListRunsRequest(parent=AUTO))
+                assert listed.runs
+        finally:
+            server.stop()
