@@ -26,9 +26,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def StartRun(
-        self, request: runner_service_pb2.StartRunRequest, context: Ctx
-    ) -> Run:
+    async def StartRun(self, request: runner_service_pb2.StartRunRequest, context: Ctx) -> Run:
         ref = names.run(request.name)
         key = request_key("StartRun", request.name, request.request_id)
         who = actor(context)
@@ -109,6 +107,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
             e.duration.FromMicroseconds(
                 max(0, e.end_time.ToMicroseconds() - e.start_time.ToMicroseconds())
             )
+        key = request_key("CreateExecution", request.parent, request.request_id)
         return await blocking(
-            self.store.record_execution, ExecutionRef(ws, execution_id), e, request.outputs
+            self.store.record_execution, ExecutionRef(ws, execution_id), e, request.outputs, key
         )

@@ -141,6 +141,7 @@ class Store(Protocol):
         ref: ExecutionRef,
         execution: execution_pb2.Execution,
         outputs: execution_pb2.ExecutionOutputs,
+        request_key: str = "",
     ) -> execution_pb2.Execution: ...
 
     def import_executions(

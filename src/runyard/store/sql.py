@@ -612,8 +612,14 @@ class SqlStore:
         ref: ExecutionRef,
         execution: execution_pb2.Execution,
         outputs: execution_pb2.ExecutionOutputs,
+        request_key: str = "",
     ) -> execution_pb2.Execution:
-        return self.import_executions(ref.workspace, [(ref.execution, execution, outputs)])[0]
+        def work(conn: Connection) -> execution_pb2.Execution:
+            ws_id = self._workspace_id(conn, ref.workspace)
+            return self._insert_execution(conn, ws_id, ref, execution, outputs)
+
+        now = micros(execution.create_time)
+        return self._idempotent(request_key, execution_pb2.Execution, work, now)
 
     def import_executions(
         self,
@@ -621,33 +627,42 @@ class SqlStore:
         items: Sequence[tuple[str, execution_pb2.Execution, execution_pb2.ExecutionOutputs]],
     ) -> list[execution_pb2.Execution]:
         """Records executions with their outputs, all in one transaction."""
-        recorded = []
         with self._write() as conn:
             ws_id = self._workspace_id(conn, workspace)
-            for execution_id, execution, outputs in items:
-                ref = ExecutionRef(workspace, execution_id)
-                e = execution_pb2.Execution()
-                e.CopyFrom(execution)
-                e.name = ref.name
-                e.uid = e.uid or str(uuid.uuid4())
-                out = execution_pb2.ExecutionOutputs()
-                out.CopyFrom(outputs)
-                out.name = f"{ref.name}/outputs"
-                try:
-                    with conn.begin_nested():
-                        conn.execute(
-                            insert(t.executions).values(
-                                workspace_id=ws_id,
-                                execution=execution_id,
-                                **_execution_columns(e),
-                                body=e.SerializeToString(),
-                                outputs=out.SerializeToString(),
-                            )
-                        )
-                except IntegrityError:
-                    raise already_exists("runyard.dev/Execution", ref.name) from None
-                recorded.append(e)
-        return recorded
+            return [
+                self._insert_execution(conn, ws_id, ExecutionRef(workspace, eid), e, out)
+                for eid, e, out in items
+            ]
+
+    def _insert_execution(
+        self,
+        conn: Connection,
+        ws_id: int,
+        ref: ExecutionRef,
+        execution: execution_pb2.Execution,
+        outputs: execution_pb2.ExecutionOutputs,
+    ) -> execution_pb2.Execution:
+        e = execution_pb2.Execution()
+        e.CopyFrom(execution)
+        e.name = ref.name
+        e.uid = e.uid or str(uuid.uuid4())
+        out = execution_pb2.ExecutionOutputs()
+        out.CopyFrom(outputs)
+        out.name = f"{ref.name}/outputs"
+        try:
+            with conn.begin_nested():
+                conn.execute(
+                    insert(t.executions).values(
+                        workspace_id=ws_id,
+                        execution=ref.execution,
+                        **_execution_columns(e),
+                        body=e.SerializeToString(),
+                        outputs=out.SerializeToString(),
+                    )
+                )
+        except IntegrityError:
+            raise already_exists("runyard.dev/Execution", ref.name) from None
+        return e
 
     def _execution_row(self, conn: Connection, ref: ExecutionRef) -> Any:
         ws_id = self._workspace_id(conn, ref.workspace)

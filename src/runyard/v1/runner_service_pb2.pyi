@@ -56,13 +56,15 @@ class AppendRunEventsResponse(_message.Message):
     def __init__(self, run_events: _Optional[_Iterable[_Union[_run_pb2.RunEvent, _Mapping]]] = ...) -> None: ...
 
 class CreateExecutionRequest(_message.Message):
-    __slots__ = ("parent", "execution", "execution_id", "outputs")
+    __slots__ = ("parent", "execution", "execution_id", "outputs", "request_id")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_FIELD_NUMBER: _ClassVar[int]
     EXECUTION_ID_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     parent: str
     execution: _execution_pb2.Execution
     execution_id: str
     outputs: _execution_pb2.ExecutionOutputs
-    def __init__(self, parent: _Optional[str] = ..., execution: _Optional[_Union[_execution_pb2.Execution, _Mapping]] = ..., execution_id: _Optional[str] = ..., outputs: _Optional[_Union[_execution_pb2.ExecutionOutputs, _Mapping]] = ...) -> None: ...
+    request_id: str
+    def __init__(self, parent: _Optional[str] = ..., execution: _Optional[_Union[_execution_pb2.Execution, _Mapping]] = ..., execution_id: _Optional[str] = ..., outputs: _Optional[_Union[_execution_pb2.ExecutionOutputs, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
