@@ -1,0 +1,7 @@
+"""The gateway's one door to the JSON codec (:mod:`runyard.gateway.jsoncodec`)."""
+
+from __future__ import annotations
+
+from .jsoncodec import JsonDecodeError, decode_message, encode_message, to_json_value
+
+__all__ = ["JsonDecodeError", "decode_message", "encode_message", "to_json_value"]

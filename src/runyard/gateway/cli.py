@@ -1,0 +1,88 @@
+"""``runyard gateway``: the stand-alone gateway in front of any gRPC server."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Sequence
+
+import grpc
+
+from .app import create_app
+from .reflection import load_files
+from .server import serve_http
+
+__all__ = ["cli_main", "run_gateway", "split_address"]
+
+log = logging.getLogger("runyard.gateway")
+
+
+def split_address(address: str) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return host.strip("[]") or "127.0.0.1", int(port)
+
+
+async def run_gateway(
+    upstream: str,
+    http_address: str,
+    *,
+    emit_unpopulated: bool = False,
+    strict_query: bool = False,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Learns ``upstream`` by reflection and serves it until ``stop`` is set (or
+    SIGINT/SIGTERM when no event is given)."""
+    channel = grpc.aio.insecure_channel(upstream)
+    try:
+        files = await load_files(channel)
+        app = create_app(
+            channel, files, emit_unpopulated=emit_unpopulated, strict_query=strict_query
+        )
+        log.info("gateway: %d HTTP routes from %s", len(app.bindings), upstream)
+        host, port = split_address(http_address)
+        server = await serve_http(app, host, port)
+        log.info("gateway listening on %s:%d", host, server.port)
+        if stop is None:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stop.set)
+        try:
+            await stop.wait()
+        finally:
+            await server.close()
+    finally:
+        await channel.close(None)
+
+
+def cli_main(argv: Sequence[str] | None = None) -> int:
+    """``runyard gateway --upstream HOST:PORT --http-address HOST:PORT``."""
+    parser = argparse.ArgumentParser(prog="runyard gateway")
+    parser.add_argument("--upstream", required=True, metavar="HOST:PORT")
+    parser.add_argument("--http-address", default="127.0.0.1:8080", metavar="HOST:PORT")
+    parser.add_argument(
+        "--emit-unpopulated",
+        action="store_true",
+        help="print fields with default values in responses",
+    )
+    parser.add_argument(
+        "--strict-query", action="store_true", help="reject unknown query parameters with 400"
+    )
+    args = parser.parse_args(argv)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            run_gateway(
+                args.upstream,
+                args.http_address,
+                emit_unpopulated=args.emit_unpopulated,
+                strict_query=args.strict_query,
+            )
+        )
+    return 0

@@ -1,0 +1,399 @@
+"""OpenAPI 3.1 from the same bindings the router serves.
+
+Paths are the templates with each ``*`` of a variable spelled as its own
+parameter named after the literal before it (``/v1/{name=shelves/*/items/*}``
+→ ``/v1/shelves/{shelf}/items/{item}``), so that generated clients build real
+URLs; ``x-path-variables`` says how the parameters rebuild each field. Query
+parameters are the leftover leaf fields (nested ones dotted, repeated ones
+exploded). Schemas follow proto3 JSON: 64-bit integers as strings, enums by
+name, well-known types in their JSON forms. Every operation documents
+``google.rpc.Status`` as its ``default`` response, in ``application/json``
+and ``application/problem+json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
+
+from .httprule import WILD, WILD2, Template
+from .request import QUERY_LEAF_MESSAGES
+from .response import NDJSON
+from .routes import HTTP_BODY, Binding
+
+__all__ = ["build_document", "openapi_path"]
+
+FD = FieldDescriptor
+_INT64 = {FD.TYPE_INT64, FD.TYPE_SINT64, FD.TYPE_SFIXED64}
+_UINT64 = {FD.TYPE_UINT64, FD.TYPE_FIXED64}
+_INT32 = {FD.TYPE_INT32, FD.TYPE_SINT32, FD.TYPE_SFIXED32}
+_UINT32 = {FD.TYPE_UINT32, FD.TYPE_FIXED32}
+_MAX_QUERY_DEPTH = 3
+STATUS_REF = {"$ref": "#/components/schemas/google.rpc.Status"}
+
+_WKT_SCHEMAS: dict[str, dict[str, Any]] = {
+    "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
+    "google.protobuf.Duration": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]{1,9})?s$"},
+    "google.protobuf.FieldMask": {"type": "string"},
+    "google.protobuf.Struct": {"type": "object", "additionalProperties": True},
+    "google.protobuf.Value": {},
+    "google.protobuf.ListValue": {"type": "array", "items": {}},
+    "google.protobuf.Empty": {"type": "object"},
+    "google.protobuf.Any": {
+        "type": "object",
+        "properties": {"@type": {"type": "string"}},
+        "additionalProperties": True,
+    },
+}
+
+
+def _singular(word: str) -> str:
+    if word.endswith("ies") and len(word) > 3:
+        return word[:-3] + "y"
+    if word.endswith("lves"):
+        return word[:-3] + "f"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith("ss") and len(word) > 1:
+        return word[:-1]
+    return word
+
+
+def openapi_path(template: Template) -> tuple[str, list[tuple[str, str, bool]], dict[str, str]]:
+    """The OpenAPI path of ``template``, its parameters as (name, field path,
+    is ``**``) and, per field, the pattern that rebuilds it from the parameters."""
+    out: list[str] = []
+    params: list[tuple[str, str, bool]] = []
+    rebuild: dict[str, str] = {}
+    used: set[str] = set()
+    by_start = {v.start: v for v in template.variables}
+    i = 0
+    segs = template.segments
+    while i < len(segs):
+        var = by_start.get(i)
+        if var is None:
+            out.append(segs[i])
+            i += 1
+            continue
+        field = ".".join(var.field_path)
+        end = var.end if var.end is not None else len(segs)
+        pieces: list[str] = []
+        for j in range(i, end):
+            s = segs[j]
+            if s in (WILD, WILD2):
+                if end - i == 1:
+                    name = field
+                elif s == WILD2:
+                    name = f"{field.replace('.', '_')}_path"
+                else:
+                    prev = segs[j - 1] if j > i else ""
+                    name = _singular(prev) if prev and prev not in (WILD, WILD2) else ""
+                    name = name or f"{field.replace('.', '_')}_{j - i}"
+                base, k = name, 2
+                while name in used:
+                    name = f"{base}{k}"
+                    k += 1
+                used.add(name)
+                params.append((name, field, s == WILD2))
+                pieces.append("{" + name + "}")
+            else:
+                pieces.append(s)
+        out.extend(pieces)
+        rebuild[field] = "/".join(pieces)
+        i = end
+    path = "/" + "/".join(out) + (":" + template.verb if template.verb else "")
+    return path, params, rebuild
+
+
+class _Schemas:
+    def __init__(self) -> None:
+        self.components: dict[str, Any] = {}
+
+    def ref(self, desc: Descriptor) -> dict[str, Any]:
+        name = desc.full_name
+        if name in _WKT_SCHEMAS:
+            return dict(_WKT_SCHEMAS[name])
+        if name.startswith("google.protobuf.") and name.endswith("Value"):
+            return self.field_schema(desc.fields_by_name["value"]) | {"nullable_": True}
+        if name not in self.components:
+            self.components[name] = {}  # placeholder: recursion stops here
+            self.components[name] = self.message(desc)
+        return {"$ref": f"#/components/schemas/{name}"}
+
+    def message(self, desc: Descriptor, skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+        props: dict[str, Any] = {}
+        for f in desc.fields:
+            if f.name in skip:
+                continue
+            props[f.json_name] = self.field_schema(f)
+        schema: dict[str, Any] = {"type": "object", "properties": props}
+        if desc.full_name == HTTP_BODY:
+            schema["description"] = "google.api.HttpBody"
+        return schema
+
+    def field_schema(self, f: FieldDescriptor) -> dict[str, Any]:
+        mt = f.message_type
+        if mt is not None and mt.GetOptions().map_entry:
+            return {
+                "type": "object",
+                "additionalProperties": self.field_schema(mt.fields_by_name["value"]),
+            }
+        item = self.single(f)
+        if f.is_repeated:
+            return {"type": "array", "items": item}
+        return item
+
+    def single(self, f: Any) -> dict[str, Any]:
+        t = f.type
+        if t == FD.TYPE_MESSAGE or t == FD.TYPE_GROUP:
+            s = self.ref(f.message_type)
+            return _fix_nullable(s)
+        if t == FD.TYPE_ENUM:
+            names = [v.name for v in f.enum_type.values]
+            return {"type": "string", "enum": names}
+        return scalar_schema(t)
+
+
+def _fix_nullable(s: dict[str, Any]) -> dict[str, Any]:
+    # Wrappers are their scalar or null (3.1 spells it as a type list).
+    if s.pop("nullable_", False) and "type" in s:
+        s["type"] = [s["type"], "null"]
+    return s
+
+
+def scalar_schema(t: int) -> dict[str, Any]:
+    if t in _INT64:
+        return {"type": "string", "format": "int64", "pattern": r"^-?[0-9]+$"}
+    if t in _UINT64:
+        return {"type": "string", "format": "uint64", "pattern": r"^[0-9]+$"}
+    if t in _INT32:
+        return {"type": "integer", "format": "int32"}
+    if t in _UINT32:
+        return {"type": "integer", "format": "uint32", "minimum": 0}
+    if t in (FD.TYPE_FLOAT, FD.TYPE_DOUBLE):
+        return {
+            "oneOf": [
+                {"type": "number"},
+                {"type": "string", "enum": ["NaN", "Infinity", "-Infinity"]},
+            ]
+        }
+    if t == FD.TYPE_BOOL:
+        return {"type": "boolean"}
+    if t == FD.TYPE_BYTES:
+        return {"type": "string", "format": "byte"}
+    return {"type": "string"}
+
+
+def _query_scalar(f: Any) -> dict[str, Any]:
+    # Query values are text; integers are plain numbers there whatever their size.
+    t = f.type
+    if t == FD.TYPE_ENUM:
+        return {"type": "string", "enum": [v.name for v in f.enum_type.values]}
+    if t == FD.TYPE_MESSAGE:
+        name = f.message_type.full_name
+        if name in ("google.protobuf.Timestamp", "google.protobuf.Duration"):
+            return dict(_WKT_SCHEMAS[name])
+        if name.endswith("Value") and "value" in f.message_type.fields_by_name:
+            return _query_scalar(f.message_type.fields_by_name["value"])
+        return {"type": "string", "description": f"{name} in its JSON form"}
+    if t in _INT64:
+        return {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1}
+    if t in _UINT64:
+        return {"type": "integer", "format": "uint64", "minimum": 0, "maximum": 2**64 - 1}
+    if t in _INT32:
+        return {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
+    if t in _UINT32:
+        return {"type": "integer", "format": "uint32", "minimum": 0, "maximum": 2**32 - 1}
+    if t in (FD.TYPE_FLOAT, FD.TYPE_DOUBLE):
+        return {"type": "number"}
+    if t == FD.TYPE_BOOL:
+        return {"type": "boolean"}
+    if t == FD.TYPE_BYTES:
+        return {"type": "string", "format": "byte"}
+    return {"type": "string"}
+
+
+def query_parameters(b: Binding) -> list[dict[str, Any]]:
+    """The query parameters of a binding: leaf fields neither path-bound nor in the body."""
+    if b.body == "*":
+        return []
+    bound = {".".join(p) for p in b.path_fields}
+    out: list[dict[str, Any]] = []
+
+    def walk(desc: Descriptor, prefix: str, depth: int, stack: tuple[str, ...]) -> None:
+        for f in desc.fields:
+            name = prefix + f.name
+            if name in bound or (not prefix and f.name == b.body):
+                continue
+            mt = f.message_type
+            if mt is not None and mt.GetOptions().map_entry:
+                continue
+            if mt is not None and mt.full_name not in QUERY_LEAF_MESSAGES:
+                if f.is_repeated or depth >= _MAX_QUERY_DEPTH or mt.full_name in stack:
+                    continue
+                walk(mt, name + ".", depth + 1, (*stack, mt.full_name))
+                continue
+            if mt is not None and mt.full_name == "google.protobuf.Empty":
+                continue
+            schema = _query_scalar(f)
+            param: dict[str, Any] = {"name": name, "in": "query", "required": False}
+            if f.is_repeated:
+                param["schema"] = {"type": "array", "items": schema}
+                param["style"] = "form"
+                param["explode"] = True
+            else:
+                param["schema"] = schema
+            out.append(param)
+
+    walk(b.input, "", 0, (b.input.full_name,))
+    return out
+
+
+def _status_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "google.rpc.Status; `code` is the gRPC code.",
+        "properties": {
+            "code": {"type": "integer", "format": "int32"},
+            "message": {"type": "string"},
+            "details": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"@type": {"type": "string"}},
+                    "required": ["@type"],
+                    "additionalProperties": True,
+                },
+            },
+        },
+        "required": ["code", "message"],
+    }
+
+
+def _problem_schema() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": "RFC 9457 problem details of the same google.rpc.Status.",
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string"},
+            "instance": {"type": "string"},
+            "code": {"type": "string"},
+            "grpcCode": {"type": "integer"},
+            "details": {"type": "array", "items": {"type": "object"}},
+        },
+        "required": ["type", "title", "status"],
+    }
+
+
+def build_document(bindings: Sequence[Binding], *, title: str = "API") -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``bindings``."""
+    schemas = _Schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    for b in bindings:
+        path, params, rebuild = openapi_path(b.template)
+        ops = paths.setdefault(path, {})
+        verb = b.http_method.lower()
+        if verb in ops:  # two templates that differ only in variable split
+            continue
+        parameters: list[dict[str, Any]] = []
+        for name, field, rest in params:
+            schema: dict[str, Any] = {"type": "string", "minLength": 1}
+            if not rest:
+                schema["pattern"] = "^[^/]+$"
+            parameters.append(
+                {
+                    "name": name,
+                    "in": "path",
+                    "required": True,
+                    "description": f"part of `{field}` (`{rebuild[field]}`)",
+                    "schema": schema,
+                }
+            )
+        parameters.extend(query_parameters(b))
+        op: dict[str, Any] = {
+            "operationId": b.operation_id,
+            "tags": [b.service],
+            "summary": f"{b.service}.{b.rpc}",
+            "x-grpc-method": b.method_name,
+            "x-path-variables": rebuild,
+            "parameters": parameters,
+            "responses": {
+                "200": _ok_response(b, schemas),
+                "default": {
+                    "description": "An error, as google.rpc.Status",
+                    "content": {
+                        "application/json": {"schema": STATUS_REF},
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/ProblemDetails"}
+                        },
+                    },
+                },
+            },
+        }
+        body = _request_body(b, schemas)
+        if body is not None:
+            op["requestBody"] = body
+        ops[verb] = op
+    schemas.components["google.rpc.Status"] = _status_schema()
+    schemas.components["ProblemDetails"] = _problem_schema()
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": "v1"},
+        "paths": paths,
+        "components": {"schemas": dict(sorted(schemas.components.items()))},
+    }
+
+
+def _request_body(b: Binding, schemas: _Schemas) -> dict[str, Any] | None:
+    if not b.body:
+        return None
+    if b.body == "*":
+        if b.input.full_name == HTTP_BODY:
+            return _raw_body()
+        top = frozenset(p[0] for p in b.path_fields if len(p) == 1)
+        schema = schemas.message(b.input, skip=top)
+    else:
+        f = b.body_field
+        assert f is not None
+        if f.message_type is not None and f.message_type.full_name == HTTP_BODY:
+            return _raw_body()
+        schema = schemas.field_schema(f)
+    return {"required": False, "content": {"application/json": {"schema": schema}}}
+
+
+def _raw_body() -> dict[str, Any]:
+    return {
+        "required": False,
+        "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+    }
+
+
+def _ok_response(b: Binding, schemas: _Schemas) -> dict[str, Any]:
+    out = b.output
+    target: Descriptor | None = out
+    if b.response_body:
+        f = out.fields_by_name[b.response_body]
+        target = f.message_type
+        schema = schemas.field_schema(f)
+    else:
+        schema = schemas.ref(out)
+    if target is not None and target.full_name == HTTP_BODY:
+        return {
+            "description": "The raw body (google.api.HttpBody)",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    if b.server_streaming:
+        line = {
+            "type": "object",
+            "properties": {"result": schema, "error": STATUS_REF},
+        }
+        return {
+            "description": "A stream: one JSON object per line",
+            "content": {NDJSON: {"schema": line}},
+        }
+    return {"description": "OK", "content": {"application/json": {"schema": schema}}}
