@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
@@ -79,6 +80,8 @@ class Library(pb_grpc.LibraryServicer):
         self, request: pb.WatchItemsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.ItemEvent]:
         for i in range(request.count):
+            if request.delay_ms:
+                await asyncio.sleep(request.delay_ms / 1000)
             yield pb.ItemEvent(seq=i + 1, item=_item(f"{request.parent}/items/{i}"))
         if request.fail_code:
             await context.abort(grpc.StatusCode(_code(request.fail_code)), "stream failed")

@@ -135,13 +135,7 @@ def metadata_from_headers(
             if not key or not _KEY.match(key) or key in _RESERVED or key in HOP_BY_HOP:
                 continue
             if key.endswith("-bin"):
-                try:
-                    md.append((key, base64.b64decode(_pad(v), validate=True)))
-                except (binascii.Error, ValueError):
-                    try:
-                        md.append((key, base64.urlsafe_b64decode(_pad(v))))
-                    except (binascii.Error, ValueError):
-                        raise HeaderError(raw_k.decode("latin-1"), "invalid base64") from None
+                md.append((key, _b64(raw_k.decode("latin-1"), v)))
             elif _printable_ascii(v):
                 md.append((key, v))
     if client:
@@ -151,6 +145,23 @@ def metadata_from_headers(
     if host and _printable_ascii(host):
         md.append(("x-forwarded-host", host))
     return RequestHeaders(tuple(md), timeout, content_type, accept)
+
+
+_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
+_B64URL = re.compile(r"[A-Za-z0-9_-]*={0,2}\Z")
+
+
+def _b64(header: str, v: str) -> bytes:
+    # Standard or URL-safe alphabet, padding optional; anything else is 400.
+    v = _pad(v)
+    try:
+        if _B64.match(v):
+            return base64.b64decode(v, validate=True)
+        if _B64URL.match(v):
+            return base64.urlsafe_b64decode(v)
+    except (binascii.Error, ValueError):
+        pass
+    raise HeaderError(header, "invalid base64")
 
 
 def _pad(v: str) -> str:

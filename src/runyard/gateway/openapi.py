@@ -222,7 +222,7 @@ def query_parameters(b: Binding) -> list[dict[str, Any]]:
     bound = {".".join(p) for p in b.path_fields}
     out: list[dict[str, Any]] = []
 
-    def walk(desc: Descriptor, prefix: str, depth: int, stack: tuple[str, ...]) -> None:
+    def walk(desc: Descriptor, prefix: str, depth: int) -> None:
         for f in desc.fields:
             name = prefix + f.name
             if name in bound or (not prefix and f.name == b.body):
@@ -230,10 +230,13 @@ def query_parameters(b: Binding) -> list[dict[str, Any]]:
             mt = f.message_type
             if mt is not None and mt.GetOptions().map_entry:
                 continue
+            if mt is not None and mt.full_name == "google.protobuf.Any":
+                continue
             if mt is not None and mt.full_name not in QUERY_LEAF_MESSAGES:
-                if f.is_repeated or depth >= _MAX_QUERY_DEPTH or mt.full_name in stack:
+                # Depth-bounded, so recursive types are listed a few levels deep.
+                if f.is_repeated or depth >= _MAX_QUERY_DEPTH:
                     continue
-                walk(mt, name + ".", depth + 1, (*stack, mt.full_name))
+                walk(mt, name + ".", depth + 1)
                 continue
             if mt is not None and mt.full_name == "google.protobuf.Empty":
                 continue
@@ -247,7 +250,7 @@ def query_parameters(b: Binding) -> list[dict[str, Any]]:
                 param["schema"] = schema
             out.append(param)
 
-    walk(b.input, "", 0, (b.input.full_name,))
+    walk(b.input, "", 0)
     return out
 
 

@@ -62,6 +62,7 @@ _WRAPPERS = frozenset(
     f"google.protobuf.{n}Value"
     for n in ("Double", "Float", "Int64", "UInt64", "Int32", "UInt32", "Bool", "String", "Bytes")
 )
+_ANY = "google.protobuf.Any"
 _JSON_FORM = frozenset({"google.protobuf.Timestamp", "google.protobuf.Duration"})
 _JSON_TEXT = frozenset(
     {"google.protobuf.Struct", "google.protobuf.Value", "google.protobuf.ListValue"}
@@ -273,7 +274,7 @@ class RequestBuilder:
         desc: Descriptor | None = self.binding.input
         chain: list[FieldDescriptor] = []
         for part in key.split("."):
-            if desc is None or desc.full_name in QUERY_LEAF_MESSAGES:
+            if desc is None or desc.full_name in QUERY_LEAF_MESSAGES or desc.full_name == _ANY:
                 chain = []
                 break
             fd = field_by_name(desc, part)
@@ -319,6 +320,12 @@ class RequestBuilder:
                 if qf.canonical in seen:
                     raise self._reject(key, "a singular field given more than once")
                 seen.add(qf.canonical)
+                oneof = leaf.containing_oneof
+                if oneof is not None and len(oneof.fields) > 1:  # not a proto3 `optional`
+                    tag = qf.canonical.rpartition(".")[0] + "#" + oneof.name
+                    if tag in seen:
+                        raise self._reject(key, f"another field of oneof {oneof.name} is set")
+                    seen.add(tag)
             parent = msg
             for fd in qf.chain[:-1]:
                 parent = getattr(parent, fd.name)

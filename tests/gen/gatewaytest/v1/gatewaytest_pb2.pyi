@@ -119,14 +119,16 @@ class ArchiveItemRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class WatchItemsRequest(_message.Message):
-    __slots__ = ("parent", "count", "fail_code")
+    __slots__ = ("parent", "count", "fail_code", "delay_ms")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     FAIL_CODE_FIELD_NUMBER: _ClassVar[int]
+    DELAY_MS_FIELD_NUMBER: _ClassVar[int]
     parent: str
     count: int
     fail_code: int
-    def __init__(self, parent: _Optional[str] = ..., count: _Optional[int] = ..., fail_code: _Optional[int] = ...) -> None: ...
+    delay_ms: int
+    def __init__(self, parent: _Optional[str] = ..., count: _Optional[int] = ..., fail_code: _Optional[int] = ..., delay_ms: _Optional[int] = ...) -> None: ...
 
 class ItemEvent(_message.Message):
     __slots__ = ("seq", "item")
