@@ -1,0 +1,63 @@
+"""The ceiling for ListRuns: a bare grpc.aio server that answers
+runyard.v1.RunService/ListRuns with one precomputed, already serialized page.
+
+No store, no interceptors, no request parsing: whatever runyard's ListRuns
+costs beyond this is runyard's own work. Run as a child process of the bench:
+
+    python -m bench.bare_server --port PORT --response FILE
+
+FILE holds a serialized ListRunsResponse (the page runyard itself returned).
+It serves until SIGTERM/SIGINT, or until --max-seconds have passed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+
+async def serve(port: int, response: bytes, max_seconds: float) -> None:
+    async def list_runs(request: bytes, context: Any) -> bytes:
+        return response
+
+    # No (de)serializers: the request is not even parsed, the reply is bytes ready.
+    handler = grpc.method_handlers_generic_handler(
+        "runyard.v1.RunService",
+        {"ListRuns": grpc.unary_unary_rpc_method_handler(list_runs)},
+    )
+    server = grpc.aio.server()
+    server.add_generic_rpc_handlers((handler,))
+    health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    if server.add_insecure_port(f"127.0.0.1:{port}") == 0:
+        raise OSError(f"cannot listen on 127.0.0.1:{port}")
+    await server.start()
+    await health_servicer.set("", health_pb2.HealthCheckResponse.SERVING)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    with contextlib.suppress(TimeoutError):
+        # The time cap keeps an orphaned server from living on if the bench dies.
+        await asyncio.wait_for(stopping.wait(), timeout=max_seconds)
+    await server.stop(1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--response", type=Path, required=True)
+    parser.add_argument("--max-seconds", type=float, default=1800)
+    args = parser.parse_args()
+    asyncio.run(serve(args.port, args.response.read_bytes(), args.max_seconds))
+
+
+if __name__ == "__main__":
+    main()
