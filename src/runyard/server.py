@@ -120,11 +120,16 @@ class Runyard:
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("gRPC listening on %s:%d", host, self.grpc_port)
 
-        if self.settings.http_address and _has_gateway():
+        if self.settings.http_address:
             from runyard import gateway
 
             channel = grpc.aio.insecure_channel(f"{host}:{self.grpc_port}")
-            app = gateway.create_app(channel, [m.DESCRIPTOR for m in SERVICE_FILES])
+            app = gateway.create_app(
+                channel,
+                [m.DESCRIPTOR for m in SERVICE_FILES],
+                error_domain="runyard.dev",
+                title="runyard",
+            )
             http_host, http_port = _split(self.settings.http_address)
             self.http = await gateway.serve_http(app, http_host, http_port)
             self.http_port = getattr(self.http, "port", http_port)
@@ -167,8 +172,3 @@ async def serve(settings: Settings) -> None:
     log.info("shutting down (pid %d)", os.getpid())
     await app.stop()
 
-
-def _has_gateway() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("runyard.gateway") is not None

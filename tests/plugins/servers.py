@@ -129,7 +129,7 @@ class Stubs:
 
 @pytest.fixture
 def runyard_server(database_url: str, tmp_path: Path) -> Iterator[RunyardProcess]:
-    server = RunyardProcess(database_url, tmp_path, http=False)
+    server = RunyardProcess(database_url, tmp_path)
     server.start()
     try:
         yield server
