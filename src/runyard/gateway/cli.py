@@ -31,6 +31,7 @@ async def run_gateway(
     *,
     emit_unpopulated: bool = False,
     strict_query: bool = False,
+    error_domain: str = "gateway",
     stop: asyncio.Event | None = None,
 ) -> None:
     """Learns ``upstream`` by reflection and serves it until ``stop`` is set (or
@@ -39,7 +40,11 @@ async def run_gateway(
     try:
         files = await load_files(channel)
         app = create_app(
-            channel, files, emit_unpopulated=emit_unpopulated, strict_query=strict_query
+            channel,
+            files,
+            emit_unpopulated=emit_unpopulated,
+            strict_query=strict_query,
+            error_domain=error_domain,
         )
         log.info("gateway: %d HTTP routes from %s", len(app.bindings), upstream)
         host, port = split_address(http_address)
@@ -71,6 +76,11 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--strict-query", action="store_true", help="reject unknown query parameters with 400"
     )
+    parser.add_argument(
+        "--error-domain",
+        default="gateway",
+        help="ErrorInfo domain of the gateway's own errors (default: gateway)",
+    )
     args = parser.parse_args(argv)
     if not logging.getLogger().handlers:
         logging.basicConfig(
@@ -83,6 +93,7 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
                 args.http_address,
                 emit_unpopulated=args.emit_unpopulated,
                 strict_query=args.strict_query,
+                error_domain=args.error_domain,
             )
         )
     return 0

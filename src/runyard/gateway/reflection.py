@@ -29,6 +29,10 @@ class ReflectionError(RuntimeError):
     """The upstream's reflection service failed or sent unusable files."""
 
 
+class _Unimplemented(Exception):
+    """The upstream does not serve this reflection version."""
+
+
 async def load_files(
     channel: grpc.aio.Channel,
     *,
@@ -41,6 +45,8 @@ async def load_files(
     for method in _METHODS:
         try:
             protos, service_files = await _fetch(channel, method, timeout)
+        except _Unimplemented:
+            continue
         except grpc.aio.AioRpcError as e:
             if e.code() == grpc.StatusCode.UNIMPLEMENTED:
                 last = e
@@ -59,8 +65,15 @@ class _Stream:
         )(timeout=timeout)  # type: ignore[call-arg]
 
     async def ask(self, **kwargs: str) -> reflection_pb2.ServerReflectionResponse:
-        await self.call.write(reflection_pb2.ServerReflectionRequest(**kwargs))
-        resp = await self.call.read()
+        try:
+            await self.call.write(reflection_pb2.ServerReflectionRequest(**kwargs))
+            resp = await self.call.read()
+        except grpc.aio.AioRpcError:
+            # A write can lose the race with the server rejecting the method; the
+            # call's own status says why.
+            if await self.call.code() == grpc.StatusCode.UNIMPLEMENTED:
+                raise _Unimplemented() from None
+            raise
         if resp is grpc.aio.EOF:  # type: ignore[attr-defined]
             raise ReflectionError("reflection stream ended early")
         assert isinstance(resp, reflection_pb2.ServerReflectionResponse)
