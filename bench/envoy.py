@@ -76,7 +76,10 @@ def config(listen_port: int, upstream_port: int, descriptors: Path = DESCRIPTORS
                     "name": "runyard",
                     "domains": ["*"],
                     "routes": [
-                        {"match": {"prefix": "/"}, "route": {"cluster": "runyard", "timeout": "60s"}}
+                        {
+                            "match": {"prefix": "/"},
+                            "route": {"cluster": "runyard", "timeout": "60s"},
+                        }
                     ],
                 }
             ],
