@@ -580,8 +580,8 @@ class Bench:
             server.stop()
 
     # 7 -------------------------------------------------------------------
-    async def prefect(self, grpc_port: int) -> None:
-        from bench import prefect
+    async def prefect(self) -> None:
+        from bench import prefect_peer as prefect
 
         what = "Prefect flow_runs/filter vs ListRuns"
         if not prefect.available(install=not self.args.smoke and not self.args.no_install):
@@ -591,7 +591,6 @@ class Bench:
             self.size.prefect_runs,
             self.size.days,
             self.workdir,
-            f"127.0.0.1:{grpc_port}",
             duration_s=self.size.load_s,
             max_requests=self.size.max_requests,
         )
@@ -682,7 +681,7 @@ async def run_all(size: Size, args: argparse.Namespace, workdir: Path) -> list[R
         await bench.aggregates(target)
         if not args.no_prefect:
             print("7. Prefect", flush=True)
-            await bench.prefect(grpc_port)
+            await bench.prefect()
     finally:
         server.stop()
     print("6. event ingestion", flush=True)
