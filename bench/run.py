@@ -598,21 +598,41 @@ class Bench:
             self.add(Row(**row))
 
 
-def postgres_dir() -> Path:
+def postgres_dir(smoke: bool) -> Path:
     # As root the cluster runs as an unprivileged user, so it lives under /tmp;
     # kept between runs so the data set is generated once.
     base = Path("/tmp") if os.geteuid() == 0 else ROOT / "bench" / "data"
-    return base / "runyard-bench-pg"
+    return base / ("runyard-bench-pg-smoke" if smoke else "runyard-bench-pg")
 
 
 @contextlib.contextmanager
-def postgres() -> Iterator[str | None]:
+def postgres(smoke: bool) -> Iterator[str | None]:
+    """A PostgreSQL URL for the bench, or None (with a printed note) when there is none.
+
+    Under `make test` (scripts/with-postgres.sh) a throw-away database on the
+    suite's cluster, dropped afterwards; otherwise a cluster of the bench's own
+    (scripts/postgres.sh), kept between runs so the data set is generated once."""
+    admin = os.environ.get("RUNYARD_TEST_POSTGRES_URL", "").strip()
+    if admin:
+        import uuid
+
+        import psycopg
+
+        name = f"bench_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield admin.rsplit("/", 1)[0] + "/" + name
+        finally:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        return
     script = ROOT / "scripts" / "postgres.sh"
     if not script.exists():
         print("PostgreSQL: scripts/postgres.sh not found; skipped", flush=True)
         yield None
         return
-    directory = postgres_dir()
+    directory = postgres_dir(smoke)
     started = subprocess.run(
         [str(script), "start", str(directory)], capture_output=True, text=True, timeout=600
     )
@@ -688,7 +708,7 @@ async def run_all(size: Size, args: argparse.Namespace, workdir: Path) -> list[R
     await bench.ingestion()
     if not args.no_postgres:
         print("PostgreSQL: ListRuns, deep paging, aggregates", flush=True)
-        with postgres() as pg:
+        with postgres(args.smoke) as pg:
             if pg is not None:
                 ensure_postgres_data(pg, size.runs, size.days)
                 server, grpc_port, _ = procs.runyard(pg, workdir, http=False, label="runyard-pg")
