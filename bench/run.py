@@ -459,7 +459,7 @@ class Bench:
         return ta[len(ta) // 2], tb[len(tb) // 2], len(ta)
 
     # 5 -------------------------------------------------------------------
-    async def aggregates(self, target: str, label: str = "") -> None:
+    async def aggregates(self, target: str, database_url: str = "", label: str = "") -> None:
         today = self.now.date()
         start = today - timedelta(days=self.size.days)
 
@@ -477,6 +477,27 @@ class Bench:
         per_automation = run_service_pb2.QueryAutomationRunAggregatesRequest(
             parent=WORKSPACE, page_size=50
         )
+        from sqlalchemy import create_engine
+
+        engine = (
+            create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+            if database_url
+            else None
+        )
+        try:
+            await self._aggregates(target, label, daily, per_automation, engine)
+        finally:
+            if engine is not None:
+                engine.dispose()
+
+    async def _aggregates(
+        self,
+        target: str,
+        label: str,
+        daily: run_service_pb2.QueryDailyRunAggregatesRequest,
+        per_automation: run_service_pb2.QueryAutomationRunAggregatesRequest,
+        engine: Any,
+    ) -> None:
         async with grpc.aio.insecure_channel(target) as ch:
             stub = run_service_pb2_grpc.RunServiceStub(ch)
             for name, call, note in (
@@ -494,16 +515,52 @@ class Bench:
                 med, p99, n = await sequential_latency(
                     call, count=self.size.latency_count, budget_s=self.size.latency_budget_s
                 )
+                naive = None
+                if engine is not None:
+                    naive, _, _ = await sequential_latency(
+                        self._naive_aggregate(engine, daily="Daily" in name),
+                        count=self.size.latency_count,
+                        budget_s=self.size.latency_budget_s,
+                    )
                 self.add(
                     Row(
                         name,
                         med,
-                        None,
+                        naive,
                         "ms",
-                        f"{note}; p99 {p99:.1f} ms, {n} calls; latency only, no baseline",
-                        {"p50_ms": med, "p99_ms": p99, "calls": n},
+                        f"{note}; runyard p99 {p99:.1f} ms over {n} calls;"
+                        " vs a plain GROUP BY over the runs table"
+                        + (" (UTC days," if "Daily" in name else " (")
+                        + " in-process SQL, no RPC)",
+                        {"p50_ms": med, "p99_ms": p99, "calls": n, "naive_ms": naive},
                     )
                 )
+
+    def _naive_aggregate(self, engine: Any, *, daily: bool) -> Any:
+        """What a runs table without rollups answers with: GROUP BY over the rows."""
+        from sqlalchemy import text
+
+        with engine.connect() as conn:
+            ws = conn.execute(
+                text(
+                    "SELECT id FROM workspaces WHERE organization = 'bench' AND workspace = 'main'"
+                )
+            ).scalar_one()
+        lo = int((self.now - timedelta(days=self.size.days)).timestamp() * 1e6)
+        sql = (
+            "SELECT create_time / 86400000000 AS day, state, count(*), avg(duration),"
+            " max(duration) FROM runs WHERE workspace_id = :ws AND create_time >= :lo"
+            " GROUP BY create_time / 86400000000, state"
+            if daily
+            else "SELECT automation, state, count(*), avg(duration), max(create_time)"
+            " FROM runs WHERE workspace_id = :ws GROUP BY automation, state"
+        )
+
+        async def call() -> None:
+            with engine.connect() as conn:
+                conn.execute(text(sql), {"ws": ws, "lo": lo}).all()
+
+        return call
 
     # 6 -------------------------------------------------------------------
     async def ingestion(self) -> None:
@@ -698,7 +755,7 @@ async def run_all(size: Size, args: argparse.Namespace, workdir: Path) -> list[R
         print("4. deep paging", flush=True)
         await bench.deep_paging(target)
         print("5. aggregates", flush=True)
-        await bench.aggregates(target)
+        await bench.aggregates(target, url)
         if not args.no_prefect:
             print("7. Prefect", flush=True)
             await bench.prefect()
@@ -716,7 +773,7 @@ async def run_all(size: Size, args: argparse.Namespace, workdir: Path) -> list[R
                     target = f"127.0.0.1:{grpc_port}"
                     await bench.grpc_list(target, " [PostgreSQL]")
                     await bench.deep_paging(target, " [PostgreSQL]")
-                    await bench.aggregates(target, " [PostgreSQL]")
+                    await bench.aggregates(target, pg, " [PostgreSQL]")
                 finally:
                     server.stop()
     return bench.rows
