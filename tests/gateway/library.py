@@ -66,7 +66,9 @@ class Library(pb_grpc.LibraryServicer):
     async def ListItems(
         self, request: pb.ListItemsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListItemsResponse:
-        n = request.page_size or 3
+        if request.page_size < 0:
+            await context.abort(grpc.StatusCode.INVALID_ARGUMENT, "page_size must not be negative")
+        n = min(request.page_size or 3, 100)
         return pb.ListItemsResponse(
             items=[_item(f"{request.parent}/items/{i}") for i in range(n)], next_page_token="next"
         )
@@ -79,9 +81,9 @@ class Library(pb_grpc.LibraryServicer):
     async def WatchItems(
         self, request: pb.WatchItemsRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.ItemEvent]:
-        for i in range(request.count):
-            if request.delay_ms:
-                await asyncio.sleep(request.delay_ms / 1000)
+        for i in range(min(request.count, 20)):
+            if request.delay_ms > 0:
+                await asyncio.sleep(min(request.delay_ms, 2000) / 1000 / (1 + i * 100))
             yield pb.ItemEvent(seq=i + 1, item=_item(f"{request.parent}/items/{i}"))
         if request.fail_code:
             await context.abort(grpc.StatusCode(_code(request.fail_code)), "stream failed")
@@ -120,6 +122,8 @@ class Library(pb_grpc.LibraryServicer):
     async def Fail(
         self, request: pb.FailRequest, context: grpc.aio.ServicerContext
     ) -> empty_pb2.Empty:
+        if request.code == 0:
+            return empty_pb2.Empty()
         st = status_pb2.Status(code=request.code, message=request.message or "failed")
         info = any_pb2.Any()
         info.Pack(error_details_pb2.ErrorInfo(reason="TEST", domain="gatewaytest"))

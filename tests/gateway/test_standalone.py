@@ -26,7 +26,7 @@ async def test_load_files_reads_services_and_http_rules(
     library_channel: grpc.aio.Channel,
 ) -> None:
     files = await load_files(library_channel)
-    assert [f.name for f in files][0] == "gatewaytest/v1/gatewaytest.proto"
+    assert files[0].name == "gatewaytest/v1/gatewaytest.proto"
     # another pool than the generated code's, same rules
     assert files[0] is not pb.DESCRIPTOR
     ours = [(b.http_method, b.template.source, b.method_name) for b in read_bindings(files)]

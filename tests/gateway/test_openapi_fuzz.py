@@ -1,0 +1,150 @@
+"""Generated requests from the generated OpenAPI document (schemathesis).
+
+For the Library test service and for runyard (with its demo data), every
+operation of /openapi.json gets generated requests; no response may be a 5xx
+that is not a genuine upstream failure, and every response must match the
+document (status code, content type, schema). Bounded in count and time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from runyard.gateway import create_app, serve_http
+from tests.gateway.library import start_library
+from tests.plugins.servers import RunyardProcess
+
+MIN_REQUESTS = 1000
+TIME_BUDGET = 150.0  # seconds per API
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+# Genuine upstream failures the Library service produces on purpose.
+UPSTREAM_FAILURE_OPS = {"gatewaytest.v1.Library.Fail", "gatewaytest.v1.Library.WatchItems"}
+
+pytestmark = pytest.mark.slow
+
+
+class LibraryInThread:
+    """The Library gRPC server and the gateway on their own loop in a thread."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self._loop.run_until_complete(self._main())
+
+    async def _main(self) -> None:
+        import grpc
+        from gatewaytest.v1 import gatewaytest_pb2 as pb
+
+        self._stop = asyncio.Event()
+        server, port = await start_library()
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        http = await serve_http(create_app(channel, [pb.DESCRIPTOR]), "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{http.port}"
+        self._ready.set()
+        await self._stop.wait()
+        await http.close()
+        await channel.close(None)
+        await server.stop(None)
+
+    def __enter__(self) -> LibraryInThread:
+        self._thread.start()
+        assert self._ready.wait(30), "gateway did not start"
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._stop is not None
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+
+def fuzz(base_url: str, per_operation: int, allowed_5xx: set[str]) -> tuple[int, list[str]]:
+    """Runs generated requests against every operation; returns the count and failures."""
+    doc = httpx.get(f"{base_url}/openapi.json", timeout=10).json()
+    schema = schemathesis.openapi.from_dict(doc)
+    sent = 0
+    failures: list[str] = []
+    deadline = time.monotonic() + TIME_BUDGET
+    with requests.Session() as session:
+        for result in schema.get_all_operations():
+            op = result.ok()
+            op_id = op.definition.raw.get("operationId", op.label)
+
+            @settings(
+                max_examples=per_operation,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
+            @given(case=op.as_strategy(), data=st.data())
+            def run(case: Any, data: Any) -> None:
+                nonlocal sent
+                if time.monotonic() > deadline:
+                    return
+                response = case.call(base_url=base_url, session=session, timeout=10)
+                sent += 1
+                if response.status_code >= 500 and op_id in allowed_5xx:
+                    return
+                try:
+                    case.validate_response(response, checks=CHECKS)
+                except Exception as e:  # collect, keep going: one report at the end
+                    failures.append(
+                        f"{op_id}: {case.method} {case.formatted_path} "
+                        f"-> {response.status_code}: {str(e)[:400]}"
+                    )
+
+            run()
+    return sent, failures
+
+
+def test_library_openapi_fuzz() -> None:
+    with LibraryInThread() as gw:
+        sent, failures = fuzz(gw.url, 70, UPSTREAM_FAILURE_OPS)
+    assert not failures, "\n".join(failures[:20])
+    assert sent >= MIN_REQUESTS
+
+
+@pytest.fixture(scope="module")
+def runyard_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    tmp: Path = tmp_path_factory.mktemp("fuzz")
+    server = RunyardProcess(f"sqlite:///{tmp / 'demo.db'}", tmp, http=True)
+    server.start("--demo")
+    try:
+        yield server.http_base
+    finally:
+        server.stop()
+
+
+def test_runyard_openapi_fuzz(runyard_http: str) -> None:
+    sent, failures = fuzz(runyard_http, 45, set())
+    assert not failures, "\n".join(failures[:20])
+    assert sent >= MIN_REQUESTS
