@@ -11,6 +11,7 @@ from runyard.aip.errors import invalid_argument, required
 from runyard.aip.names import validate_id
 from runyard.api import names
 from runyard.api.context import blocking, list_params, now_us, request_key
+from runyard.api.pages import list_response
 from runyard.store.interface import Store
 from runyard.store.refs import AutomationRef
 from runyard.v1 import automation_pb2, automation_pb2_grpc
@@ -66,11 +67,7 @@ class AutomationService(automation_pb2_grpc.AutomationServiceServicer):
     ) -> automation_pb2.ListAutomationsResponse:
         ws = names.workspace(request.parent, "parent")
         page = await blocking(self.store.list_automations, ws, list_params(request))
-        return automation_pb2.ListAutomationsResponse(
-            automations=page.items,
-            next_page_token=page.next_page_token,
-            total_size=page.total_size or 0,
-        )
+        return list_response(automation_pb2.ListAutomationsResponse, page)
 
     async def UpdateAutomation(
         self, request: automation_pb2.UpdateAutomationRequest, context: Ctx

@@ -46,17 +46,13 @@ def request_key(method: str, resource: str, request_id: str) -> str:
 
 
 def list_params(request: Any) -> ListParams:
-    if request.page_size < 0:
-        raise invalid_argument("page_size", "must not be negative", "INVALID_PAGE_SIZE")
-    skip = getattr(request, "skip", 0)
-    if skip < 0:
-        raise invalid_argument("skip", "must not be negative", "INVALID_SKIP")
+    """The AIP list parameters of a List request; runyard.aip.listing validates them."""
     return ListParams(
         filter=request.filter,
         order_by=getattr(request, "order_by", ""),
         page_size=request.page_size,
         page_token=request.page_token,
-        skip=skip,
+        skip=getattr(request, "skip", 0),
         show_total_size=getattr(request, "show_total_size", False),
     )
 

@@ -8,6 +8,7 @@ import grpc
 
 from runyard.api import names
 from runyard.api.context import blocking, list_params
+from runyard.api.pages import list_response
 from runyard.store.interface import Store
 from runyard.v1 import execution_pb2, execution_pb2_grpc
 
@@ -28,11 +29,7 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
     ) -> execution_pb2.ListExecutionsResponse:
         ws = names.workspace(request.parent, "parent")
         page = await blocking(self.store.list_executions, ws, list_params(request))
-        return execution_pb2.ListExecutionsResponse(
-            executions=page.items,
-            next_page_token=page.next_page_token,
-            total_size=page.total_size or 0,
-        )
+        return list_response(execution_pb2.ListExecutionsResponse, page)
 
     async def GetExecutionOutputs(
         self, request: execution_pb2.GetExecutionOutputsRequest, context: Ctx

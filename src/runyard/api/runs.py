@@ -12,6 +12,7 @@ from runyard.aip.errors import invalid_argument, required
 from runyard.aip.names import validate_id
 from runyard.api import aggregates, names
 from runyard.api.context import actor, blocking, list_params, request_key
+from runyard.api.pages import list_response
 from runyard.domain import runs as machine
 from runyard.store.interface import Store
 from runyard.store.refs import RunRef
@@ -48,9 +49,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
     ) -> run_service_pb2.ListRunsResponse:
         parent = names.automation(request.parent, "parent", wildcard=True)
         page = await blocking(self.store.list_runs, parent, list_params(request))
-        return run_service_pb2.ListRunsResponse(
-            runs=page.items, next_page_token=page.next_page_token, total_size=page.total_size or 0
-        )
+        return list_response(run_service_pb2.ListRunsResponse, page)
 
     async def CreateRun(self, request: run_service_pb2.CreateRunRequest, context: Ctx) -> Run:
         parent = names.automation(request.parent, "parent")
@@ -133,11 +132,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
     ) -> run_service_pb2.ListRunEventsResponse:
         parent = names.run(request.parent, "parent")
         page = await blocking(self.store.list_run_events, parent, list_params(request))
-        return run_service_pb2.ListRunEventsResponse(
-            run_events=page.items,
-            next_page_token=page.next_page_token,
-            total_size=page.total_size or 0,
-        )
+        return list_response(run_service_pb2.ListRunEventsResponse, page)
 
     async def QueryDailyRunAggregates(
         self, request: run_service_pb2.QueryDailyRunAggregatesRequest, context: Ctx

@@ -10,6 +10,7 @@ from runyard.aip.errors import required
 from runyard.aip.names import validate_id
 from runyard.api import names
 from runyard.api.context import blocking, list_params, now_us, request_key
+from runyard.api.pages import list_response
 from runyard.store.interface import Store
 from runyard.store.refs import WorkspaceRef
 from runyard.v1 import workspace_pb2, workspace_pb2_grpc
@@ -49,8 +50,4 @@ class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
     ) -> workspace_pb2.ListWorkspacesResponse:
         org = names.organization(request.parent)
         page = await blocking(self.store.list_workspaces, org, list_params(request))
-        return workspace_pb2.ListWorkspacesResponse(
-            workspaces=page.items,
-            next_page_token=page.next_page_token,
-            total_size=page.total_size or 0,
-        )
+        return list_response(workspace_pb2.ListWorkspacesResponse, page)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from runyard.aip.errors import ApiError, aborted, already_exists, not_found, unavailable
+from runyard.aip.pagination import PageTokenCodec
 from runyard.domain.aggregates import AutomationTotals, Totals
 from runyard.store import aggregates, listing, migrate, rollups
 from runyard.store import tables as t
@@ -103,6 +105,7 @@ class SqlStore:
         self.dialect = self.engine.dialect.name
         if migrate_schema:
             migrate.upgrade(self.engine)
+        self.codec = PageTokenCodec(self._secret("page_token"))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -137,6 +140,24 @@ class SqlStore:
                 log.warning("database unavailable: %s", type(exc.orig).__name__)
                 raise unavailable("the database is unavailable; retry shortly") from exc
             raise
+
+    def _secret(self, name: str) -> bytes:
+        """A secret shared by every replica on this database, made on first use."""
+        table = t.server_secrets
+        with self._write() as conn:
+            row = conn.execute(select(table.c.value).where(table.c.name == name)).first()
+            if row is not None:
+                return bytes(row[0])
+            value = secrets.token_bytes(32)
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(table).values(name=name, value=value))
+            except IntegrityError:
+                # Another replica made it first: use theirs.
+                return bytes(
+                    conn.execute(select(table.c.value).where(table.c.name == name)).scalar_one()
+                )
+            return value
 
     def ping(self) -> None:
         with self._read() as conn:
@@ -234,11 +255,9 @@ class SqlStore:
             raise not_found("runyard.dev/Workspace", ref.name)
         return workspace_pb2.Workspace.FromString(row[0])
 
-    def list_workspaces(
-        self, organization: str, params: ListParams
-    ) -> Page[workspace_pb2.Workspace]:
+    def list_workspaces(self, organization: str, params: ListParams) -> Page[bytes]:
         with self._read() as conn:
-            return listing.list_workspaces(conn, organization, params)
+            return listing.list_workspaces(conn, organization, params, self.codec)
 
     # -- automations ------------------------------------------------------
 
@@ -287,12 +306,10 @@ class SqlStore:
             row = self._automation_row(conn, ref)
         return automation_pb2.Automation.FromString(row.body)
 
-    def list_automations(
-        self, workspace: WorkspaceRef, params: ListParams
-    ) -> Page[automation_pb2.Automation]:
+    def list_automations(self, workspace: WorkspaceRef, params: ListParams) -> Page[bytes]:
         with self._read() as conn:
             ws_id = self._workspace_id(conn, workspace)
-            return listing.list_automations(conn, workspace, ws_id, params)
+            return listing.list_automations(conn, workspace, ws_id, params, self.codec)
 
     def update_automation(
         self,
@@ -424,12 +441,12 @@ class SqlStore:
             row = self._run_row(conn, ref)
         return Run.FromString(row.body)
 
-    def list_runs(self, parent: AutomationRef, params: ListParams) -> Page[Run]:
+    def list_runs(self, parent: AutomationRef, params: ListParams) -> Page[bytes]:
         with self._read() as conn:
             ws_id = self._workspace_id(conn, parent.workspace)
             if parent.automation != "-":
                 self._automation_exists_or_has_runs(conn, ws_id, parent)
-            return listing.list_runs(conn, parent, ws_id, params)
+            return listing.list_runs(conn, parent, ws_id, params, self.codec)
 
     def _automation_exists_or_has_runs(
         self, conn: Connection, ws_id: int, parent: AutomationRef
@@ -519,10 +536,10 @@ class SqlStore:
             )
             return events
 
-    def list_run_events(self, parent: RunRef, params: ListParams) -> Page[RunEvent]:
+    def list_run_events(self, parent: RunRef, params: ListParams) -> Page[bytes]:
         with self._read() as conn:
             row = self._run_row(conn, parent)
-            return listing.list_run_events(conn, row.id, params)
+            return listing.list_run_events(conn, parent.name, row.id, params, self.codec)
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None:
         """Bulk-inserts finished timelines in one transaction (names, uids and etags set here).
@@ -684,12 +701,10 @@ class SqlStore:
         with self._read() as conn:
             return execution_pb2.ExecutionOutputs.FromString(self._execution_row(conn, ref).outputs)
 
-    def list_executions(
-        self, workspace: WorkspaceRef, params: ListParams
-    ) -> Page[execution_pb2.Execution]:
+    def list_executions(self, workspace: WorkspaceRef, params: ListParams) -> Page[bytes]:
         with self._read() as conn:
             ws_id = self._workspace_id(conn, workspace)
-            return listing.list_executions(conn, workspace, ws_id, params)
+            return listing.list_executions(conn, workspace, ws_id, params, self.codec)
 
 
 def _automation_columns(a: automation_pb2.Automation) -> dict[str, Any]:

@@ -179,3 +179,11 @@ run_rollups = Table(
     Column("duration_max", BigInteger, nullable=False),
     *(Column(name, BigInteger, nullable=False, server_default="0") for name in HIST_COLUMNS),
 )
+
+# Secrets every replica must share, e.g. the page-token signing key; made once.
+server_secrets = Table(
+    "server_secrets",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+)

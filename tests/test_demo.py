@@ -1,0 +1,77 @@
+"""`runyard serve --demo`: the demo organization a new user meets first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+
+from runyard.v1 import automation_pb2, execution_pb2, run_pb2, run_service_pb2
+from tests.plugins.servers import RunyardProcess, Stubs
+
+WS = "organizations/demo/workspaces/main"
+Run = run_pb2.Run
+
+
+def _all_runs(stubs: Stubs) -> list[run_pb2.Run]:
+    runs: list[run_pb2.Run] = []
+    token = ""
+    for _ in range(100):
+        page = stubs.runs.ListRuns(
+            run_service_pb2.ListRunsRequest(
+                parent=f"{WS}/automations/-", page_size=1000, page_token=token
+            )
+        )
+        runs.extend(page.runs)
+        token = page.next_page_token
+        if not token:
+            break
+    return runs
+
+
+def test_demo_looks_like_a_real_month(tmp_path: Path) -> None:
+    server = RunyardProcess(f"sqlite:///{tmp_path / 'demo.db'}", tmp_path, http=False)
+    server.start("--demo")
+    try:
+        with grpc.insecure_channel(server.grpc_target) as channel:
+            stubs = Stubs(channel)
+            automations = stubs.automations.ListAutomations(
+                automation_pb2.ListAutomationsRequest(parent=WS)
+            ).automations
+            assert len(automations) >= 5
+            assert len({a.kind for a in automations}) == 4
+
+            runs = _all_runs(stubs)
+            assert len(runs) >= 2000
+            states = {r.state for r in runs}
+            assert {Run.SUCCEEDED, Run.FAILED, Run.RUNNING, Run.PAUSED} <= states
+            failed = [r for r in runs if r.state == Run.FAILED]
+            assert all(r.HasField("exit_code") and r.exit_code != 0 for r in failed)
+            retries = [r for r in runs if r.retried_run]
+            assert retries and all(r.attempt >= 2 for r in retries)
+            paused = next(r for r in runs if r.state == Run.PAUSED)
+            assert paused.pause_reason and paused.paused_by
+
+            events = stubs.runs.ListRunEvents(
+                run_service_pb2.ListRunEventsRequest(parent=failed[0].name)
+            ).run_events
+            assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+            assert any(e.type == run_pb2.RunEvent.JOURNAL for e in events)
+
+            executions = stubs.executions.ListExecutions(
+                execution_pb2.ListExecutionsRequest(parent=WS, page_size=10)
+            ).executions
+            assert executions
+            done = next(e for e in executions if e.state == execution_pb2.Execution.SUCCEEDED)
+            outputs = stubs.executions.GetExecutionOutputs(
+                execution_pb2.GetExecutionOutputsRequest(name=f"{done.name}/outputs")
+            )
+            assert outputs.outputs
+
+            # Restarting with --demo leaves the data as it is.
+        server.stop()
+        server.start("--demo")
+        with grpc.insecure_channel(server.grpc_target) as channel:
+            assert len(_all_runs(Stubs(channel))) == len(runs)
+    finally:
+        server.stop()
