@@ -197,7 +197,9 @@ async def compare(
             "limit": 50,
         }
         flt = f'state = FAILED AND create_time >= "{since.strftime("%Y-%m-%dT%H:%M:%SZ")}"'
-        query = urllib.parse.urlencode({"page_size": 50, "filter": flt})
+        query = urllib.parse.urlencode(
+            {"page_size": 50, "filter": flt}, quote_via=urllib.parse.quote
+        )
         list_url = f"http://127.0.0.1:{http_port}/v1/{datagen.automation_name('hot-etl')}/runs"
         rows = []
         async with httpx.AsyncClient(timeout=60) as client:
