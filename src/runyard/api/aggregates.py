@@ -23,10 +23,6 @@ Rules:
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +30,7 @@ from google.protobuf import duration_pb2
 from google.type import date_pb2
 
 from runyard.aip.errors import invalid_argument, required
+from runyard.aip.pagination import fingerprint, page_size
 from runyard.api import names
 from runyard.domain import aggregates as agg
 from runyard.store.interface import Store
@@ -132,40 +129,11 @@ def query_daily(
 
 
 def _fingerprint(request: run_service_pb2.QueryAutomationRunAggregatesRequest) -> str:
-    bound = [
-        request.parent,
-        request.filter,
-        request.start_time.ToMicroseconds() if request.HasField("start_time") else None,
-        request.end_time.ToMicroseconds() if request.HasField("end_time") else None,
+    window = [
+        str(request.start_time.ToMicroseconds()) if request.HasField("start_time") else "",
+        str(request.end_time.ToMicroseconds()) if request.HasField("end_time") else "",
     ]
-    return hashlib.sha256(json.dumps(bound).encode()).hexdigest()[:16]
-
-
-def _token(after: str, fingerprint: str) -> str:
-    payload = json.dumps({"a": after, "f": fingerprint}, separators=(",", ":")).encode()
-    check = hashlib.sha256(payload).digest()[:6]
-    return base64.urlsafe_b64encode(check + payload).decode().rstrip("=")
-
-
-def _after(token: str, fingerprint: str) -> str:
-    if not token:
-        return ""
-    bad = invalid_argument("page_token", "is not a token from this query", "INVALID_PAGE_TOKEN")
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        check, payload = raw[:6], raw[6:]
-        data = json.loads(payload)
-    except (binascii.Error, ValueError):
-        raise bad from None
-    if hashlib.sha256(payload).digest()[:6] != check or not isinstance(data, dict):
-        raise bad
-    if data.get("f") != fingerprint or not isinstance(data.get("a"), str):
-        raise invalid_argument(
-            "page_token",
-            "belongs to a query with other parent, filter or window",
-            "PAGE_TOKEN_MISMATCH",
-        )
-    return str(data["a"])
+    return fingerprint("automationRunAggregates", request.parent, request.filter.strip(), *window)
 
 
 def query_automations(
@@ -176,11 +144,11 @@ def query_automations(
     hi = request.end_time.ToMicroseconds() if request.HasField("end_time") else None
     if lo is not None and hi is not None and hi <= lo:
         raise invalid_argument("end_time", "must be after start_time", "INVALID_TIME_RANGE")
-    if request.page_size < 0:
-        raise invalid_argument("page_size", "must not be negative", "INVALID_PAGE_SIZE")
-    size = min(request.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
-    fingerprint = _fingerprint(request)
-    after = _after(request.page_token, fingerprint)
+    size = page_size(request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    bound_to = _fingerprint(request)
+    after = (
+        str(store.codec.decode(request.page_token, bound_to, 1)[0]) if request.page_token else ""
+    )
     items, more = store.automation_run_aggregates(workspace, lo, hi, request.filter, after, size)
     response = run_service_pb2.QueryAutomationRunAggregatesResponse()
     for item in items:
@@ -193,5 +161,5 @@ def query_automations(
             if item.last_run_time is not None:
                 row.last_run_time.FromMicroseconds(item.last_run_time)
     if more and items:
-        response.next_page_token = _token(items[-1].automation, fingerprint)
+        response.next_page_token = store.codec.encode(bound_to, [items[-1].automation])
     return response

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from runyard.aip.pagination import PageTokenCodec
 from runyard.domain.aggregates import AutomationTotals, Totals
 from runyard.domain.runs import Transition
 from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
@@ -60,6 +61,9 @@ BuildRetry = Callable[[Run], tuple[Run, StateChange]]
 
 
 class Store(Protocol):
+    # Signs and checks page tokens with a secret every replica shares.
+    codec: PageTokenCodec
+
     def close(self) -> None: ...
 
     def ping(self) -> None: ...
