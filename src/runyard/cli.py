@@ -108,7 +108,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from runyard import gateway
 
         return int(
-            gateway.cli_main(["--upstream", args.upstream, "--http-address", args.http_address])
+            gateway.cli_main(
+                [
+                    "--upstream",
+                    args.upstream,
+                    "--http-address",
+                    args.http_address,
+                    # The same error domain as the in-process gateway: both answer alike.
+                    "--error-domain",
+                    "runyard.dev",
+                ]
+            )
             or 0
         )
     return 2
