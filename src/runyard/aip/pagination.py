@@ -94,10 +94,12 @@ def after(order: OrderBy, values: Sequence[Any]) -> ColumnElement[bool]:
     keys = [f.key for f, _ in order.terms]
     directions = {desc for _, desc in order.terms}
     if len(directions) == 1:
-        # One row-value comparison: a single index range scan on both databases.
+        # One row-value comparison, plus the same bound on the first key alone:
+        # SQLite ranges an index on that bound, also when the key is an expression
+        # (COALESCE) where it would not range on the row value.
         if directions == {True}:
-            return tuple_(*keys) < tuple_(*values)
-        return tuple_(*keys) > tuple_(*values)
+            return and_(keys[0] <= values[0], tuple_(*keys) < tuple_(*values))
+        return and_(keys[0] >= values[0], tuple_(*keys) > tuple_(*values))
     # Mixed directions: the lexicographic expansion.
     clauses = []
     for i, ((_field, desc), key) in enumerate(zip(order.terms, keys, strict=True)):
