@@ -24,7 +24,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, literal, not_, or_, true
+from sqlalchemy import ColumnElement, and_, false, func, literal, not_, or_
 from sqlalchemy.types import String
 
 from runyard.aip.filtering.ast import And, Call, Expr, Member, Not, Or, Restriction
@@ -33,6 +33,9 @@ from runyard.aip.filtering.schema import Field, FieldType, Schema
 ORDERED = {"<", "<=", ">", ">="}
 _DURATION = re.compile(r"^(-?\d+(?:\.\d{1,9})?)s$")
 _INT = re.compile(r"^-?\d+$")
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})", re.ASCII
+)
 
 
 class FilterTypeError(ValueError):
@@ -58,8 +61,13 @@ def _restriction(r: Restriction, schema: Schema) -> ColumnElement[bool]:
         raise FilterTypeError(f"function {comp.name}() is not supported", comp.pos)
     if r.op is None:
         return _text_search(comp, schema)
-    path = comp.path if not comp.value.quoted else comp.value.text
-    head, *rest = path.split(".")
+    if comp.value.quoted and not comp.fields:
+        parts = comp.value.text.split(".")
+    else:
+        parts = [comp.value.text, *comp.fields]
+    path = ".".join(parts)
+    # A dotted field name (`failure.message`) first, then a traversal (`labels.key`).
+    head, rest = (path, []) if path in schema.fields else (parts[0], parts[1:])
     fld = schema.fields.get(head)
     if fld is None:
         known = ", ".join(sorted(schema.fields))
@@ -153,7 +161,7 @@ def _timestamp(name: str, text: str, pos: int) -> int:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         parsed = None
-    if parsed is None or parsed.tzinfo is None or "T" not in text.upper():
+    if parsed is None or parsed.tzinfo is None or not _RFC3339.fullmatch(text):
         raise FilterTypeError(
             f'{name} takes an RFC 3339 timestamp in quotes, like "2026-01-02T15:04:05Z", '
             f"not {text!r}",
@@ -163,28 +171,44 @@ def _timestamp(name: str, text: str, pos: int) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+_ESCAPED = re.compile(r"\\([\\*])")
+
+
 def _unescape(text: str) -> str:
-    return text.replace("\\*", "*")
+    """`\\*` → `*` and `\\\\` → `\\` (the parser keeps both escaped)."""
+    return _ESCAPED.sub(r"\1", text)
+
+
+def _wildcards(text: str, pos: int) -> tuple[bool, str, bool]:
+    """(leading `*`, the unescaped rest, trailing `*`); an unescaped `*` elsewhere is an error."""
+    units: list[str] = []  # "*" for a wildcard, otherwise one literal character
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and text[i + 1 : i + 2] in ("*", "\\"):
+            units.append("\\" + text[i + 1])
+            i += 2
+        else:
+            units.append(text[i])
+            i += 1
+    suffix = bool(units) and units[0] == "*"
+    prefix = len(units) > int(suffix) and units[-1] == "*"
+    core = units[int(suffix) : len(units) - int(prefix)]
+    if "*" in core:
+        raise FilterTypeError("'*' is a wildcard only at the start or end of a value", pos)
+    return suffix, "".join(u[-1] for u in core), prefix
 
 
 def _string(fld: Field, op: str, arg: Member, pos: int) -> ColumnElement[bool]:
     text = arg.value.text if arg.value.quoted else ".".join((arg.value.text, *arg.fields))
     col = fld.column
-    raw = text.replace("\\*", "")
-    prefix = text.endswith("*") and not text.endswith("\\*")
-    suffix = text.startswith("*")
-    if "*" in raw.strip("*"):
-        raise FilterTypeError("'*' is a wildcard only at the start or end of a value", pos)
+    suffix, core, prefix = _wildcards(text, pos)
     if (prefix or suffix) and op in ("=", "!="):
-        core = _unescape(text[1 if suffix else 0 : len(text) - 1 if prefix else len(text)])
-        if fld.convert is not None and not (prefix or suffix):
-            core = _convert(fld, core, pos)
         matched = _wildcard(col, core, prefix, suffix)
-        # `!=` with a wildcard keeps unset (NULL) values out, as `!=` does.
-        return matched if op == "=" else and_(col.is_not(None), not_(matched))
+        # NOT keeps an unset (NULL) value UNKNOWN, so `!=` never matches it either.
+        return matched if op == "=" else not_(matched)
     if prefix or suffix:
         raise FilterTypeError("wildcards work only with = and !=", pos)
-    value = _unescape(text)
+    value = core
     if fld.convert is not None:
         value = _convert(fld, value, pos)
     return _compare(col, op, value)
@@ -205,7 +229,8 @@ def _wildcard(
     # forms are case-sensitive on both.
     n = len(core)
     if not core:
-        return true()
+        # Any value; UNKNOWN (no match) when unset.
+        return func.length(col) >= 0
     if prefix and suffix:
         return func.replace(col, literal(core, String), "") != col
     if prefix:
@@ -216,12 +241,14 @@ def _wildcard(
 def _map(fld: Field, rest: list[str], op: str, arg: Member, pos: int) -> ColumnElement[bool]:
     text = arg.value.text if arg.value.quoted else ".".join((arg.value.text, *arg.fields))
     if not rest:
-        if op != ":":
-            raise FilterTypeError(f"use {fld.name}.KEY {op} VALUE or {fld.name}:KEY", pos)
-        return fld.column[text].as_string().is_not(None)
+        if op != ":" or (text == "*" and not arg.value.quoted):
+            raise FilterTypeError(
+                f"use {fld.name}:KEY, {fld.name}.KEY:* or {fld.name}.KEY {op} VALUE", pos
+            )
+        return fld.column[_unescape(text)].as_string().is_not(None)
     if len(rest) > 1:
         raise FilterTypeError(f"{fld.name} values have no fields", pos)
-    entry = fld.column[rest[0]].as_string()
+    entry = fld.column[_unescape(rest[0])].as_string()
     if op == ":" and text == "*":
         return entry.is_not(None)
     op = "=" if op == ":" else op

@@ -40,6 +40,39 @@ class Token:
     space_before: bool
 
 
+_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+_HEX_LENGTH = {"x": 2, "u": 4, "U": 8}
+
+
+def _escape(source: str, i: int) -> tuple[str, int]:
+    """Decodes the escape at source[i] (a backslash) as Go and CEL do: `\\n`,
+    octal `\\303`, `\\xFF`, `\\u263A`, `\\U0001F600`; returns it and the next index.
+    `\\*` and `\\\\` stay escaped so a literal star or backslash is never taken
+    for a wildcard (the compiler unescapes them)."""
+    nxt = source[i + 1]
+    if nxt in "*\\":
+        return "\\" + nxt, i + 2
+    if nxt in _ESCAPES:
+        return _ESCAPES[nxt], i + 2
+    digits = ""
+    if nxt in "0123":
+        digits, base, end = source[i + 1 : i + 4], 8, i + 4
+        valid = len(digits) == 3 and all(c in "01234567" for c in digits)
+    elif nxt in _HEX_LENGTH:
+        end = i + 2 + _HEX_LENGTH[nxt]
+        digits, base = source[i + 2 : end], 16
+        valid = len(digits) == _HEX_LENGTH[nxt] and all(
+            c in "0123456789abcdefABCDEF" for c in digits
+        )
+    else:
+        # \\' \\" \\? and any other character stand for themselves.
+        return nxt, i + 2
+    code = int(digits, base) if valid else -1
+    if not 0 <= code <= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+        raise FilterSyntaxError("invalid escape sequence", i)
+    return chr(code), end
+
+
 def tokenize(source: str) -> list[Token]:
     if len(source) > MAX_LENGTH:
         raise FilterSyntaxError(f"filter is longer than {MAX_LENGTH} characters", MAX_LENGTH)
@@ -63,10 +96,8 @@ def tokenize(source: str) -> list[Token]:
                 if c == "\\":
                     if i + 1 >= n:
                         raise FilterSyntaxError("unterminated string", start)
-                    nxt = source[i + 1]
-                    # Keep `\*` distinguishable from a wildcard `*`.
-                    out.append("\\*" if nxt == "*" else {"n": "\n", "t": "\t"}.get(nxt, nxt))
-                    i += 2
+                    decoded, i = _escape(source, i)
+                    out.append(decoded)
                     continue
                 if c == ch:
                     i += 1
@@ -203,7 +234,8 @@ class _Parser:
         tok = self.tok
         if tok.kind == "(":
             return self.composite()
-        if tok.kind == "-" and self.tokens[self.i + 1].kind == "TEXT":
+        nxt = self.tokens[min(self.i + 1, len(self.tokens) - 1)]
+        if tok.kind == "-" and nxt.kind == "TEXT" and nxt.text[:1].isdigit():
             # A negative number: `-30`, `-1.5`.
             self.take()
             member = self.member()
@@ -222,6 +254,8 @@ class _Parser:
             raise FilterSyntaxError(
                 f"expected a value, found {tok.text!r}" if tok.text else "unexpected end", tok.pos
             )
+        if tok.kind == "TEXT" and tok.text in ("AND", "OR", "NOT"):
+            raise FilterSyntaxError(f"unexpected keyword {tok.text}", tok.pos)
         self.take()
         value = Value(tok.text, tok.kind == "STRING", tok.pos)
         fields: list[str] = []
