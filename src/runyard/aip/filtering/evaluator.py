@@ -6,8 +6,8 @@ when the result is True.
 A row maps each field name of the schema to its stored value: str for strings
 and resource names (stored form), int for ints, enums, timestamps (UTC epoch
 microseconds) and durations (microseconds), float, bool, dict[str, str] for
-maps, and None for an unset nullable field. A text-search column is read from
-`row[column.name]`.
+maps, and None for an unset nullable field. A field missing from the row, and
+a text-search column, are read from `row[column.name]`.
 
 The checks (unknown fields, wrong literals, operators a type does not have)
 raise the same FilterTypeError as the compiler.
@@ -104,7 +104,7 @@ def _restriction(r: Restriction, schema: Schema, row: Mapping[str, Any]) -> Trut
     arg = r.arg
     if not isinstance(arg, Member):
         raise FilterTypeError("the right-hand side must be a literal value", r.pos)
-    value = row[fld.name]
+    value = row[fld.name] if fld.name in row else row[getattr(fld.column, "name", "")]
     if fld.type is FieldType.MAP:
         return _map(fld, value, rest, r.op, arg, r.pos)
     if rest:
