@@ -365,7 +365,7 @@ def test_well_typed_filters_compile(text: str) -> None:
 
 def test_every_literal_is_a_bound_parameter() -> None:
     condition = compile_filter(
-        "display_name = \"x'; DROP TABLE t; --\" AND labels.\"k'\" = \"v\" AND evil", SCHEMA
+        'display_name = "x\'; DROP TABLE t; --" AND labels."k\'" = "v" AND evil', SCHEMA
     )
     assert condition is not None
     sql = str(condition.compile())
