@@ -171,4 +171,3 @@ async def serve(settings: Settings) -> None:
     )
     log.info("shutting down (pid %d)", os.getpid())
     await app.stop()
-

@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import grpc
 
 from runyard.aip.errors import invalid_argument
+from runyard.aip.listing import ListRequest
 from runyard.domain.runs import Actor
-from runyard.store.interface import ListParams
 
 T = TypeVar("T")
 
@@ -45,9 +45,10 @@ def request_key(method: str, resource: str, request_id: str) -> str:
     return f"{method}:{resource}:{request_id.lower()}"
 
 
-def list_params(request: Any) -> ListParams:
+def list_params(request: Any) -> ListRequest:
     """The AIP list parameters of a List request; runyard.aip.listing validates them."""
-    return ListParams(
+    return ListRequest(
+        parent=request.parent,
         filter=request.filter,
         order_by=getattr(request, "order_by", ""),
         page_size=request.page_size,

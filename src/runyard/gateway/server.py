@@ -33,6 +33,7 @@ __all__ = ["HttpServer", "serve_http"]
 
 log = logging.getLogger("runyard.gateway")
 
+
 def _free_port(host: str) -> int:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family) as s:

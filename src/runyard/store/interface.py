@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from runyard.aip.listing import ListRequest
 from runyard.aip.pagination import PageTokenCodec
 from runyard.domain.aggregates import AutomationTotals, Totals
 from runyard.domain.runs import Transition
@@ -22,18 +23,6 @@ T = TypeVar("T")
 Run = run_pb2.Run
 RunEvent = run_pb2.RunEvent
 StateChange = run_pb2.RunEvent.StateChange
-
-
-@dataclass(frozen=True)
-class ListParams:
-    """The AIP-132/158/160 parameters of a List call, as the caller sent them."""
-
-    filter: str = ""
-    order_by: str = ""
-    page_size: int = 0
-    page_token: str = ""
-    skip: int = 0
-    show_total_size: bool = False
 
 
 @dataclass
@@ -75,7 +64,7 @@ class Store(Protocol):
 
     def get_workspace(self, ref: WorkspaceRef) -> workspace_pb2.Workspace: ...
 
-    def list_workspaces(self, organization: str, params: ListParams) -> Page[bytes]: ...
+    def list_workspaces(self, organization: str, params: ListRequest) -> Page[bytes]: ...
 
     # Automations
     def create_automation(
@@ -84,7 +73,7 @@ class Store(Protocol):
 
     def get_automation(self, ref: AutomationRef) -> automation_pb2.Automation: ...
 
-    def list_automations(self, workspace: WorkspaceRef, params: ListParams) -> Page[bytes]: ...
+    def list_automations(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]: ...
 
     def update_automation(
         self,
@@ -100,7 +89,7 @@ class Store(Protocol):
 
     def get_run(self, ref: RunRef) -> Run: ...
 
-    def list_runs(self, parent: AutomationRef, params: ListParams) -> Page[bytes]: ...
+    def list_runs(self, parent: AutomationRef, params: ListRequest) -> Page[bytes]: ...
 
     def change_run(
         self, ref: RunRef, etag: str, request_key: str, apply: ApplyTransition
@@ -114,7 +103,7 @@ class Store(Protocol):
         self, ref: RunRef, entries: Sequence[RunEvent.JournalEntry], now_us: int
     ) -> list[RunEvent]: ...
 
-    def list_run_events(self, parent: RunRef, params: ListParams) -> Page[bytes]: ...
+    def list_run_events(self, parent: RunRef, params: ListRequest) -> Page[bytes]: ...
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None: ...
 
@@ -154,4 +143,4 @@ class Store(Protocol):
 
     def get_execution_outputs(self, ref: ExecutionRef) -> execution_pb2.ExecutionOutputs: ...
 
-    def list_executions(self, workspace: WorkspaceRef, params: ListParams) -> Page[bytes]: ...
+    def list_executions(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]: ...

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select
 
 from runyard.aip.filtering import Field, FieldType, Schema
 from runyard.aip.listing import Collection, ListRequest, run_list
@@ -15,8 +15,7 @@ from runyard.aip.names import is_valid_id
 from runyard.aip.ordering import OrderField
 from runyard.aip.pagination import PageTokenCodec
 from runyard.store import tables as t
-from runyard.store.interface import ListParams, Page
-from runyard.store.refs import AutomationRef, WorkspaceRef
+from runyard.store.interface import Page
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2
 
 Run = run_pb2.Run
@@ -38,6 +37,10 @@ def automation_id(value: str) -> str:
 
 def _timestamps(table: Any, *names: str, nullable: tuple[str, ...] = ()) -> list[Field]:
     return [Field(n, FieldType.TIMESTAMP, table.c[n], nullable=n in nullable) for n in names]
+
+
+def _orders(table: Any, *names: str, nullable: tuple[str, ...] = ()) -> dict[str, OrderField]:
+    return {n: OrderField(n, table.c[n], nullable=n in nullable) for n in names}
 
 
 def _strings(table: Any, *names: str) -> list[Field]:
@@ -89,16 +92,18 @@ RUNS = Collection(
         Field("labels", FieldType.MAP, r.labels),
         text_fields=(r.failure_message, r.pause_reason, r.caller, r.started_by, r.run),
     ),
-    order_fields={
-        "create_time": OrderField("create_time", r.create_time),
-        "start_time": OrderField("start_time", r.start_time, nullable=True),
-        "end_time": OrderField("end_time", r.end_time, nullable=True),
-        "update_time": OrderField("update_time", r.update_time),
-        "duration": OrderField("duration", r.duration, nullable=True),
-        "state": OrderField("state", r.state),
-        "attempt": OrderField("attempt", r.attempt),
-        "config_version": OrderField("config_version", r.config_version),
-    },
+    order_fields=_orders(
+        t.runs,
+        "create_time",
+        "start_time",
+        "end_time",
+        "update_time",
+        "duration",
+        "state",
+        "attempt",
+        "config_version",
+        nullable=("start_time", "end_time", "duration"),
+    ),
     default_order="create_time desc",
     tiebreaker=(OrderField("id", r.id),),
 )
@@ -146,12 +151,14 @@ EXECUTIONS = Collection(
         Field("duration", FieldType.DURATION, x.duration, nullable=True),
         text_fields=(x.resource, x.failure_reason, x.caller),
     ),
-    order_fields={
-        "create_time": OrderField("create_time", x.create_time),
-        "start_time": OrderField("start_time", x.start_time, nullable=True),
-        "end_time": OrderField("end_time", x.end_time, nullable=True),
-        "duration": OrderField("duration", x.duration, nullable=True),
-    },
+    order_fields=_orders(
+        t.executions,
+        "create_time",
+        "start_time",
+        "end_time",
+        "duration",
+        nullable=("start_time", "end_time", "duration"),
+    ),
     default_order="create_time desc",
     tiebreaker=(OrderField("id", x.id),),
 )
@@ -201,71 +208,13 @@ WORKSPACES = Collection(
 )
 
 
-def _page(
+def page(
     conn: Connection,
-    base: Select[Any],
     collection: Collection,
-    parent: str,
-    params: ListParams,
+    base: Select[Any],
+    request: ListRequest,
     codec: PageTokenCodec,
 ) -> Page[bytes]:
-    request = ListRequest(
-        parent,
-        params.filter,
-        params.order_by,
-        params.page_size,
-        params.page_token,
-        params.skip,
-        params.show_total_size,
-    )
+    """One page of `collection`: `base` selects the stored bodies of the parent's rows."""
     result = run_list(conn, base, collection, request, codec)
     return Page([row[0] for row in result.rows], result.next_page_token, result.total_size)
-
-
-def list_workspaces(
-    conn: Connection, organization: str, params: ListParams, codec: PageTokenCodec
-) -> Page[bytes]:
-    base = select(t.workspaces.c.body).where(t.workspaces.c.organization == organization)
-    return _page(conn, base, WORKSPACES, f"organizations/{organization}", params, codec)
-
-
-def list_automations(
-    conn: Connection,
-    workspace: WorkspaceRef,
-    ws_id: int,
-    params: ListParams,
-    codec: PageTokenCodec,
-) -> Page[bytes]:
-    base = select(t.automations.c.body).where(t.automations.c.workspace_id == ws_id)
-    return _page(conn, base, AUTOMATIONS, workspace.name, params, codec)
-
-
-def list_runs(
-    conn: Connection,
-    parent: AutomationRef,
-    ws_id: int,
-    params: ListParams,
-    codec: PageTokenCodec,
-) -> Page[bytes]:
-    base = select(t.runs.c.body).where(t.runs.c.workspace_id == ws_id)
-    if parent.automation != "-":
-        base = base.where(t.runs.c.automation == parent.automation)
-    return _page(conn, base, RUNS, parent.name, params, codec)
-
-
-def list_run_events(
-    conn: Connection, run_name: str, run_id: int, params: ListParams, codec: PageTokenCodec
-) -> Page[bytes]:
-    base = select(t.run_events.c.body).where(t.run_events.c.run_id == run_id)
-    return _page(conn, base, RUN_EVENTS, run_name, params, codec)
-
-
-def list_executions(
-    conn: Connection,
-    workspace: WorkspaceRef,
-    ws_id: int,
-    params: ListParams,
-    codec: PageTokenCodec,
-) -> Page[bytes]:
-    base = select(t.executions.c.body).where(t.executions.c.workspace_id == ws_id)
-    return _page(conn, base, EXECUTIONS, workspace.name, params, codec)

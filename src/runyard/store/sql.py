@@ -17,12 +17,13 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from runyard.aip.errors import ApiError, aborted, already_exists, not_found, unavailable
+from runyard.aip.listing import ListRequest
 from runyard.aip.pagination import PageTokenCodec
 from runyard.domain.aggregates import AutomationTotals, Totals
 from runyard.store import aggregates, listing, migrate, rollups
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
-from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, ListParams, Page
+from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, Page
 from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
 
@@ -255,9 +256,10 @@ class SqlStore:
             raise not_found("runyard.dev/Workspace", ref.name)
         return workspace_pb2.Workspace.FromString(row[0])
 
-    def list_workspaces(self, organization: str, params: ListParams) -> Page[bytes]:
+    def list_workspaces(self, organization: str, params: ListRequest) -> Page[bytes]:
         with self._read() as conn:
-            return listing.list_workspaces(conn, organization, params, self.codec)
+            base = select(t.workspaces.c.body).where(t.workspaces.c.organization == organization)
+            return listing.page(conn, listing.WORKSPACES, base, params, self.codec)
 
     # -- automations ------------------------------------------------------
 
@@ -306,10 +308,11 @@ class SqlStore:
             row = self._automation_row(conn, ref)
         return automation_pb2.Automation.FromString(row.body)
 
-    def list_automations(self, workspace: WorkspaceRef, params: ListParams) -> Page[bytes]:
+    def list_automations(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]:
         with self._read() as conn:
             ws_id = self._workspace_id(conn, workspace)
-            return listing.list_automations(conn, workspace, ws_id, params, self.codec)
+            base = select(t.automations.c.body).where(t.automations.c.workspace_id == ws_id)
+            return listing.page(conn, listing.AUTOMATIONS, base, params, self.codec)
 
     def update_automation(
         self,
@@ -441,12 +444,14 @@ class SqlStore:
             row = self._run_row(conn, ref)
         return Run.FromString(row.body)
 
-    def list_runs(self, parent: AutomationRef, params: ListParams) -> Page[bytes]:
+    def list_runs(self, parent: AutomationRef, params: ListRequest) -> Page[bytes]:
         with self._read() as conn:
             ws_id = self._workspace_id(conn, parent.workspace)
+            base = select(t.runs.c.body).where(t.runs.c.workspace_id == ws_id)
             if parent.automation != "-":
                 self._automation_exists_or_has_runs(conn, ws_id, parent)
-            return listing.list_runs(conn, parent, ws_id, params, self.codec)
+                base = base.where(t.runs.c.automation == parent.automation)
+            return listing.page(conn, listing.RUNS, base, params, self.codec)
 
     def _automation_exists_or_has_runs(
         self, conn: Connection, ws_id: int, parent: AutomationRef
@@ -536,10 +541,11 @@ class SqlStore:
             )
             return events
 
-    def list_run_events(self, parent: RunRef, params: ListParams) -> Page[bytes]:
+    def list_run_events(self, parent: RunRef, params: ListRequest) -> Page[bytes]:
         with self._read() as conn:
             row = self._run_row(conn, parent)
-            return listing.list_run_events(conn, parent.name, row.id, params, self.codec)
+            base = select(t.run_events.c.body).where(t.run_events.c.run_id == row.id)
+            return listing.page(conn, listing.RUN_EVENTS, base, params, self.codec)
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None:
         """Bulk-inserts finished timelines in one transaction (names, uids and etags set here).
@@ -701,10 +707,11 @@ class SqlStore:
         with self._read() as conn:
             return execution_pb2.ExecutionOutputs.FromString(self._execution_row(conn, ref).outputs)
 
-    def list_executions(self, workspace: WorkspaceRef, params: ListParams) -> Page[bytes]:
+    def list_executions(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]:
         with self._read() as conn:
             ws_id = self._workspace_id(conn, workspace)
-            return listing.list_executions(conn, workspace, ws_id, params, self.codec)
+            base = select(t.executions.c.body).where(t.executions.c.workspace_id == ws_id)
+            return listing.page(conn, listing.EXECUTIONS, base, params, self.codec)
 
 
 def _automation_columns(a: automation_pb2.Automation) -> dict[str, Any]:
