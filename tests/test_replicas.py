@@ -50,6 +50,11 @@ def test_two_replicas_fight_over_one_run(database_url: str, tmp_path: Path) -> N
             sa, sb = Stubs(ch_a), Stubs(ch_b)
             setup_automation(sa)
             run = create_run(sa)
+            # A pause accepted by one replica is what the other one reads next.
+            sa.runs.PauseRun(run_service_pb2.PauseRunRequest(name=run.name, reason="seen?"))
+            seen = sb.runs.GetRun(run_service_pb2.GetRunRequest(name=run.name))
+            assert seen.state == Run.PAUSED and seen.pause_reason == "seen?"
+            sb.runs.ContinueRun(run_service_pb2.ContinueRunRequest(name=run.name))
             rng = random.Random(5)
 
             def one(i: int) -> grpc.StatusCode:
@@ -88,7 +93,7 @@ def test_two_replicas_fight_over_one_run(database_url: str, tmp_path: Path) -> N
                 assert e.state_change.from_state == state
                 state = e.state_change.to_state
             assert state == final.state
-            assert len(events) == 1 + codes.count(grpc.StatusCode.OK)
+            assert len(events) == 3 + codes.count(grpc.StatusCode.OK)
     finally:
         a.stop()
         b.stop()
