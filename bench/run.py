@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -48,6 +48,7 @@ ROOT = procs.ROOT
 PARENT = datagen.automation_name("hot-etl")
 WORKSPACE = datagen.WORKSPACE.name
 PAGE_SIZE = 50
+MAX_SKIP = 10_000  # ListRuns refuses deeper skips: page tokens are the way down
 
 
 @dataclass
@@ -205,6 +206,7 @@ class Bench:
         self.rows: list[Row] = []
         self.now = datetime.now(UTC)
         self.filter = realistic_filter(self.now)
+        self.failed = False
 
     def add(self, row: Row) -> None:
         self.rows.append(row)
@@ -213,6 +215,16 @@ class Bench:
             f" (ratio {_fmt(row.ratio)}) {row.notes}",
             flush=True,
         )
+
+    async def section(self, title: str, work: Awaitable[None]) -> None:
+        """One benchmark; a failure becomes a row (and a non-zero exit), not the end
+        of the run, so one broken benchmark never hides the others."""
+        print(title, flush=True)
+        try:
+            await work
+        except Exception as exc:
+            self.failed = True
+            self.add(Row(title, None, None, "", f"ERRORS: {type(exc).__name__}: {exc}"[:400]))
 
     def skip(self, what: str, why: str) -> None:
         self.add(Row(what, None, None, "", f"not measured: {why}"))
@@ -427,25 +439,22 @@ class Bench:
                         f" median of {n} alternating calls each",
                     )
                 )
-            # AIP-158 skip: the jump a UI makes without walking.
-            skip = run_service_pb2.ListRunsRequest(
-                parent=PARENT, page_size=PAGE_SIZE, skip=(self.size.deep_page - 1) * PAGE_SIZE
-            )
+            # AIP-158 skip: the jump a UI makes without walking, as deep as the API allows.
+            rows = min((self.size.deep_page - 1) * PAGE_SIZE, MAX_SKIP)
+            what = f"ListRuns skip={rows:,} vs page 1{label}"
+            skip = run_service_pb2.ListRunsRequest(parent=PARENT, page_size=PAGE_SIZE, skip=rows)
             jumped = await stub.ListRuns(skip, timeout=120)
             if [r.name for r in jumped.runs] == page_one_names:
-                self.skip(
-                    f"ListRuns skip to page {self.size.deep_page:,}{label}",
-                    "skip is ignored (same runs as page 1)",
-                )
+                self.skip(what, "skip is ignored (same runs as page 1)")
                 return
             d, p, n = await self._ab(stub, skip, first)
             self.add(
                 Row(
-                    f"ListRuns skip to page {self.size.deep_page:,} vs page 1{label}",
+                    what,
                     d,
                     p,
                     "ms",
-                    f"AIP-158 skip; median of {n} alternating calls each",
+                    f"AIP-158 skip (max {MAX_SKIP:,}); median of {n} alternating calls each",
                 )
             )
 
@@ -739,7 +748,7 @@ def ensure_postgres_data(url: str, runs: int, days: int) -> None:
         store.close()
 
 
-async def run_all(size: Size, args: argparse.Namespace, workdir: Path) -> list[Row]:
+async def run_all(size: Size, args: argparse.Namespace, workdir: Path) -> Bench:
     bench = Bench(size, workdir, args)
     # The same file name datagen's own command uses for 90 days, so the cache is shared.
     stem = f"runs-{size.runs}" + ("" if size.days == 90 else f"-{size.days}d")
@@ -753,37 +762,38 @@ async def run_all(size: Size, args: argparse.Namespace, workdir: Path) -> list[R
     server, grpc_port, http_port = procs.runyard(url, workdir, http=True)
     target = f"127.0.0.1:{grpc_port}"
     try:
-        print("1. gRPC ListRuns vs bare grpcio", flush=True)
-        await bench.grpc_list(target)
-        print("2. REST via gateway vs Envoy", flush=True)
-        await bench.rest(grpc_port, http_port)
-        print("3. JSON encoding", flush=True)
-        bench.encoding(grpc_port)
-        print("4. deep paging", flush=True)
-        await bench.deep_paging(target)
-        print("5. aggregates", flush=True)
-        await bench.aggregates(target, url)
-        if not args.no_prefect:
-            print("7. Prefect", flush=True)
-            await bench.prefect()
+        await bench.section("1. gRPC ListRuns vs bare grpcio", bench.grpc_list(target))
+        await bench.section("2. REST via gateway vs Envoy", bench.rest(grpc_port, http_port))
+        await bench.section("3. JSON encoding", asyncio.to_thread(bench.encoding, grpc_port))
+        await bench.section("4. deep paging", bench.deep_paging(target))
+        await bench.section("5. aggregates", bench.aggregates(target, url))
     finally:
         server.stop()
-    print("6. event ingestion", flush=True)
-    await bench.ingestion()
+    await bench.section("6. event ingestion", bench.ingestion())
+    if not args.no_prefect:
+        await bench.section("7. Prefect", bench.prefect())
     if not args.no_postgres:
         print("PostgreSQL: ListRuns, deep paging, aggregates", flush=True)
         with postgres(args.smoke) as pg:
-            if pg is not None:
+            if pg is None:
+                bench.skip("PostgreSQL rows", "no PostgreSQL (see the note above)")
+            else:
                 ensure_postgres_data(pg, size.runs, size.days)
                 server, grpc_port, _ = procs.runyard(pg, workdir, http=False, label="runyard-pg")
                 try:
                     target = f"127.0.0.1:{grpc_port}"
-                    await bench.grpc_list(target, " [PostgreSQL]")
-                    await bench.deep_paging(target, " [PostgreSQL]")
-                    await bench.aggregates(target, pg, " [PostgreSQL]")
+                    await bench.section(
+                        "PostgreSQL: gRPC ListRuns", bench.grpc_list(target, " [PostgreSQL]")
+                    )
+                    await bench.section(
+                        "PostgreSQL: deep paging", bench.deep_paging(target, " [PostgreSQL]")
+                    )
+                    await bench.section(
+                        "PostgreSQL: aggregates", bench.aggregates(target, pg, " [PostgreSQL]")
+                    )
                 finally:
                     server.stop()
-    return bench.rows
+    return bench
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -812,7 +822,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     workdir = Path(tempfile.mkdtemp(prefix="runyard-bench-"))
     try:
-        rows = asyncio.run(run_all(size, args, workdir))
+        bench = asyncio.run(run_all(size, args, workdir))
+        rows = bench.rows
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print()
@@ -828,7 +839,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwritten to {out} in {result['seconds']:.0f}s")
-    return 0
+    if bench.failed:
+        print("some benchmarks failed: see the ERRORS rows", file=sys.stderr)
+    return 1 if bench.failed else 0
 
 
 if __name__ == "__main__":
