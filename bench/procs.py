@@ -135,7 +135,9 @@ def runyard(
     try:
         target = f"127.0.0.1:{grpc_port}"
         child.wait_until(
-            lambda: grpc_serving(target) and (not http or port_open(http_port)), timeout=60
+            lambda: grpc_serving(target) and (not http or port_open(http_port)),
+            # Start-up runs schema migrations, which may build indexes over 1,000,000 runs.
+            timeout=600,
         )
     except BaseException:
         child.stop()
