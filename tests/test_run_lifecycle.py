@@ -219,3 +219,15 @@ def test_bad_requests_get_clear_errors(
         assert field in d.field_violations
     if code == grpc.StatusCode.NOT_FOUND:
         assert d.resource_info is not None
+
+
+def test_values_the_database_cannot_hold_are_invalid_argument(stubs: Stubs) -> None:
+    setup_automation(stubs)
+    with pytest.raises(grpc.RpcError) as err:
+        stubs.runs.CreateRun(
+            run_service_pb2.CreateRunRequest(parent=AUTO, run=Run(caller="a\x00b"))
+        )
+    assert details_of(err.value).code == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as err:
+        stubs.runs.ListRuns(run_service_pb2.ListRunsRequest(parent=AUTO, filter='caller = "\x00"'))
+    assert details_of(err.value).code == grpc.StatusCode.INVALID_ARGUMENT

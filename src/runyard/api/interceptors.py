@@ -2,7 +2,8 @@
 
 Every failure leaves as a google.rpc.Status with ErrorInfo. An ApiError is the
 caller's business and goes out as it is; anything else is logged with its
-traceback here and reaches the caller only as a bare INTERNAL.
+traceback here and reaches the caller only as a bare INTERNAL. Every request
+is first checked for NUL characters (runyard.api.validation).
 Authentication takes its seat in front of these when it lands.
 """
 
@@ -14,9 +15,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import grpc
+from google.protobuf.message import Message
 from grpc_status import rpc_status
 
 from runyard.aip.errors import ApiError, internal
+from runyard.api.validation import reject_nul
 
 log = logging.getLogger("runyard.rpc")
 
@@ -35,6 +38,8 @@ def _wrap_unary(method: str, behavior: Behavior) -> Behavior:
         started = time.perf_counter()
         code = "OK"
         try:
+            if isinstance(request, Message):
+                reject_nul(request)
             return await behavior(request, context)
         except ApiError as error:
             code = error.code.name

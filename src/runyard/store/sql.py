@@ -14,9 +14,16 @@ from google.protobuf.message import Message
 from sqlalchemy import Connection, Select, insert, select, update
 from sqlalchemy import delete as sql_delete
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-from runyard.aip.errors import ApiError, aborted, already_exists, not_found, unavailable
+from runyard.aip.errors import (
+    ApiError,
+    aborted,
+    already_exists,
+    invalid_argument,
+    not_found,
+    unavailable,
+)
 from runyard.aip.listing import ListRequest
 from runyard.aip.pagination import PageTokenCodec
 from runyard.domain.aggregates import AutomationTotals, Totals
@@ -136,6 +143,15 @@ class SqlStore:
             raise
         except IntegrityError:
             raise
+        except DataError as exc:
+            # A value the database cannot hold (PostgreSQL refuses NUL characters in
+            # text): the caller's data, not our failure.
+            log.info("value refused by the database: %s", type(exc.orig).__name__)
+            raise invalid_argument(
+                "",
+                "a value cannot be stored (a NUL character, or a number out of range)",
+                "UNSTORABLE_VALUE",
+            ) from None
         except DBAPIError as exc:
             if exc.connection_invalidated or _is_operational(exc):
                 log.warning("database unavailable: %s", type(exc.orig).__name__)

@@ -76,6 +76,9 @@ def _escape(source: str, i: int) -> tuple[str, int]:
 def tokenize(source: str) -> list[Token]:
     if len(source) > MAX_LENGTH:
         raise FilterSyntaxError(f"filter is longer than {MAX_LENGTH} characters", MAX_LENGTH)
+    if "\x00" in source:
+        # No stored text can hold NUL (PostgreSQL refuses it), so no filter needs it.
+        raise FilterSyntaxError("NUL characters are not allowed", source.index("\x00"))
     tokens: list[Token] = []
     i, n = 0, len(source)
     space = True
