@@ -14,7 +14,7 @@ from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, create_en
 
 from runyard.aip.errors import ApiError
 from runyard.aip.filtering import Field, FieldType, Schema
-from runyard.aip.listing import Collection, ListRequest, ListResult, run_list
+from runyard.aip.listing import Collection, ListRequest, ListResult, plan_list, run_list
 from runyard.aip.ordering import OrderField, parse_order_by
 from runyard.aip.pagination import PageTokenCodec, after, fingerprint, page_size
 from tests.plugins.databases import sqlalchemy_url
@@ -313,3 +313,48 @@ def test_total_size_only_when_asked(engine: Engine) -> None:
     token = page(engine, page_size=5).next_page_token
     # total_size counts the whole filtered list, not what is left after the token.
     assert page(engine, page_token=token, page_size=5, show_total_size=True).total_size == 40
+
+
+# --- plan_list: the statements, for a store that runs them itself ------------
+
+
+def test_plan_list_builds_the_statements(engine: Engine) -> None:
+    rows = [r for r in fill(engine, 60) if r["parent"] == "a"]
+    expected = [r["id"] for r in sorted(rows, key=lambda r: sort_key(r, "create_time desc"))]
+    request = ListRequest(parent="a", page_size=10, show_total_size=True, filter="state >= 0")
+    plan = plan_list(COLLECTION, request, CODEC, base_where=p.parent == "a")
+    assert plan.limit == 11 and plan.offset == 0 and plan.cursor is None
+    query = select(p.id, *plan.key_columns).where(plan.where).order_by(*plan.order_by)
+    with engine.connect() as conn:
+        fetched = conn.execute(query.limit(plan.limit)).all()
+        counted = plan.count(select(p.id))
+        assert counted is not None and conn.execute(counted).scalar_one() == len(rows)
+        first, token = plan.page(fetched)
+        assert [r.id for r in first] == expected[:10] and token
+        nxt = plan_list(
+            COLLECTION,
+            ListRequest(parent="a", page_size=10, page_token=token, filter="state >= 0"),
+            CODEC,
+            base_where=p.parent == "a",
+        )
+        assert nxt.cursor is not None and nxt.count(select(p.id)) is None
+        second, _ = nxt.page(conn.execute(nxt.apply(select(p.id))).all())
+    assert [r.id for r in second] == expected[10:20]
+
+
+def test_run_list_result_unpacks() -> None:
+    rows, token, total = ListResult([], "", None)
+    assert (rows, token, total) == ([], "", None)
+
+
+def test_extra_request_fields_bind_the_token(engine: Engine) -> None:
+    fill(engine, 30)
+    token = page(engine, page_size=5, extra=("show_deleted",)).next_page_token
+    assert page(engine, page_size=5, page_token=token, extra=("show_deleted",)).rows
+    with pytest.raises(ApiError) as info:
+        page(engine, page_size=5, page_token=token)
+    invalid(info, "INVALID_PAGE_TOKEN", "page_token")
+    token = page(engine, page_size=5, extra=("view=BASIC",)).next_page_token
+    with pytest.raises(ApiError) as info:
+        page(engine, page_size=5, page_token=token, extra=("view=FULL",))
+    invalid(info, "INVALID_PAGE_TOKEN", "page_token")

@@ -34,8 +34,9 @@ def page_size(value: int, default: int, maximum: int, field_path: str = "page_si
 
 
 def fingerprint(*parts: str) -> str:
-    """A digest of the request parameters a token is bound to."""
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+    """A digest of the request parameters a token is bound to (JSON-encoded
+    first, so no choice of parts can run into the next one)."""
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:32]
 
 
 def _bad(why: str) -> ApiError:
