@@ -113,6 +113,7 @@ class SqlStore:
         self.dialect = self.engine.dialect.name
         if migrate_schema:
             migrate.upgrade(self.engine)
+        self._workspace_ids: dict[WorkspaceRef, int] = {}
         self.codec = PageTokenCodec(self._secret("page_token"))
 
     def close(self) -> None:
@@ -217,6 +218,10 @@ class SqlStore:
             raise
 
     def _workspace_id(self, conn: Connection, ref: WorkspaceRef) -> int:
+        # Workspaces are never deleted or renamed, so a found id stays right.
+        cached = self._workspace_ids.get(ref)
+        if cached is not None:
+            return cached
         row = conn.execute(
             select(t.workspaces.c.id).where(
                 t.workspaces.c.organization == ref.organization,
@@ -225,6 +230,7 @@ class SqlStore:
         ).first()
         if row is None:
             raise not_found("runyard.dev/Workspace", ref.name)
+        self._workspace_ids[ref] = int(row[0])
         return int(row[0])
 
     # -- workspaces -------------------------------------------------------
@@ -465,9 +471,12 @@ class SqlStore:
             ws_id = self._workspace_id(conn, parent.workspace)
             base = select(t.runs.c.body).where(t.runs.c.workspace_id == ws_id)
             if parent.automation != "-":
-                self._automation_exists_or_has_runs(conn, ws_id, parent)
                 base = base.where(t.runs.c.automation == parent.automation)
-            return listing.page(conn, listing.RUNS, base, params, self.codec)
+            page = listing.page(conn, listing.RUNS, base, params, self.codec)
+            if not page.items and parent.automation != "-":
+                # Only an empty page needs to tell "no such automation" from "no runs".
+                self._automation_exists_or_has_runs(conn, ws_id, parent)
+            return page
 
     def _automation_exists_or_has_runs(
         self, conn: Connection, ws_id: int, parent: AutomationRef
