@@ -5,14 +5,27 @@ Precedence, loosest first: `AND`, the implicit AND of a whitespace sequence,
 and `a b OR c` is `a AND (b OR c)`. Keywords are case-sensitive. `NOT` must be
 followed by whitespace or `(`. `f(x)` is a call, `f (x)` a sequence.
 
-Limits: at most MAX_LENGTH characters, MAX_DEPTH nested parentheses or
-negations, MAX_TERMS restrictions. Recursion is bounded by MAX_DEPTH, so no
-input can exhaust the Python stack.
+tokenize() is a hand-written lexer (the grammar is whitespace-sensitive in
+ways a regular lexer is not); lark's LALR parser then applies the grammar.
+Neither recurses, the limits are checked with an explicit stack, and lark's
+Transformer_NonRecursive builds the AST, so no input can exhaust the Python
+stack.
+
+Limits: at most MAX_LENGTH characters, MAX_DEPTH nested parentheses, calls or
+negations, MAX_TERMS restrictions (comparisons and bare words, also inside
+calls). Exceeding one is a FilterSyntaxError like any other.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
+
+import lark
+import lark.exceptions
+import lark.lexer
+import lark.visitors
 
 from runyard.aip.filtering.ast import And, Call, Expr, Member, Not, Or, Restriction, Value
 
@@ -132,163 +145,250 @@ def tokenize(source: str) -> list[Token]:
     return tokens
 
 
-class _Parser:
-    def __init__(self, source: str) -> None:
-        self.tokens = tokenize(source)
-        self.i = 0
-        self.depth = 0
-        self.terms = 0
+# The grammar of aip.dev/160 for lark's LALR parser. tokenize() above does the
+# lexing, because the EBNF is whitespace-sensitive where a regular lexer is not:
+# `f(x)` is a call but `f (x)` a sequence, `NOT` needs a following space or
+# `(`, `-` negates only at the start of a term, and `a . b` is no traversal.
+# _classify() turns its tokens into these terminals.
+_GRAMMAR = r"""
+start: expression?
+expression: sequence (AND sequence)*
+sequence: factor+
+factor: term (OR term)*
+term: NOT simple -> negation
+    | MINUS simple -> negation
+    | simple
+?simple: restriction | composite
+restriction: comparable (COMPARATOR arg)?
+?comparable: member | call
+member: value (DOT field)*
+call: member CALL_OPEN (expression (COMMA expression)*)? RPAREN
+composite: LPAREN expression RPAREN
+?arg: comparable | composite
+value: TEXT | STRING
+field: TEXT | STRING | AND | OR | NOT | KEYWORD
+%declare TEXT STRING AND OR NOT KEYWORD MINUS COMPARATOR DOT STRAY_DOT CALL_OPEN LPAREN RPAREN COMMA
+"""
 
-    @property
-    def tok(self) -> Token:
-        return self.tokens[self.i]
+# What an error message calls each terminal.
+_NAMES = {
+    "TEXT": "a value",
+    "STRING": "a value",
+    "AND": "AND",
+    "OR": "OR",
+    "NOT": "NOT",
+    "KEYWORD": "a keyword",
+    "MINUS": "'-'",
+    "COMPARATOR": "a comparator",
+    "DOT": "'.'",
+    "STRAY_DOT": "'.'",
+    "CALL_OPEN": "'('",
+    "LPAREN": "'('",
+    "RPAREN": "')'",
+    "COMMA": "','",
+    "$END": "the end",
+}
 
-    def take(self) -> Token:
-        tok = self.tokens[self.i]
-        self.i += 1
-        return tok
 
-    def is_keyword(self, word: str) -> bool:
-        return self.tok.kind == "TEXT" and self.tok.text == word
+def _classify(tokens: list[Token]) -> list[lark.Token]:
+    """Lark terminals for tokenize()'s tokens (without the END token)."""
+    out: list[lark.Token] = []
+    n = len(tokens) - 1
+    parens = 0
+    for i in range(n):
+        tok, nxt = tokens[i], tokens[i + 1]
+        prev = out[-1].type if out else ""
+        kind = tok.kind
+        text = tok.text
+        if kind == "TEXT" and text in ("AND", "OR"):
+            kind = text
+        elif kind == "TEXT" and text == "NOT":
+            # NOT negates only when followed by whitespace or '(' (and something).
+            negates = nxt.kind != "END" and (nxt.space_before or nxt.kind == "(")
+            kind = "NOT" if negates else "KEYWORD"
+        elif kind == "OP":
+            kind = "COMPARATOR"
+        elif kind == "-":
+            if prev == "COMPARATOR" and nxt.kind == "TEXT" and nxt.text[:1].isdigit():
+                # A negative number on the right-hand side: `x = -30`, `x >= - 1.5`.
+                out.append(lark.Token("TEXT", "-" + nxt.text, tok.pos))
+                tokens[i + 1] = Token("SKIP", "", nxt.pos, nxt.space_before)
+                continue
+            kind = "MINUS"
+        elif kind == "SKIP":
+            continue
+        elif kind == ".":
+            # `a.b` traverses; `a . b` is no traversal (and no valid filter).
+            traversal = not tok.space_before and not nxt.space_before and prev in _MEMBER_END
+            kind = "DOT" if traversal else "STRAY_DOT"
+        elif kind == "(":
+            # Early, so that an unclosed run of '(' says why it is refused.
+            parens += 1
+            if parens > MAX_DEPTH:
+                raise FilterSyntaxError(f"filter is nested deeper than {MAX_DEPTH}", tok.pos)
+            # Only a name written right before '(' calls it; `f (x)` is a sequence.
+            called = not tok.space_before and prev == "TEXT" and not _after_quoted_head(out)
+            kind = "CALL_OPEN" if called else "LPAREN"
+        elif kind == ")":
+            parens -= 1
+            kind = "RPAREN"
+        elif kind == ",":
+            kind = "COMMA"
+        out.append(lark.Token(kind, text, tok.pos))
+    return out
 
-    def parse(self) -> Expr | None:
-        if self.tok.kind == "END":
-            return None
-        expr = self.expression()
-        if self.tok.kind != "END":
-            raise FilterSyntaxError(f"unexpected {self.tok.text!r}", self.tok.pos)
-        return expr
 
-    def enter(self, pos: int) -> None:
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise FilterSyntaxError(f"filter is nested deeper than {MAX_DEPTH}", pos)
+# Terminals that can end a member, so a '.' after them may traverse.
+_MEMBER_END = ("TEXT", "STRING", "AND", "OR", "NOT", "KEYWORD")
 
-    def expression(self) -> Expr:
-        pos = self.tok.pos
-        items = [self.sequence()]
-        while self.is_keyword("AND"):
-            self.take()
-            items.append(self.sequence())
-        return items[0] if len(items) == 1 else And(tuple(items), pos)
 
-    def sequence(self) -> Expr:
-        pos = self.tok.pos
-        items = [self.factor()]
-        while self.tok.kind not in ("END", ")", ",") and not self.is_keyword("AND"):
-            items.append(self.factor())
-        return items[0] if len(items) == 1 else And(tuple(items), pos)
+def _after_quoted_head(out: list[lark.Token]) -> bool:
+    """Whether the member that ends `out` starts with a quoted value (no call then)."""
+    i = len(out) - 1
+    while i >= 2 and out[i - 1].type == "DOT":
+        i -= 2
+    return out[i].type == "STRING"
 
-    def factor(self) -> Expr:
-        pos = self.tok.pos
-        items = [self.term()]
-        while self.is_keyword("OR"):
-            self.take()
-            items.append(self.term())
-        return items[0] if len(items) == 1 else Or(tuple(items), pos)
 
-    def term(self) -> Expr:
-        tok = self.tok
-        negate = False
-        if tok.kind == "-" or (
-            tok.kind == "TEXT"
-            and tok.text == "NOT"
-            and (self.tokens[self.i + 1].space_before or self.tokens[self.i + 1].kind == "(")
-            and self.tokens[self.i + 1].kind != "END"
-        ):
-            self.take()
-            negate = True
-        if self.tok.kind in ("END", ")"):
-            raise FilterSyntaxError("expected a restriction", self.tok.pos)
-        if negate:
-            self.enter(tok.pos)
-            inner = self.simple()
-            self.depth -= 1
-            return Not(inner, tok.pos)
-        return self.simple()
+class _Feed(lark.lexer.Lexer):
+    """Hands lark the classified tokens of the source."""
 
-    def simple(self) -> Expr:
-        if self.tok.kind == "(":
-            return self.composite()
-        return self.restriction()
+    def __init__(self, lexer_conf: Any) -> None:
+        pass
 
-    def composite(self) -> Expr:
-        open_tok = self.take()
-        self.enter(open_tok.pos)
-        expr = self.expression()
-        if self.tok.kind != ")":
-            raise FilterSyntaxError("expected ')'", self.tok.pos)
-        self.take()
-        self.depth -= 1
-        return expr
+    def lex(self, data: Any) -> Iterator[lark.Token]:  # type: ignore[override]
+        yield from data
 
-    def restriction(self) -> Restriction:
-        pos = self.tok.pos
-        comparable = self.comparable()
-        self.terms += 1
-        if self.terms > MAX_TERMS:
-            raise FilterSyntaxError(f"filter has more than {MAX_TERMS} restrictions", pos)
-        if self.tok.kind != "OP":
-            return Restriction(comparable, None, None, pos)
-        op = self.take().text
-        return Restriction(comparable, op, self.arg(), pos)
 
-    def arg(self) -> Member | Call | Expr:
-        tok = self.tok
-        if tok.kind == "(":
-            return self.composite()
-        nxt = self.tokens[min(self.i + 1, len(self.tokens) - 1)]
-        if tok.kind == "-" and nxt.kind == "TEXT" and nxt.text[:1].isdigit():
-            # A negative number: `-30`, `-1.5`.
-            self.take()
-            member = self.member()
-            return Member(Value("-" + member.value.text, False, tok.pos), member.fields, tok.pos)
-        return self.comparable()
+class _Feeder:
+    """parse() passes a token list, not text, through lark's lexer slot."""
 
-    def comparable(self) -> Member | Call:
-        member = self.member()
-        if self.tok.kind == "(" and not self.tok.space_before and not member.value.quoted:
-            return self.call(member)
-        return member
+    def __init__(self) -> None:
+        self.parser = lark.Lark(_GRAMMAR, parser="lalr", lexer=_Feed)
 
-    def member(self) -> Member:
-        tok = self.tok
-        if tok.kind not in ("TEXT", "STRING"):
-            raise FilterSyntaxError(
-                f"expected a value, found {tok.text!r}" if tok.text else "unexpected end", tok.pos
-            )
-        if tok.kind == "TEXT" and tok.text in ("AND", "OR", "NOT"):
-            raise FilterSyntaxError(f"unexpected keyword {tok.text}", tok.pos)
-        self.take()
-        value = Value(tok.text, tok.kind == "STRING", tok.pos)
-        fields: list[str] = []
-        while self.tok.kind == "." and not self.tok.space_before:
-            self.take()
-            nxt = self.tok
-            if nxt.kind not in ("TEXT", "STRING") or nxt.space_before:
-                raise FilterSyntaxError("expected a field name after '.'", nxt.pos)
-            self.take()
-            fields.append(nxt.text)
-        return Member(value, tuple(fields), tok.pos)
+    def parse(self, tokens: list[lark.Token]) -> lark.Tree[lark.Token]:
+        return self.parser.parse(tokens)  # type: ignore[arg-type]
 
-    def call(self, name: Member) -> Call:
-        open_tok = self.take()
-        self.enter(open_tok.pos)
-        args: list[Expr] = []
-        if self.tok.kind != ")":
-            while True:
-                args.append(self.expression())
-                if self.tok.kind == ",":
-                    self.take()
-                    continue
-                break
-        if self.tok.kind != ")":
-            raise FilterSyntaxError("expected ')' closing the call", self.tok.pos)
-        self.take()
-        self.depth -= 1
-        return Call(name.path, tuple(args), name.pos)
+
+_LARK = _Feeder()
+
+
+def _pos(node: lark.Tree[lark.Token] | lark.Token) -> int:
+    """The position of the first token under `node` (iterative: trees may be deep)."""
+    while isinstance(node, lark.Tree):
+        node = node.children[0]
+    return int(node.start_pos or 0)
+
+
+def _check_limits(tree: lark.Tree[lark.Token]) -> None:
+    """MAX_DEPTH (parentheses, calls and negations) and MAX_TERMS, walked
+    top-down with an explicit stack so that no depth reaches Python's stack."""
+    stack: list[tuple[lark.Tree[lark.Token], int]] = [(tree, 0)]
+    restrictions: list[int] = []
+    while stack:
+        node, depth = stack.pop()
+        if node.data in ("composite", "negation", "call"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                at = node.children[1] if node.data == "call" else node.children[0]
+                raise FilterSyntaxError(f"filter is nested deeper than {MAX_DEPTH}", _pos(at))
+        elif node.data == "restriction":
+            restrictions.append(_pos(node))
+        stack.extend((c, depth) for c in node.children if isinstance(c, lark.Tree))
+    if len(restrictions) > MAX_TERMS:
+        pos = sorted(restrictions)[MAX_TERMS]
+        raise FilterSyntaxError(f"filter has more than {MAX_TERMS} restrictions", pos)
+
+
+def _tokens(children: list[Any]) -> list[lark.Token]:
+    return [c for c in children if isinstance(c, lark.Token)]
+
+
+class _Build(lark.visitors.Transformer_NonRecursive):  # type: ignore[type-arg]
+    """lark's tree → the AST of ast.py, bottom-up without recursion."""
+
+    def start(self, children: list[Expr]) -> Expr | None:
+        return children[0] if children else None
+
+    def expression(self, children: list[Any]) -> Expr:
+        items = [c for c in children if not isinstance(c, lark.Token)]
+        return items[0] if len(items) == 1 else And(tuple(items), _first_pos(items[0]))
+
+    def sequence(self, children: list[Expr]) -> Expr:
+        return children[0] if len(children) == 1 else And(tuple(children), _first_pos(children[0]))
+
+    def factor(self, children: list[Any]) -> Expr:
+        items = [c for c in children if not isinstance(c, lark.Token)]
+        return items[0] if len(items) == 1 else Or(tuple(items), _first_pos(items[0]))
+
+    def term(self, children: list[Expr]) -> Expr:
+        return children[0]
+
+    def negation(self, children: list[Any]) -> Expr:
+        return Not(children[1], int(children[0].start_pos))
+
+    def composite(self, children: list[Any]) -> Expr:
+        return children[1]  # type: ignore[no-any-return]
+
+    def restriction(self, children: list[Any]) -> Restriction:
+        comparable = children[0]
+        if len(children) == 1:
+            return Restriction(comparable, None, None, comparable.pos)
+        return Restriction(comparable, str(children[1]), children[2], comparable.pos)
+
+    def value(self, children: list[lark.Token]) -> Value:
+        tok = children[0]
+        return Value(str(tok), tok.type == "STRING", int(tok.start_pos or 0))
+
+    def field(self, children: list[lark.Token]) -> str:
+        return str(children[0])
+
+    def member(self, children: list[Any]) -> Member:
+        value = children[0]
+        fields = tuple(c for c in children[1:] if not isinstance(c, lark.Token))
+        return Member(value, fields, value.pos)
+
+    def call(self, children: list[Any]) -> Call:
+        name: Member = children[0]
+        args = tuple(c for c in children[2:] if not isinstance(c, lark.Token))
+        return Call(name.path, args, name.pos)
+
+
+def _expected_order(name: str) -> tuple[bool, str]:
+    return (name != "a value", name)
+
+
+def _first_pos(expr: Expr) -> int:
+    return expr.pos
+
+
+_BUILD = _Build()
 
 
 def parse(source: str) -> Expr | None:
     """The syntax tree of `source`, or None when it is empty; FilterSyntaxError otherwise."""
-    return _Parser(source).parse()
+    tokens = _classify(tokenize(source))
+    if not tokens:
+        return None
+    try:
+        tree = _LARK.parse(tokens)
+    except lark.exceptions.UnexpectedToken as exc:
+        tok = exc.token
+        expected = sorted({_NAMES.get(t, t) for t in exc.expected}, key=_expected_order)
+        if tok.type == "$END":
+            raise FilterSyntaxError(
+                f"unexpected end of filter; expected {' or '.join(expected)}", len(source)
+            ) from None
+        pos = int(tok.start_pos or 0)
+        if tok.type == "STRAY_DOT":
+            raise FilterSyntaxError("'.' joins field names without spaces: a.b", pos) from None
+        if tok.type in _MEMBER_END[2:]:
+            raise FilterSyntaxError(f"unexpected keyword {tok}", pos) from None
+        raise FilterSyntaxError(
+            f"unexpected {str(tok)!r}; expected {' or '.join(expected)}", pos
+        ) from None
+    except lark.exceptions.LarkError as exc:  # pragma: no cover - any other parser failure
+        raise FilterSyntaxError(f"invalid filter: {type(exc).__name__}", 0) from None
+    _check_limits(tree)
+    result: Expr | None = _BUILD.transform(tree)
+    return result
