@@ -1,14 +1,22 @@
-"""AIP-160 filtering: parse (parser) → check against a Schema and compile to
-SQLAlchemy (compiler). `compile_filter` is the one call a store needs."""
+"""AIP-160 filtering, one module per step:
+
+- parser.parse(text) → the syntax tree of ast.py (None for an empty filter);
+- checker.check(tree, schema) → a checked tree: fields resolved against the
+  Schema (schema.py), literals converted to their stored form;
+- compiler.compile_checked(checked, schema) → a SQLAlchemy condition;
+- evaluator.evaluate(tree, schema, row) → the same meaning over a Python row
+  (the reference the differential test holds the SQL to).
+
+`compile_filter(text, schema)` does all of it and is the one call a store needs.
+docs/filtering.md describes the language, the semantics and the limits."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from sqlalchemy import ColumnElement
 
 from runyard.aip.errors import invalid_argument
-from runyard.aip.filtering.compiler import FilterTypeError, compile_expr
+from runyard.aip.filtering.checker import FilterTypeError, check
+from runyard.aip.filtering.compiler import compile_checked
 from runyard.aip.filtering.parser import MAX_DEPTH, MAX_LENGTH, MAX_TERMS, FilterSyntaxError, parse
 from runyard.aip.filtering.schema import Field, FieldType, Schema
 
@@ -18,7 +26,11 @@ __all__ = [
     "MAX_TERMS",
     "Field",
     "FieldType",
+    "FilterSyntaxError",
+    "FilterTypeError",
     "Schema",
+    "check",
+    "compile_checked",
     "compile_filter",
     "parse",
 ]
@@ -26,12 +38,12 @@ __all__ = [
 
 def compile_filter(
     text: str, schema: Schema, field_path: str = "filter"
-) -> ColumnElement[Any] | None:
+) -> ColumnElement[bool] | None:
     """The SQL condition of an AIP-160 filter, None when it is empty, or
     INVALID_ARGUMENT (reason INVALID_FILTER, the position in metadata)."""
     try:
         tree = parse(text)
-        return None if tree is None else compile_expr(tree, schema)
+        return None if tree is None else compile_checked(check(tree, schema), schema)
     except (FilterSyntaxError, FilterTypeError) as exc:
         raise invalid_argument(
             field_path, str(exc), "INVALID_FILTER", position=str(exc.pos)

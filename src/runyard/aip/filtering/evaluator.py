@@ -9,23 +9,28 @@ microseconds) and durations (microseconds), float, bool, dict[str, str] for
 maps, and None for an unset nullable field. A field missing from the row, and
 a text-search column, are read from `row[column.name]`.
 
-The checks (unknown fields, wrong literals, operators a type does not have)
-raise the same FilterTypeError as the compiler.
+It runs the same checked tree (checker.py) as the compiler, so the checks and
+the literals' stored values are shared; only the meaning is written twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from runyard.aip.filtering.ast import And, Call, Expr, Member, Not, Or, Restriction
-from runyard.aip.filtering.compiler import (
-    ORDERED,
-    FilterTypeError,
-    _convert,
-    _literal,
-    _unescape,
-    _wildcards,
+from runyard.aip.filtering.ast import Expr
+from runyard.aip.filtering.checker import (
+    AllOf,
+    AnyOf,
+    Checked,
+    Compare,
+    HasKey,
+    MapEntry,
+    Negation,
+    Present,
+    TextSearch,
+    Wildcard,
+    check,
 )
 from runyard.aip.filtering.schema import Field, FieldType, Schema
 
@@ -33,19 +38,48 @@ Truth = bool | None
 
 
 def evaluate(tree: Expr, schema: Schema, row: Mapping[str, Any]) -> Truth:
-    """True, False or None (UNKNOWN) for `row`; a row matches only on True."""
-    if isinstance(tree, And):
-        return _and(evaluate(e, schema, row) for e in tree.items)
-    if isinstance(tree, Or):
-        return _or(evaluate(e, schema, row) for e in tree.items)
-    if isinstance(tree, Not):
-        return _not(evaluate(tree.expr, schema, row))
-    return _restriction(tree, schema, row)
+    """True, False or None (UNKNOWN) for `row`; a row matches only on True.
+    FilterTypeError when the filter does not fit the schema."""
+    return evaluate_checked(check(tree, schema), schema, row)
 
 
 def matches(tree: Expr | None, schema: Schema, row: Mapping[str, Any]) -> bool:
     """Whether `row` is in the result of the filter (an empty filter keeps every row)."""
     return tree is None or evaluate(tree, schema, row) is True
+
+
+def evaluate_checked(node: Checked, schema: Schema, row: Mapping[str, Any]) -> Truth:
+    match node:
+        case AllOf(items):
+            return _and(evaluate_checked(e, schema, row) for e in items)
+        case AnyOf(items):
+            return _or(evaluate_checked(e, schema, row) for e in items)
+        case Negation(item):
+            return _not(evaluate_checked(item, schema, row))
+        case Compare(fld, op, value):
+            return _compare(_read(fld, row), op, value)
+        case Wildcard():
+            return _wildcard(_read(node.field, row), node)
+        case Present(fld):
+            return _present(fld, _read(fld, row))
+        case HasKey(fld, key):
+            entries = _read(fld, row)
+            return entries is not None and key in entries
+        case MapEntry(fld, key, test):
+            entries = _read(fld, row)
+            if entries is None or key not in entries:
+                # The compiler's `entry IS NOT NULL AND …`: FALSE, so NOT matches.
+                return False
+            if isinstance(test, Compare):
+                return _compare(entries[key], test.op, test.value)
+            return _wildcard(entries[key], test)
+        case TextSearch(needle):
+            return _text_search(needle, schema, row)
+    raise TypeError(node)  # pragma: no cover
+
+
+def _read(fld: Field, row: Mapping[str, Any]) -> Any:
+    return row[fld.name] if fld.name in row else row[getattr(fld.column, "name", "")]
 
 
 def _and(values: Iterable[Truth]) -> Truth:
@@ -75,48 +109,19 @@ def _not(value: Truth) -> Truth:
 def _compare(value: Any, op: str, literal: Any) -> Truth:
     if value is None:
         return None
-    ops: dict[str, Callable[[Any, Any], bool]] = {
-        "=": lambda a, b: a == b,
-        "!=": lambda a, b: a != b,
-        "<": lambda a, b: a < b,
-        "<=": lambda a, b: a <= b,
-        ">": lambda a, b: a > b,
-        ">=": lambda a, b: a >= b,
-    }
-    return ops[op](value, literal)
-
-
-def _restriction(r: Restriction, schema: Schema, row: Mapping[str, Any]) -> Truth:
-    comp = r.comparable
-    if isinstance(comp, Call):
-        raise FilterTypeError(f"function {comp.name}() is not supported", comp.pos)
-    if r.op is None:
-        return _text_search(comp, schema, row)
-    if comp.value.quoted and not comp.fields:
-        parts = comp.value.text.split(".")
-    else:
-        parts = [comp.value.text, *comp.fields]
-    path = ".".join(parts)
-    head, rest = (path, []) if path in schema.fields else (parts[0], parts[1:])
-    fld = schema.fields.get(head)
-    if fld is None:
-        raise FilterTypeError(f"unknown field {path!r}", comp.pos)
-    arg = r.arg
-    if not isinstance(arg, Member):
-        raise FilterTypeError("the right-hand side must be a literal value", r.pos)
-    value = row[fld.name] if fld.name in row else row[getattr(fld.column, "name", "")]
-    if fld.type is FieldType.MAP:
-        return _map(fld, value, rest, r.op, arg, r.pos)
-    if rest:
-        raise FilterTypeError(f"{head!r} has no field {'.'.join(rest)!r}", comp.pos)
-    if r.op == ":" and arg.value.text == "*" and not arg.fields:
-        return _present(fld, value)
-    op = "=" if r.op == ":" else r.op
-    if op in ORDERED and fld.type in (FieldType.ENUM, FieldType.BOOL):
-        raise FilterTypeError(f"{op} is not defined for the {fld.type.value} field {head!r}", r.pos)
-    if fld.type in (FieldType.STRING, FieldType.RESOURCE_NAME):
-        return _string(fld, value, op, arg, r.pos)
-    return _compare(value, op, _literal(fld, arg))
+    match op:
+        case "=":
+            return bool(value == literal)
+        case "!=":
+            return bool(value != literal)
+        case "<":
+            return bool(value < literal)
+        case "<=":
+            return bool(value <= literal)
+        case ">":
+            return bool(value > literal)
+        case _:
+            return bool(value >= literal)
 
 
 def _present(fld: Field, value: Any) -> Truth:
@@ -131,47 +136,16 @@ def _present(fld: Field, value: Any) -> Truth:
     return bool(value != 0)
 
 
-def _string(fld: Field, value: str | None, op: str, arg: Member, pos: int) -> Truth:
-    text = arg.value.text if arg.value.quoted else ".".join((arg.value.text, *arg.fields))
-    suffix, core, prefix = _wildcards(text, pos)
-    if prefix or suffix:
-        if op not in ("=", "!="):
-            raise FilterTypeError("wildcards work only with = and !=", pos)
-        if value is None:
-            return None
-        if prefix and suffix:
-            matched = core in value
-        elif prefix:
-            matched = value.startswith(core)
-        else:
-            matched = value.endswith(core)
-        return matched if op == "=" else not matched
-    if fld.convert is not None:
-        core = _convert(fld, core, pos)
-    return _compare(value, op, core)
-
-
-def _map(
-    fld: Field, value: Mapping[str, str] | None, rest: list[str], op: str, arg: Member, pos: int
-) -> Truth:
-    text = arg.value.text if arg.value.quoted else ".".join((arg.value.text, *arg.fields))
-    if not rest:
-        if op != ":" or (text == "*" and not arg.value.quoted):
-            raise FilterTypeError(f"use {fld.name}:KEY or {fld.name}.KEY {op} VALUE", pos)
-        return value is not None and _unescape(text) in value
-    if len(rest) > 1:
-        raise FilterTypeError(f"{fld.name} values have no fields", pos)
-    key = _unescape(rest[0])
-    if op == ":" and text == "*":
-        return value is not None and key in value
-    op = "=" if op == ":" else op
-    entry = Field(f"{fld.name}.{key}", FieldType.STRING, fld.column)
-    if value is None or key not in value:
-        # The compiler's `entry IS NOT NULL AND …`: FALSE (so NOT matches), after
-        # checking the literal all the same.
-        _string(entry, None, op, arg, pos)
-        return False
-    return _string(entry, value[key], op, arg, pos)
+def _wildcard(value: str | None, w: Wildcard) -> Truth:
+    if value is None:
+        return None
+    if w.prefix and w.suffix:
+        matched = w.core in value
+    elif w.prefix:
+        matched = value.startswith(w.core)
+    else:
+        matched = value.endswith(w.core)
+    return matched != w.negate
 
 
 def _ascii_lower(text: str) -> str:
@@ -179,11 +153,7 @@ def _ascii_lower(text: str) -> str:
     return "".join(c.lower() if "A" <= c <= "Z" else c for c in text)
 
 
-def _text_search(comp: Member, schema: Schema, row: Mapping[str, Any]) -> Truth:
-    word = comp.value.text if comp.value.quoted else comp.path
-    if not schema.text_fields:
-        raise FilterTypeError(f"{word!r} is not a restriction (field OP value)", comp.pos)
-    needle = _unescape(word).lower()
+def _text_search(needle: str, schema: Schema, row: Mapping[str, Any]) -> Truth:
     if not needle:
         return False
     values = (row[getattr(col, "name", "")] for col in schema.text_fields)
