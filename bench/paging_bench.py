@@ -86,6 +86,8 @@ RUNS = Collection(
     tiebreaker=(OrderField("id", r.id),),
 )
 CODEC = PageTokenCodec(b"paging-bench-secret-0123456789")
+T0 = 1_700_000_000_000_000  # the first create_time, epoch microseconds
+WINDOW_END = "2023-11-26T09:13:20Z"  # T0 + 990,000 s: 99 % of the rows are before it
 
 # The keyset's indexes: the parent, then the order's keys, then the tiebreaker.
 INDEXES = [
@@ -104,12 +106,11 @@ def build(path: Path, rows: int) -> None:
         " labels JSON NOT NULL)"
     )
     rnd = random.Random(42)
-    t0 = 1_700_000_000_000_000
     batch: list[tuple[Any, ...]] = []
     for i in range(1, rows + 1):
         parent = HOT if rnd.random() < 0.8 else f"o/w/a{rnd.randrange(30)}"
         # About one run a second, with ties every now and then (same micro).
-        create = t0 + i * 1_000_000 - rnd.randrange(2) * 1_000_000
+        create = T0 + i * 1_000_000 - rnd.randrange(2) * 1_000_000
         started = None if rnd.random() < 0.05 else create + rnd.randrange(10_000_000)
         state = rnd.choice((1, 2, 3, 3, 3, 3, 3, 3, 4))
         batch.append((i, parent, state, create, started, f"run-{i}", f'{{"team": "t{i % 7}"}}'))
@@ -188,6 +189,9 @@ def main() -> None:
         cases: list[tuple[str, dict[str, Any]]] = [
             ("order create_time desc", {}),
             ("filter state = SUCCEEDED", {"filter": "state = SUCCEEDED"}),
+            # The SQLite row-value trap (reference/performance.md): a time bound in
+            # the filter beside the cursor; the cursor's bound must be the one ranged.
+            ("filter create_time < T", {"filter": f'create_time < "{WINDOW_END}"'}),
         ]
         ratios = []
         for label, kw in cases:

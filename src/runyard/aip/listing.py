@@ -94,7 +94,7 @@ class ListPlan:
     @property
     def where(self) -> ColumnElement[bool] | None:
         """base AND filter AND cursor (None when there is none of them)."""
-        parts = [c for c in (self.base_where, self.filter, self.cursor) if c is not None]
+        parts = [c for c in (self.base_where, self.cursor, self.filter) if c is not None]
         return and_(*parts) if parts else None
 
     @property
