@@ -222,7 +222,10 @@ SEMANTICS: list[tuple[str, set[int]]] = [
     ('""', set()),
     ('"café"', {6}),
     ('"été"', set()),  # non-ASCII letters are not folded
-    ('"ÉTÉ"', set()),  # the search word is lowered, the column only for ASCII
+    ('"ÉTÉ"', {6}),  # ... and match exactly, on both sides
+    ('"éTÉ"', set()),
+    ('"CAFé"', {6}),  # ASCII letters fold
+    ('"CAFÉ"', set()),  # É does not
     ("note:* disk", {1, 4}),
     (" New   York ", set()),
     # the full name of a field, or through a traversal, wherever the value is

@@ -289,4 +289,12 @@ def _text_search(comp: Member, schema: Schema) -> TextSearch:
             f"{word!r} is not a restriction (field OP value); this collection has no text search",
             comp.pos,
         )
-    return TextSearch(unescape(word).lower())
+    return TextSearch(ascii_lower(unescape(word)))
+
+
+def ascii_lower(text: str) -> str:
+    """Only A-Z folded, as SQL lower() does on SQLite and under COLLATE "C"."""
+    return text.translate(_ASCII_LOWER)
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

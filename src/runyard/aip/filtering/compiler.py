@@ -22,6 +22,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, literal, not_, or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 
 from runyard.aip.filtering.ast import Expr
@@ -79,7 +82,28 @@ def compile_checked(node: Checked, schema: Schema) -> ColumnElement[bool]:
     raise TypeError(node)  # pragma: no cover
 
 
+class codepoints(FunctionElement[str]):
+    """A string compared and case-folded by code point: as SQLite always does,
+    and as PostgreSQL does under COLLATE "C" whatever the database's locale
+    (where `<` and lower() would otherwise follow the locale)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(codepoints)
+def _codepoints(element: codepoints, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(codepoints, "postgresql")
+def _codepoints_pg(element: codepoints, compiler: SQLCompiler, **kw: Any) -> str:
+    return f'({compiler.process(element.clauses, **kw)}) COLLATE "C"'
+
+
 def _compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[bool]:
+    if isinstance(value, str) and op not in ("=", "!="):
+        column = codepoints(column)
     match op:
         case "=":
             return column == value
@@ -123,12 +147,17 @@ def _wildcard(col: ColumnElement[Any], w: Wildcard) -> ColumnElement[bool]:
     return not_(matched) if w.negate else matched
 
 
+def _lower(col: ColumnElement[Any]) -> ColumnElement[str]:
+    # ASCII letters only on both databases (the needle is folded the same way).
+    return func.lower(codepoints(col))
+
+
 def _text_search(needle: str, schema: Schema) -> ColumnElement[bool]:
     if not needle:
         return false()
     return or_(
         *(
-            func.replace(func.lower(col), literal(needle, String), "") != func.lower(col)
+            func.replace(_lower(col), literal(needle, String), "") != _lower(col)
             for col in schema.text_fields
         )
     )

@@ -30,6 +30,7 @@ from runyard.aip.filtering.checker import (
     Present,
     TextSearch,
     Wildcard,
+    ascii_lower,
     check,
 )
 from runyard.aip.filtering.schema import Field, FieldType, Schema
@@ -148,13 +149,8 @@ def _wildcard(value: str | None, w: Wildcard) -> Truth:
     return matched != w.negate
 
 
-def _ascii_lower(text: str) -> str:
-    # SQLite's lower() and PostgreSQL's under the C locale change ASCII letters only.
-    return "".join(c.lower() if "A" <= c <= "Z" else c for c in text)
-
-
 def _text_search(needle: str, schema: Schema, row: Mapping[str, Any]) -> Truth:
     if not needle:
         return False
     values = (row[getattr(col, "name", "")] for col in schema.text_fields)
-    return _or(None if v is None else needle in _ascii_lower(v) for v in values)
+    return _or(None if v is None else needle in ascii_lower(v) for v in values)

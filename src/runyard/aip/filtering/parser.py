@@ -83,6 +83,9 @@ def _escape(source: str, i: int) -> tuple[str, int]:
     code = int(digits, base) if valid else -1
     if not 0 <= code <= 0x10FFFF or 0xD800 <= code <= 0xDFFF:
         raise FilterSyntaxError("invalid escape sequence", i)
+    if code == 0:
+        # As for a literal NUL in tokenize(): no stored text can hold one.
+        raise FilterSyntaxError("NUL characters are not allowed", i)
     return chr(code), end
 
 
