@@ -179,7 +179,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @settings(
-    max_examples=200,
+    max_examples=150,  # x FILTERS_PER_EXAMPLE = 3,000 filters per database
     deadline=None,
     suppress_health_check=[
         HealthCheck.function_scoped_fixture,

@@ -283,6 +283,9 @@ def _pos(node: lark.Tree[lark.Token] | lark.Token) -> int:
     return int(node.start_pos or 0)
 
 
+_NESTING = frozenset({"composite", "negation", "call"})
+
+
 def _check_limits(tree: lark.Tree[lark.Token]) -> None:
     """MAX_DEPTH (parentheses, calls and negations) and MAX_TERMS, walked
     top-down with an explicit stack so that no depth reaches Python's stack."""
@@ -290,12 +293,13 @@ def _check_limits(tree: lark.Tree[lark.Token]) -> None:
     restrictions: list[int] = []
     while stack:
         node, depth = stack.pop()
-        if node.data in ("composite", "negation", "call"):
+        rule = str(node.data)  # a lark Token, whose == is slow Python code
+        if rule in _NESTING:
             depth += 1
             if depth > MAX_DEPTH:
-                at = node.children[1] if node.data == "call" else node.children[0]
+                at = node.children[1] if rule == "call" else node.children[0]
                 raise FilterSyntaxError(f"filter is nested deeper than {MAX_DEPTH}", _pos(at))
-        elif node.data == "restriction":
+        elif rule == "restriction":
             restrictions.append(_pos(node))
         stack.extend((c, depth) for c in node.children if isinstance(c, lark.Tree))
     if len(restrictions) > MAX_TERMS:
