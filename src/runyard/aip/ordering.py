@@ -37,6 +37,9 @@ class OrderField:
 
 @dataclass(frozen=True)
 class OrderBy:
+    """A parsed order_by, tiebreaker included: `normalized` is its canonical text
+    (part of a page token's fingerprint), `clauses()` its ORDER BY."""
+
     terms: tuple[tuple[OrderField, bool], ...]  # (field, descending)
 
     @property

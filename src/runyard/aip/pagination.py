@@ -49,6 +49,15 @@ def _bad(why: str) -> ApiError:
 
 
 class PageTokenCodec:
+    """Signs and checks page tokens with a server secret (at least 16 bytes,
+    the same on every replica; changing it invalidates outstanding tokens).
+
+    A token is base64url (no padding) of a 128-bit HMAC-SHA256 tag followed by
+    the JSON `[VERSION, request_fingerprint, [sort-key values…]]`. Anything
+    else — not base64, a bad tag, another version, another request's
+    fingerprint, the wrong number or type of values — is INVALID_ARGUMENT on
+    `page_token` (reason INVALID_PAGE_TOKEN, metadata["why"])."""
+
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
             raise ValueError("the page-token secret must be at least 16 bytes")
@@ -58,6 +67,9 @@ class PageTokenCodec:
         return hmac.new(self._secret, payload, hashlib.sha256).digest()[:_SIG_BYTES]
 
     def encode(self, request_fingerprint: str, values: Sequence[Any]) -> str:
+        """The token continuing after the row whose sort keys are `values` (ints,
+        floats or strings, in the order's terms), for the request `fingerprint()`
+        describes."""
         payload = json.dumps(
             [VERSION, request_fingerprint, list(values)], separators=(",", ":")
         ).encode()
