@@ -113,10 +113,12 @@ def after(order: OrderBy, values: Sequence[Any]) -> ColumnElement[bool]:
         if directions == {True}:
             return and_(keys[0] <= values[0], tuple_(*keys) < tuple_(*values))
         return and_(keys[0] >= values[0], tuple_(*keys) > tuple_(*values))
-    # Mixed directions: the lexicographic expansion.
+    # Mixed directions: the lexicographic expansion, again behind a bound on the
+    # first key so that an index is ranged from the cursor's group onwards.
     clauses = []
     for i, ((_field, desc), key) in enumerate(zip(order.terms, keys, strict=True)):
         equal = [keys[j] == values[j] for j in range(i)]
         step = key < values[i] if desc else key > values[i]
         clauses.append(and_(*equal, step))
-    return or_(*clauses)
+    first = keys[0] <= values[0] if order.terms[0][1] else keys[0] >= values[0]
+    return and_(first, or_(*clauses))
