@@ -4,6 +4,7 @@ and deep nesting. The AST is compared through a compact S-expression."""
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import pytest
 
@@ -293,3 +294,23 @@ def test_deep_nesting_never_exhausts_the_stack(source: str) -> None:
     for text in (source, source[:MAX_LENGTH], source[: MAX_LENGTH // 2]):
         with contextlib.suppress(FilterSyntaxError):
             parse(text)
+
+
+def test_one_parser_serves_many_threads() -> None:
+    # The lark parser is built once per process and shared by the server's threads.
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(5):
+                for source, expected in VALID:
+                    assert sx(parse(source)) == expected, source
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
