@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import grpc
+import pytest
 
 from runyard.v1 import run_service_pb2
 from tests.errors import details_of
@@ -61,16 +62,16 @@ def test_database_outage_is_unavailable_then_recovers(
                 assert set(codes) <= {"OK", "UNAVAILABLE"}, codes
                 assert set(reasons) <= {"SERVICE_UNAVAILABLE"}, reasons
 
-                # Back up: the same server answers again (bounded wait for the pool).
-                deadline = time.monotonic() + 30
-                while True:
+                # Back up: the same server answers again (at most 60 tries, 0.5 s apart).
+                for _ in range(60):
                     try:
                         create_run(stubs)
                         break
                     except grpc.RpcError as err:
                         assert err.code() == grpc.StatusCode.UNAVAILABLE
-                        assert time.monotonic() < deadline, "runyard did not recover"
                         time.sleep(0.5)
+                else:
+                    pytest.fail("runyard did not recover after PostgreSQL came back")
                 listed = stubs.runs.ListRuns(run_service_pb2.ListRunsRequest(parent=AUTO))
                 assert listed.runs
         finally:
