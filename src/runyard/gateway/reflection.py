@@ -41,19 +41,27 @@ async def load_files(
 ) -> list[FileDescriptor]:
     """The files that define the upstream's services, built into ``pool`` (a new
     pool by default) together with everything they import."""
-    last: grpc.aio.AioRpcError | None = None
-    for method in _METHODS:
+    last: Exception | None = None
+    for i, method in enumerate(_METHODS):
+        final = i == len(_METHODS) - 1
         try:
             protos, service_files = await _fetch(channel, method, timeout)
-        except _Unimplemented:
+        except _Unimplemented as e:
+            last = e
             continue
-        except grpc.aio.AioRpcError as e:
-            if e.code() == grpc.StatusCode.UNIMPLEMENTED:
-                last = e
-                continue
+        except ReflectionError:
             raise
+        except Exception as e:
+            # A server without this reflection version may reset the stream before
+            # its UNIMPLEMENTED status is read (grpc core then reports INTERNAL from
+            # a failed write): try the next version; only the last one's error counts.
+            if final:
+                raise
+            last = e
+            continue
         return _build(protos, service_files, pool or descriptor_pool.DescriptorPool())
-    raise ReflectionError(f"upstream offers no server reflection: {last.details() if last else ''}")
+    details = last.details() if isinstance(last, grpc.aio.AioRpcError) else ""
+    raise ReflectionError(f"upstream offers no server reflection: {details}")
 
 
 class _Stream:
