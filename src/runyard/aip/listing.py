@@ -195,8 +195,3 @@ def run_list(
     total = None if counted is None else int(conn.execute(counted).scalar_one())
     rows, token = plan.page(conn.execute(plan.apply(base)).all())
     return ListResult(rows, token, total)
-
-
-def filter_condition(text: str, schema: Schema) -> ColumnElement[Any] | None:
-    """The compiled filter alone, for queries that are not lists (aggregates)."""
-    return compile_filter(text, schema)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -189,17 +190,17 @@ class SqlStore:
         ).first()
         return message.FromString(row[0]) if row else None
 
-    def _remember(self, conn: Connection, key: str, response: Message, now_us: int) -> None:
+    def _remember(self, conn: Connection, key: str, response: Message) -> None:
         if key:
             conn.execute(
                 insert(t.idempotency).values(
-                    key=key, create_time=now_us, response=response.SerializeToString()
+                    key=key,
+                    create_time=time.time_ns() // 1000,
+                    response=response.SerializeToString(),
                 )
             )
 
-    def _idempotent(
-        self, key: str, message: type[M], work: Callable[[Connection], M], now_us: int
-    ) -> M:
+    def _idempotent(self, key: str, message: type[M], work: Callable[[Connection], M]) -> M:
         """Runs `work` once per request key; concurrent repeats get the first answer."""
         try:
             with self._write() as conn:
@@ -207,7 +208,7 @@ class SqlStore:
                 if replayed is not None:
                     return replayed
                 result = work(conn)
-                self._remember(conn, key, result, now_us)
+                self._remember(conn, key, result)
                 return result
         except IntegrityError:
             if key:
@@ -264,7 +265,7 @@ class SqlStore:
                 raise already_exists("runyard.dev/Workspace", ref.name) from None
             return ws
 
-        return self._idempotent(request_key, workspace_pb2.Workspace, work, now)
+        return self._idempotent(request_key, workspace_pb2.Workspace, work)
 
     def get_workspace(self, ref: WorkspaceRef) -> workspace_pb2.Workspace:
         with self._read() as conn:
@@ -288,8 +289,6 @@ class SqlStore:
     def create_automation(
         self, ref: AutomationRef, automation: automation_pb2.Automation, request_key: str
     ) -> automation_pb2.Automation:
-        now = micros(automation.create_time)
-
         def work(conn: Connection) -> automation_pb2.Automation:
             ws_id = self._workspace_id(conn, ref.workspace)
             a = automation_pb2.Automation()
@@ -312,7 +311,7 @@ class SqlStore:
                 raise already_exists("runyard.dev/Automation", ref.name) from None
             return a
 
-        return self._idempotent(request_key, automation_pb2.Automation, work, now)
+        return self._idempotent(request_key, automation_pb2.Automation, work)
 
     def _automation_row(self, conn: Connection, ref: AutomationRef, *, lock: bool = False) -> Any:
         ws_id = self._workspace_id(conn, ref.workspace)
@@ -459,7 +458,7 @@ class SqlStore:
             self._automation_row(conn, ref.automation)
             return self._insert_run(conn, ws_id, ref, run, change)
 
-        return self._idempotent(request_key, Run, work, micros(run.create_time))
+        return self._idempotent(request_key, Run, work)
 
     def get_run(self, ref: RunRef) -> Run:
         with self._read() as conn:
@@ -533,7 +532,7 @@ class SqlStore:
             )
             return new
 
-        return self._idempotent(request_key, Run, work, 0)
+        return self._idempotent(request_key, Run, work)
 
     def retry_run(
         self, ref: RunRef, new_run_id: str, etag: str, request_key: str, build: BuildRetry
@@ -546,7 +545,7 @@ class SqlStore:
             new_ref = RunRef(ref.automation, new_run_id)
             return self._insert_run(conn, row.workspace_id, new_ref, new, change)
 
-        return self._idempotent(request_key, Run, work, 0)
+        return self._idempotent(request_key, Run, work)
 
     def append_journal(
         self, ref: RunRef, entries: Sequence[RunEvent.JournalEntry], now_us: int
@@ -666,8 +665,7 @@ class SqlStore:
             ws_id = self._workspace_id(conn, ref.workspace)
             return self._insert_execution(conn, ws_id, ref, execution, outputs)
 
-        now = micros(execution.create_time)
-        return self._idempotent(request_key, execution_pb2.Execution, work, now)
+        return self._idempotent(request_key, execution_pb2.Execution, work)
 
     def import_executions(
         self,
