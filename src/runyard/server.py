@@ -56,6 +56,8 @@ class Settings:
     http_address: str | None = "127.0.0.1:8080"
     demo: bool = False
     workers: int = 16
+    # HTTP: skip unknown query parameters, JSON fields and enum names instead of 400.
+    allow_unknown_fields: bool = False
 
 
 def _split(address: str) -> tuple[str, int]:
@@ -129,6 +131,8 @@ class Runyard:
                 [m.DESCRIPTOR for m in SERVICE_FILES],
                 error_domain="runyard.dev",
                 title="runyard",
+                strict_query=not self.settings.allow_unknown_fields,
+                ignore_unknown_body_fields=self.settings.allow_unknown_fields,
             )
             http_host, http_port = _split(self.settings.http_address)
             self.http = await gateway.serve_http(app, http_host, http_port)

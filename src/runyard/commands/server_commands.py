@@ -38,6 +38,12 @@ def register(sub: Any) -> None:
         action="store_true",
         help="load the demo organization (organizations/demo) when the store is empty",
     )
+    serve.add_argument(
+        "--allow-unknown-fields",
+        action="store_true",
+        help="HTTP: skip unknown query parameters, JSON fields and enum names instead of "
+        "answering 400 (for clients built against a newer API)",
+    )
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations and exit")
@@ -59,6 +65,12 @@ def register(sub: Any) -> None:
         metavar="HOST:PORT",
         help="HTTP listen address (default: 127.0.0.1:8080)",
     )
+    gw.add_argument(
+        "--allow-unknown-fields",
+        action="store_true",
+        help="HTTP: skip unknown query parameters, JSON fields and enum names instead of "
+        "answering 400 (for clients built against a newer API)",
+    )
     gw.set_defaults(func=_gateway)
 
 
@@ -66,7 +78,13 @@ def _serve(args: argparse.Namespace) -> int:
     from runyard.server import Settings, serve
 
     http = None if args.http_address.lower() == "none" else args.http_address
-    settings = Settings(args.database_url, args.grpc_address, http, args.demo)
+    settings = Settings(
+        args.database_url,
+        args.grpc_address,
+        http,
+        args.demo,
+        allow_unknown_fields=args.allow_unknown_fields,
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
     return 0
@@ -103,6 +121,7 @@ def _gateway(args: argparse.Namespace) -> int:
                 # The same error domain as the in-process gateway: both answer alike.
                 "--error-domain",
                 "runyard.dev",
+                *(["--allow-unknown-fields"] if args.allow_unknown_fields else []),
             ]
         )
         or 0

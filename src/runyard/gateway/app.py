@@ -60,8 +60,8 @@ class GatewayApp:
         bindings: Sequence[Binding],
         *,
         emit_unpopulated: bool = False,
-        strict_query: bool = False,
-        ignore_unknown_body_fields: bool = True,
+        strict_query: bool = True,
+        ignore_unknown_body_fields: bool = False,
         error_domain: str = "gateway",
         max_body_bytes: int = DEFAULT_MAX_BODY,
         title: str = "API",
@@ -127,72 +127,94 @@ class GatewayApp:
         for k, v in scope["headers"]:
             if k == b"accept":
                 accept = v.decode("latin-1")
+        if method == "HEAD":
+            # RFC 9110: HEAD wherever GET works, same headers, no body.
+            send = _without_body(send)
         try:
-            try:
-                found = self.router.lookup(method, path)
-            except PathDecodeError as e:
-                raise gateway_error(
-                    code_pb2.INVALID_ARGUMENT, str(e), "INVALID_PATH", self.domain
-                ) from None
-            if found is None or isinstance(found, list):
-                if method == "GET" and path in ("/openapi.json", "/docs"):
-                    await self._document(path, send)
-                    return
-                if found is None:
-                    raise gateway_error(
-                        code_pb2.NOT_FOUND,
-                        f"no HTTP rule matches {method} {path}",
-                        "ROUTE_NOT_FOUND",
-                        self.domain,
-                    )
-                allow = ", ".join(found)
-                raise gateway_error(
-                    code_pb2.UNIMPLEMENTED,
-                    f"method {method} not allowed; allowed: {allow}",
-                    "METHOD_NOT_ALLOWED",
-                    self.domain,
-                    http_status=405,
-                    headers=[("allow", allow)],
-                )
-            route = self._routes[id(found.target)]
-            client = scope.get("client")
-            try:
-                hdrs = metadata_from_headers(scope["headers"], client[0] if client else None)
-            except HeaderError as e:
-                raise gateway_error(
-                    code_pb2.INVALID_ARGUMENT, str(e), "INVALID_HEADER", self.domain
-                ) from None
-            body = await self._read_body(receive)
-            try:
-                query = parse_query(scope.get("query_string", b""))
-            except ValueError400 as e:
-                raise gateway_error(
-                    code_pb2.INVALID_ARGUMENT,
-                    f"invalid query string: {e}",
-                    "INVALID_QUERY_PARAMETER",
-                    self.domain,
-                ) from None
-            request = route.builder.build(found.values, query, body, hdrs.content_type)
-            b = route.binding
-            if b.server_streaming:
-                await self._stream(route, request, hdrs.metadata, hdrs.timeout, accept, path, send)
+            route, values = self._route(method, path)
+            if route is None:
+                await self._document(path, send)
                 return
-            result = await self.invoker.unary(
-                b.method_name, request, b.response_class, hdrs.metadata, hdrs.timeout
-            )
-            payload, content_type = route.encoder.body(result.response)
-            extra, code = response_headers(result.initial_metadata, result.trailing_metadata)
-            await _respond(send, code or 200, [("content-type", content_type), *extra], payload)
+            scope["gateway.method"] = route.binding.method_name
+            await self._invoke(route, values, scope, receive, send, accept, path)
         except GatewayError as e:
+            scope["gateway.rejected"] = e
             await self._error(send, e, accept, path)
+        except _HeadDone:
+            pass
         except Exception:
             log.exception("gateway failure on %s %s", method, path)
-            await self._error(
-                send,
-                GatewayError(_internal()),
-                accept,
-                path,
+            await self._error(send, GatewayError(_internal()), accept, path)
+
+    def _route(self, method: str, path: str) -> tuple[_Route | None, dict[Any, str]]:
+        """The route of ``method path`` and its path values; ``None`` for the
+        documents. Raises GatewayError 404/405/400 otherwise."""
+        lookup = "GET" if method == "HEAD" else method
+        try:
+            found = self.router.lookup(lookup, path)
+        except PathDecodeError as e:
+            raise gateway_error(
+                code_pb2.INVALID_ARGUMENT, str(e), "INVALID_PATH", self.domain
+            ) from None
+        if found is not None and not isinstance(found, list):
+            return self._routes[id(found.target)], found.values
+        if lookup == "GET" and path in ("/openapi.json", "/docs"):
+            return None, {}
+        if found is None:
+            raise gateway_error(
+                code_pb2.NOT_FOUND,
+                f"no HTTP rule matches {method} {path}",
+                "ROUTE_NOT_FOUND",
+                self.domain,
             )
+        allow = ", ".join(sorted({*found, *(["HEAD"] if "GET" in found else [])}))
+        raise gateway_error(
+            code_pb2.UNIMPLEMENTED,
+            f"method {method} not allowed; allowed: {allow}",
+            "METHOD_NOT_ALLOWED",
+            self.domain,
+            http_status=405,
+            headers=[("allow", allow)],
+        )
+
+    async def _invoke(
+        self,
+        route: _Route,
+        values: dict[Any, str],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        accept: str,
+        path: str,
+    ) -> None:
+        client = scope.get("client")
+        try:
+            hdrs = metadata_from_headers(scope["headers"], client[0] if client else None)
+        except HeaderError as e:
+            raise gateway_error(
+                code_pb2.INVALID_ARGUMENT, str(e), "INVALID_HEADER", self.domain
+            ) from None
+        body = await self._read_body(receive)
+        try:
+            query = parse_query(scope.get("query_string", b""))
+        except ValueError400 as e:
+            raise gateway_error(
+                code_pb2.INVALID_ARGUMENT,
+                f"invalid query string: {e}",
+                "INVALID_QUERY_PARAMETER",
+                self.domain,
+            ) from None
+        request = route.builder.build(values, query, body, hdrs.content_type)
+        b = route.binding
+        if b.server_streaming:
+            await self._stream(route, request, hdrs.metadata, hdrs.timeout, accept, path, send)
+            return
+        result = await self.invoker.unary(
+            b.method_name, request, b.response_class, hdrs.metadata, hdrs.timeout
+        )
+        payload, content_type = route.encoder.body(result.response)
+        extra, code = response_headers(result.initial_metadata, result.trailing_metadata)
+        await _respond(send, code or 200, [("content-type", content_type), *extra], payload)
 
     async def _document(self, path: str, send: Send) -> None:
         if path == "/openapi.json":
@@ -303,6 +325,23 @@ def _internal() -> Any:
     return make_status(code_pb2.INTERNAL, "internal error")
 
 
+class _HeadDone(Exception):
+    """Stops a streamed response to a HEAD request once its headers are sent."""
+
+
+def _without_body(send: Send) -> Send:
+    """``send`` for a HEAD request: the HTTP server drops a final body itself
+    (keeping its Content-Length); a stream ends after its headers."""
+
+    async def head_send(event: dict[str, Any]) -> None:
+        if event["type"] == "http.response.body" and event.get("more_body", False):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            raise _HeadDone
+        await send(event)
+
+    return head_send
+
+
 def _encode_headers(headers: Sequence[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
@@ -321,8 +360,8 @@ def create_app(
     files: Sequence[FileDescriptor],
     *,
     emit_unpopulated: bool = False,
-    strict_query: bool = False,
-    ignore_unknown_body_fields: bool = True,
+    strict_query: bool = True,
+    ignore_unknown_body_fields: bool = False,
     error_domain: str = "gateway",
     max_body_bytes: int = DEFAULT_MAX_BODY,
     title: str = "API",

@@ -30,7 +30,7 @@ async def run_gateway(
     http_address: str,
     *,
     emit_unpopulated: bool = False,
-    strict_query: bool = False,
+    allow_unknown_fields: bool = False,
     error_domain: str = "gateway",
     stop: asyncio.Event | None = None,
 ) -> None:
@@ -43,7 +43,8 @@ async def run_gateway(
             channel,
             files,
             emit_unpopulated=emit_unpopulated,
-            strict_query=strict_query,
+            strict_query=not allow_unknown_fields,
+            ignore_unknown_body_fields=allow_unknown_fields,
             error_domain=error_domain,
         )
         log.info("gateway: %d HTTP routes from %s", len(app.bindings), upstream)
@@ -74,8 +75,12 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
         help="print fields with default values in responses",
     )
     parser.add_argument(
-        "--strict-query", action="store_true", help="reject unknown query parameters with 400"
+        "--allow-unknown-fields",
+        action="store_true",
+        help="skip unknown query parameters, JSON fields and enum names (default: 400)",
     )
+    # Unknown query parameters are refused by default now; kept so old scripts run.
+    parser.add_argument("--strict-query", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--error-domain",
         default="gateway",
@@ -92,7 +97,7 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
                 args.upstream,
                 args.http_address,
                 emit_unpopulated=args.emit_unpopulated,
-                strict_query=args.strict_query,
+                allow_unknown_fields=args.allow_unknown_fields,
                 error_domain=args.error_domain,
             )
         )

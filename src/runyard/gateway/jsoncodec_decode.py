@@ -499,7 +499,9 @@ def _regular_decoder(desc: Descriptor) -> MessageDecoder:
             if entry is None:
                 if ignore:
                     continue
-                raise JsonDecodeError(f"unknown field {_short(key)} in {full}")
+                err = JsonDecodeError(f"unknown field {_short(key)} in {full}")
+                err.prepend(key)  # the path names the unknown field itself
+                raise err
             handler, number, oneof = entry
             if seen is not None:
                 if number in seen:
