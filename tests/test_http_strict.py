@@ -64,9 +64,7 @@ def test_well_known_sub_fields_bind_from_the_query(http: httpx.Client) -> None:
     assert _total_runs(http.get(url)) > 0
     # nothing was created after 9999-01-01: an ignored parameter would count everything
     assert _total_runs(http.get(url, params={"startTime.seconds": "253370764800"})) == 0
-    assert violations(http.get(url, params={"startTime.seconds": "253402300800"})) == [
-        "start_time"
-    ]
+    assert violations(http.get(url, params={"startTime.seconds": "253402300800"})) == ["start_time"]
     assert violations(http.get(url, params={"startTime.nanos": "x"})) == ["startTime.nanos"]
 
 

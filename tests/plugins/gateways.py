@@ -91,9 +91,7 @@ def standalone_gateway(
 
 
 @pytest.fixture(scope="module", params=["in-process", "stand-alone"])
-def gateway_base(
-    request: pytest.FixtureRequest, demo_server: RunyardProcess
-) -> Iterator[str]:
+def gateway_base(request: pytest.FixtureRequest, demo_server: RunyardProcess) -> Iterator[str]:
     """The HTTP base URL of either gateway in front of the demo server."""
     if request.param == "in-process":
         yield demo_server.http_base

@@ -19,6 +19,7 @@ from google.protobuf.message import Message
 from grpc_status import rpc_status
 
 from runyard.aip.errors import ApiError, internal
+from runyard.api.decoding import check_decoded, guarded
 from runyard.api.validation import reject_nul
 
 log = logging.getLogger("runyard.rpc")
@@ -38,6 +39,7 @@ def _wrap_unary(method: str, behavior: Behavior) -> Behavior:
         started = time.perf_counter()
         code = "OK"
         try:
+            check_decoded(request)
             if isinstance(request, Message):
                 reject_nul(request)
             return await behavior(request, context)
@@ -70,6 +72,6 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         method = handler_call_details.method
         return grpc.unary_unary_rpc_method_handler(
             _wrap_unary(method, cast(Behavior, handler.unary_unary)),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=guarded(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
