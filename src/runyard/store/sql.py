@@ -21,6 +21,7 @@ from runyard.aip.errors import (
     ApiError,
     aborted,
     already_exists,
+    failed_precondition,
     invalid_argument,
     not_found,
     unavailable,
@@ -183,18 +184,33 @@ class SqlStore:
             conn.exec_driver_sql("SELECT 1")
 
     def _replay(self, conn: Connection, key: str, message: type[M]) -> M | None:
+        """The first answer to ``key`` (``"<key>#<fingerprint>"``, see
+        runyard.api.context.request_key); the same request_id with another
+        request is INVALID_ARGUMENT REQUEST_ID_REUSED."""
         if not key:
             return None
+        key, _, fingerprint = key.partition("#")
+        table = t.idempotency
         row = conn.execute(
-            select(t.idempotency.c.response).where(t.idempotency.c.key == key)
+            select(table.c.response, table.c.fingerprint).where(table.c.key == key)
         ).first()
-        return message.FromString(row[0]) if row else None
+        if row is None:
+            return None
+        if fingerprint and row.fingerprint and fingerprint != row.fingerprint:
+            raise invalid_argument(
+                "request_id",
+                "was already used with a different request; use a new request_id",
+                "REQUEST_ID_REUSED",
+            )
+        return message.FromString(row.response)
 
     def _remember(self, conn: Connection, key: str, response: Message) -> None:
         if key:
+            key, _, fingerprint = key.partition("#")
             conn.execute(
                 insert(t.idempotency).values(
                     key=key,
+                    fingerprint=fingerprint,
                     create_time=time.time_ns() // 1000,
                     response=response.SerializeToString(),
                 )
@@ -541,11 +557,33 @@ class SqlStore:
             row = self._run_row(conn, ref, lock=True)
             _check_etag(etag, row.version, ref.name)
             old = Run.FromString(row.body)
+            # At most one retry per run. The row lock above (BEGIN IMMEDIATE on
+            # SQLite, FOR UPDATE on PostgreSQL) makes a concurrent RetryRun wait
+            # here until this one commits, so it sees the retry made meanwhile.
+            self._no_retry_yet(conn, row.workspace_id, ref)
             new, change = build(old)
             new_ref = RunRef(ref.automation, new_run_id)
             return self._insert_run(conn, row.workspace_id, new_ref, new, change)
 
         return self._idempotent(request_key, Run, work)
+
+    def _no_retry_yet(self, conn: Connection, ws_id: int, ref: RunRef) -> None:
+        existing = conn.execute(
+            select(t.runs.c.run)
+            .where(
+                t.runs.c.workspace_id == ws_id,
+                t.runs.c.retried_run == ref.name,
+                t.runs.c.automation == ref.automation.automation,
+            )
+            .limit(1)
+        ).first()
+        if existing is not None:
+            retry = RunRef(ref.automation, existing.run).name
+            raise failed_precondition(
+                "ALREADY_RETRIED",
+                f"{ref.name} was already retried as {retry}; retry that run instead",
+                retry=retry,
+            )
 
     def append_journal(
         self, ref: RunRef, entries: Sequence[RunEvent.JournalEntry], now_us: int

@@ -110,6 +110,14 @@ Index(
     runs.c.create_time,
     runs.c.id,
 )
+# A run's retry, if any (RetryRun allows one); partial: most runs are no retries.
+Index(
+    "ix_runs_ws_retried",
+    runs.c.workspace_id,
+    runs.c.retried_run,
+    sqlite_where=runs.c.retried_run != "",
+    postgresql_where=runs.c.retried_run != "",
+)
 Index("ix_runs_ws_state_ct", runs.c.workspace_id, runs.c.state, runs.c.create_time, runs.c.id)
 
 run_events = Table(
@@ -157,6 +165,9 @@ idempotency = Table(
     "idempotency",
     metadata,
     Column("key", String(200), primary_key=True),
+    # SHA-256 of the request without its request_id: a reused request_id with
+    # another request is refused ("" for records older than the column).
+    Column("fingerprint", String(64), nullable=False, server_default=""),
     Column("create_time", BigInteger, nullable=False),
     Column("response", LargeBinary, nullable=False),
 )
