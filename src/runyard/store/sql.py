@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -37,6 +38,8 @@ from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
 
 log = logging.getLogger(__name__)
+# How long a write waits for its turn behind this process's other SQLite writers.
+SQLITE_WRITER_WAIT_S = 30.0
 
 M = TypeVar("M", bound=Message)
 Run = run_pb2.Run
@@ -113,6 +116,7 @@ class SqlStore:
         self.url = url
         self.engine: Engine = make_engine(url, pool_size=pool_size)
         self.dialect = self.engine.dialect.name
+        self._sqlite_writer = threading.Lock() if self.dialect == "sqlite" else None
         if migrate_schema:
             migrate.upgrade(self.engine)
         self._workspace_ids: dict[WorkspaceRef, int] = {}
@@ -132,10 +136,30 @@ class SqlStore:
     def _write(self) -> Iterator[Connection]:
         with (
             self._guard(),
+            self._writer_turn(),
             self.engine.connect().execution_options(write=True) as conn,
             conn.begin(),
         ):
             yield conn
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """SQLite: this process's writers queue on a lock, so SQLite's busy handler
+        (which polls, and lets a writer starve past its timeout under many
+        writers) only arbitrates between processes."""
+        if self._sqlite_writer is None:
+            yield
+            return
+        if not self._sqlite_writer.acquire(timeout=SQLITE_WRITER_WAIT_S):
+            log.warning(
+                "database unavailable: no SQLite write turn within %.0f s (contention)",
+                SQLITE_WRITER_WAIT_S,
+            )
+            raise unavailable("the database is busy; retry shortly")
+        try:
+            yield
+        finally:
+            self._sqlite_writer.release()
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -157,7 +181,11 @@ class SqlStore:
             ) from None
         except DBAPIError as exc:
             if exc.connection_invalidated or _is_operational(exc):
-                log.warning("database unavailable: %s", type(exc.orig).__name__)
+                # The driver's message says why (locked, timeout, connection lost);
+                # it stays in the log, the caller gets a plain UNAVAILABLE.
+                log.warning(
+                    "database unavailable: %s: %s", type(exc.orig).__name__, _why(exc)
+                )
                 raise unavailable("the database is unavailable; retry shortly") from exc
             raise
 
@@ -784,6 +812,12 @@ def _automation_columns(a: automation_pb2.Automation) -> dict[str, Any]:
         "create_time": micros(a.create_time),
         "update_time": micros(a.update_time),
     }
+
+
+def _why(exc: DBAPIError) -> str:
+    """The first line of the driver's message (no SQL: that is in ``exc``, not here)."""
+    text = str(exc.orig).strip().splitlines()
+    return text[0][:300] if text else "no message"
 
 
 def _is_operational(exc: DBAPIError) -> bool:
