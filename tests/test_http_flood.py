@@ -11,6 +11,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.plugins.servers import RunyardProcess
+
 WS = "organizations/demo/workspaces/main"
 IDLE = 3000
 SLOW = 300
@@ -30,9 +32,12 @@ def open_files() -> Iterator[None]:
         resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-def test_new_client_answered_during_connection_flood(open_files: None, gateway_base: str) -> None:
+def test_new_client_answered_during_connection_flood(
+    open_files: None, gateway_base: str, demo_server: RunyardProcess
+) -> None:
     port = int(gateway_base.rsplit(":", 1)[1])
-    with httpx.Client(base_url=gateway_base, timeout=30) as c:
+    auth = demo_server.auth_headers("demo")
+    with httpx.Client(base_url=gateway_base, timeout=30, headers=auth) as c:
         r = c.get(f"/v1/{WS}/automations/-/runs", params={"pageSize": 1})
         assert r.status_code == 200, r.text
         run = r.json()["runs"][0]["name"]
@@ -43,7 +48,7 @@ def test_new_client_answered_during_connection_flood(open_files: None, gateway_b
             socks.append(s)
             if i >= IDLE:  # a request line and one header, never finished
                 s.sendall(b"GET /v1/" + WS.encode() + b" HTTP/1.1\r\nHost: x\r\n")
-        with httpx.Client(base_url=gateway_base, timeout=30) as fresh:
+        with httpx.Client(base_url=gateway_base, timeout=30, headers=auth) as fresh:
             r = fresh.get(f"/v1/{run}")
         assert r.status_code == 200, r.text
         assert r.json()["name"] == run

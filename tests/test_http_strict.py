@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.plugins.servers import RunyardProcess
+
 WS = "organizations/demo/workspaces/main"
 _ids = itertools.count()
 
@@ -27,8 +29,9 @@ def violations(r: httpx.Response) -> list[str]:
 
 
 @pytest.fixture
-def http(gateway_base: str) -> Any:
-    with httpx.Client(base_url=gateway_base, timeout=30) as client:
+def http(gateway_base: str, demo_server: RunyardProcess) -> Any:
+    auth = demo_server.auth_headers("demo")
+    with httpx.Client(base_url=gateway_base, timeout=30, headers=auth) as client:
         yield client
 
 
