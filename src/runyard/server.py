@@ -24,6 +24,7 @@ from runyard.api.tokens import TokenService
 from runyard.api.workspaces import WorkspaceService
 from runyard.auth.authenticator import Authenticator
 from runyard.auth.ratelimit import Limit
+from runyard.ops.metrics import METRICS
 from runyard.store.engine import resolve_url
 from runyard.store.sql import SqlStore
 from runyard.v1 import (
@@ -102,6 +103,8 @@ class Runyard:
         self.http: Any = None
         self.grpc_port = 0
         self.http_port = 0
+        self.health: Any = None
+        self.stopping = False
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -113,6 +116,7 @@ class Runyard:
         )
         self.store = await asyncio.to_thread(SqlStore, self.url)
         log.info("store ready: %s", _redact(self.url))
+        METRICS.watch_pool(self.store.engine)
         if self.settings.demo:
             from runyard import demo
 
@@ -163,6 +167,7 @@ class Runyard:
         )
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        self.health = health_servicer
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
         )
@@ -189,8 +194,11 @@ class Runyard:
                 strict_query=not self.settings.allow_unknown_fields,
                 ignore_unknown_body_fields=self.settings.allow_unknown_fields,
             )
+            from runyard.gateway.observe import Observer
+
             http_host, http_port = _split(self.settings.http_address)
-            self.http = await gateway.serve_http(app, http_host, http_port)
+            observed = Observer(app, health=self._healthy)
+            self.http = await gateway.serve_http(observed, http_host, http_port)
             self.http_port = getattr(self.http, "port", http_port)
             log.info("HTTP gateway listening on %s:%d", http_host, self.http_port)
 
@@ -198,7 +206,23 @@ class Runyard:
         assert self.grpc_server is not None
         await self.grpc_server.wait_for_termination()
 
+    async def _healthy(self) -> bool:
+        """GET /healthz: serving, and the database answers."""
+        if self.stopping or self.store is None:
+            return False
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.store.ping), 2.0)
+        except Exception as exc:  # UNAVAILABLE, a timeout: not healthy, say why
+            log.warning("health check: database not answering: %s", type(exc).__name__)
+            return False
+        return True
+
     async def stop(self, grace: float = 5.0) -> None:
+        # Graceful: report NOT_SERVING first (load balancers stop sending), let the
+        # HTTP server finish its requests, then give gRPC calls `grace` seconds.
+        self.stopping = True
+        if self.health is not None:
+            await self.health.enter_graceful_shutdown()
         if self.http is not None:
             await self.http.close()
         if self.grpc_server is not None:

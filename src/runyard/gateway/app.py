@@ -139,10 +139,12 @@ class GatewayApp:
             if route is None:
                 await self._document(path, send)
                 return
-            scope["gateway.method"] = route.binding.method_name
+            # For an observer around the app (runyard.gateway.observe): the route.
+            scope["gateway.route"] = f"{route.binding.http_method} {route.binding.template.source}"
             await self._invoke(route, values, scope, receive, send, accept, path)
         except GatewayError as e:
-            scope["gateway.rejected"] = e
+            if not scope.get("gateway.forwarded"):  # refused here, not upstream
+                scope["gateway.rejected"] = e.status.message
             await self._error(send, e, accept, path)
         except _HeadDone:
             pass
@@ -209,6 +211,7 @@ class GatewayApp:
                 self.domain,
             ) from None
         request = route.builder.build(values, query, body, hdrs.content_type)
+        scope["gateway.forwarded"] = True
         b = route.binding
         if b.server_streaming:
             await self._stream(route, request, hdrs.metadata, hdrs.timeout, accept, path, send)

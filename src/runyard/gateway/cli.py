@@ -7,11 +7,12 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import grpc
 
 from .app import create_app
+from .observe import Observer
 from .reflection import load_files
 from .server import serve_http
 
@@ -49,7 +50,7 @@ async def run_gateway(
         )
         log.info("gateway: %d HTTP routes from %s", len(app.bindings), upstream)
         host, port = split_address(http_address)
-        server = await serve_http(app, host, port)
+        server = await serve_http(Observer(app, health=_upstream_health(channel)), host, port)
         log.info("gateway listening on %s:%d", host, server.port)
         if stop is None:
             stop = asyncio.Event()
@@ -62,6 +63,23 @@ async def run_gateway(
             await server.close()
     finally:
         await channel.close(None)
+
+
+def _upstream_health(channel: grpc.aio.Channel) -> Callable[[], Awaitable[bool]]:
+    """GET /healthz of the stand-alone gateway: the upstream's gRPC health (or, if it
+    has no health service, that it answers at all)."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    stub = health_pb2_grpc.HealthStub(channel)
+
+    async def healthy() -> bool:
+        try:
+            reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
+        except grpc.aio.AioRpcError as e:
+            return e.code() == grpc.StatusCode.UNIMPLEMENTED
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+    return healthy
 
 
 def cli_main(argv: Sequence[str] | None = None) -> int:
