@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +194,7 @@ class Runyard:
                 security_schemes=None if self.settings.insecure_no_auth else BEARER_SCHEME,
                 strict_query=not self.settings.allow_unknown_fields,
                 ignore_unknown_body_fields=self.settings.allow_unknown_fields,
+                comments=api_comments(),
             )
             from runyard.gateway.observe import Observer
 
@@ -230,6 +232,18 @@ class Runyard:
         if self.store is not None:
             self.store.close()
         log.info("stopped")
+
+
+def descriptor_set_path() -> Path:
+    """runyard's descriptor set (imports and comments included), from the package."""
+    return Path(str(resources.files("runyard.v1").joinpath("runyard.binpb")))
+
+
+def api_comments() -> dict[str, str]:
+    """The proto comments of runyard's API, for the OpenAPI document."""
+    from runyard.gateway.comments import read_comments
+
+    return read_comments(descriptor_set_path().read_bytes())
 
 
 def _ignore(_: str) -> None:

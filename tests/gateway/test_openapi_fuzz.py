@@ -3,14 +3,13 @@
 For the Library test service and for runyard (with its demo data), every
 operation of /openapi.json gets generated requests; no response may be a 5xx
 that is not a genuine upstream failure, and every response must match the
-document (status code, content type, schema). Bounded in count and time.
+document: every check schemathesis has is on. Bounded by request count.
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,25 +20,17 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from runyard.gateway import create_app, serve_http
 from tests.gateway.library import start_library
 from tests.plugins.servers import RunyardProcess
 
 MIN_REQUESTS = 1000
-TIME_BUDGET = 150.0  # seconds per API
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    content_type_conformance,
-    response_schema_conformance,
-]
+# Every check but one: positive_data_acceptance expects any schema-valid request
+# to succeed, but resource-name patterns, filter syntax, request_id UUIDs and
+# state preconditions are refused by the servicers, not expressible in the schema.
+EXCLUDED = [positive_data_acceptance]
 # Genuine upstream failures the Library service produces on purpose.
 UPSTREAM_FAILURE_OPS = {"gatewaytest.v1.Library.Fail", "gatewaytest.v1.Library.WatchItems"}
 
@@ -96,7 +87,6 @@ def fuzz(
     schema = schemathesis.openapi.from_dict(doc)
     sent = 0
     failures: list[str] = []
-    deadline = time.monotonic() + TIME_BUDGET
     with requests.Session() as session:
         session.headers.update(headers or {})
         for result in schema.get_all_operations():
@@ -114,15 +104,14 @@ def fuzz(
             @given(case=op.as_strategy(), data=st.data())
             def run(case: Any, data: Any) -> None:
                 nonlocal sent
-                if time.monotonic() > deadline:
-                    return
                 response = case.call(base_url=base_url, session=session, timeout=10)
                 sent += 1
                 if response.status_code >= 500 and op_id in allowed_5xx:  # noqa: B023
                     return
                 try:
-                    case.validate_response(response, checks=CHECKS)
-                except Exception as e:  # collect, keep going: one report at the end
+                    case.validate_response(response, excluded_checks=EXCLUDED)
+                # collect, keep going: one report at the end
+                except (Exception, BaseExceptionGroup) as e:
                     failures.append(
                         f"{op_id}: {case.method} {case.formatted_path} "  # noqa: B023
                         f"-> {response.status_code}: {str(e)[:400]}"

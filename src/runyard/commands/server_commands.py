@@ -156,6 +156,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 def _gateway(args: argparse.Namespace) -> int:
     from runyard import gateway
+    from runyard.server import descriptor_set_path
 
     return int(
         gateway.cli_main(
@@ -168,6 +169,9 @@ def _gateway(args: argparse.Namespace) -> int:
                 "--error-domain",
                 "runyard.dev",
                 *(["--allow-unknown-fields"] if args.allow_unknown_fields else []),
+                # runyard's comments for the OpenAPI document (reflection has none)
+                "--descriptor-set",
+                str(descriptor_set_path()),
             ]
         )
         or 0

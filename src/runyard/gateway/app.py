@@ -66,9 +66,12 @@ class GatewayApp:
         max_body_bytes: int = DEFAULT_MAX_BODY,
         title: str = "API",
         security_schemes: Mapping[str, Any] | None = None,
+        comments: Mapping[str, str] | None = None,
     ) -> None:
         self.invoker = invoker
         self.security_schemes = dict(security_schemes or {})
+        self.comments = dict(comments or {})
+        self.ignore_unknown_body_fields = ignore_unknown_body_fields
         self.bindings = list(bindings)
         self.domain = error_domain
         self.max_body_bytes = max_body_bytes
@@ -95,7 +98,11 @@ class GatewayApp:
 
     def openapi_document(self) -> dict[str, Any]:
         return openapi.build_document(
-            self.bindings, title=self.title, security_schemes=self.security_schemes
+            self.bindings,
+            title=self.title,
+            security_schemes=self.security_schemes,
+            comments=self.comments,
+            closed=not self.ignore_unknown_body_fields,
         )
 
     def _openapi_bytes(self) -> bytes:
@@ -374,12 +381,14 @@ def create_app(
     title: str = "API",
     invoker: Invoker | None = None,
     security_schemes: Mapping[str, Any] | None = None,
+    comments: Mapping[str, str] | None = None,
 ) -> GatewayApp:
     """An ASGI app for every service in ``files`` that has google.api.http rules.
 
     Calls go to ``upstream`` (a ``grpc.aio`` channel) unless an ``invoker`` is
     given. ``security_schemes`` (OpenAPI Security Scheme objects by name) are
-    declared in the document and required by every operation. Raises
+    declared in the document and required by every operation; ``comments``
+    describe its operations and fields (:func:`~runyard.gateway.comments.read_comments`). Raises
     :class:`~runyard.gateway.routes.RuleError` for rules it cannot serve
     (duplicates included)."""
     if invoker is None:
@@ -396,4 +405,5 @@ def create_app(
         max_body_bytes=max_body_bytes,
         title=title,
         security_schemes=security_schemes,
+        comments=comments,
     )

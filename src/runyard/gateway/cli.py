@@ -32,6 +32,7 @@ async def run_gateway(
     *,
     emit_unpopulated: bool = False,
     allow_unknown_fields: bool = False,
+    descriptor_set: str | None = None,
     error_domain: str = "gateway",
     stop: asyncio.Event | None = None,
 ) -> None:
@@ -47,6 +48,7 @@ async def run_gateway(
             strict_query=not allow_unknown_fields,
             ignore_unknown_body_fields=allow_unknown_fields,
             error_domain=error_domain,
+            comments=_comments(descriptor_set),
         )
         log.info("gateway: %d HTTP routes from %s", len(app.bindings), upstream)
         host, port = split_address(http_address)
@@ -63,6 +65,16 @@ async def run_gateway(
             await server.close()
     finally:
         await channel.close(None)
+
+
+def _comments(descriptor_set: str | None) -> dict[str, str]:
+    if not descriptor_set:
+        return {}
+    from pathlib import Path
+
+    from .comments import read_comments
+
+    return read_comments(Path(descriptor_set).read_bytes())
 
 
 def _upstream_health(channel: grpc.aio.Channel) -> Callable[[], Awaitable[bool]]:
@@ -97,6 +109,12 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="skip unknown query parameters, JSON fields and enum names (default: 400)",
     )
+    parser.add_argument(
+        "--descriptor-set",
+        metavar="PATH",
+        help="a FileDescriptorSet built with --include_source_info: its comments "
+        "describe the OpenAPI document's operations and fields",
+    )
     # Unknown query parameters are refused by default now; kept so old scripts run.
     parser.add_argument("--strict-query", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -116,6 +134,7 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
                 args.http_address,
                 emit_unpopulated=args.emit_unpopulated,
                 allow_unknown_fields=args.allow_unknown_fields,
+                descriptor_set=args.descriptor_set,
                 error_domain=args.error_domain,
             )
         )

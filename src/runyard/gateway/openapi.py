@@ -108,8 +108,10 @@ def openapi_path(template: Template) -> tuple[str, list[tuple[str, str, bool]], 
 
 
 class _Schemas:
-    def __init__(self) -> None:
+    def __init__(self, comments: Mapping[str, str], closed: bool) -> None:
         self.components: dict[str, Any] = {}
+        self.comments = comments
+        self.closed = closed
 
     def ref(self, desc: Descriptor) -> dict[str, Any]:
         name = desc.full_name
@@ -127,10 +129,14 @@ class _Schemas:
         for f in desc.fields:
             if f.name in skip:
                 continue
-            props[f.json_name] = self.field_schema(f)
+            props[f.json_name] = _described(self.field_schema(f), self.comments.get(f.full_name))
         schema: dict[str, Any] = {"type": "object", "properties": props}
+        if self.closed:  # unknown JSON fields are refused (the gateway's default)
+            schema["additionalProperties"] = False
         if desc.full_name == HTTP_BODY:
             schema["description"] = "google.api.HttpBody"
+        elif desc.full_name in self.comments:
+            schema["description"] = self.comments[desc.full_name]
         return schema
 
     def field_schema(self, f: FieldDescriptor) -> dict[str, Any]:
@@ -154,6 +160,11 @@ class _Schemas:
             names = [v.name for v in f.enum_type.values]
             return {"type": "string", "enum": names}
         return scalar_schema(t)
+
+
+def _described(schema: dict[str, Any], text: str | None) -> dict[str, Any]:
+    # OpenAPI 3.1 allows a description beside a $ref.
+    return {**schema, "description": text} if text else schema
 
 
 def _fix_nullable(s: dict[str, Any]) -> dict[str, Any]:
@@ -215,7 +226,9 @@ def _query_scalar(f: Any) -> dict[str, Any]:
     return {"type": "string"}
 
 
-def query_parameters(b: Binding) -> list[dict[str, Any]]:
+def query_parameters(
+    b: Binding, comments: Mapping[str, str] | None = None
+) -> list[dict[str, Any]]:
     """The query parameters of a binding: leaf fields neither path-bound nor in the body."""
     if b.body == "*":
         return []
@@ -242,6 +255,8 @@ def query_parameters(b: Binding) -> list[dict[str, Any]]:
                 continue
             schema = _query_scalar(f)
             param: dict[str, Any] = {"name": name, "in": "query", "required": False}
+            if comments and f.full_name in comments:
+                param["description"] = comments[f.full_name]
             if f.is_repeated:
                 param["schema"] = {"type": "array", "items": schema}
                 param["style"] = "form"
@@ -257,7 +272,9 @@ def query_parameters(b: Binding) -> list[dict[str, Any]]:
 def _status_schema() -> dict[str, Any]:
     return {
         "type": "object",
-        "description": "google.rpc.Status; `code` is the gRPC code.",
+        "description": "google.rpc.Status (proto3 JSON: fields at their defaults are "
+        "omitted, so a status with code 0 or no message has no `code` or `message`); "
+        "`code` is the gRPC code.",
         "properties": {
             "code": {"type": "integer", "format": "int32"},
             "message": {"type": "string"},
@@ -271,7 +288,7 @@ def _status_schema() -> dict[str, Any]:
                 },
             },
         },
-        "required": ["code", "message"],
+        "additionalProperties": False,
     }
 
 
@@ -298,10 +315,15 @@ def build_document(
     *,
     title: str = "API",
     security_schemes: Mapping[str, Any] | None = None,
+    comments: Mapping[str, str] | None = None,
+    closed: bool = True,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``bindings``; ``security_schemes`` are
-    declared and required by every operation."""
-    schemas = _Schemas()
+    declared and required by every operation; ``comments`` (full name → text,
+    see :mod:`.comments`) describe operations, schemas, fields and parameters;
+    ``closed`` objects have ``additionalProperties: false`` (unknown fields refused)."""
+    comments = comments or {}
+    schemas = _Schemas(comments, closed)
     paths: dict[str, dict[str, Any]] = {}
     for b in bindings:
         path, params, rebuild = openapi_path(b.template)
@@ -323,11 +345,13 @@ def build_document(
                     "schema": schema,
                 }
             )
-        parameters.extend(query_parameters(b))
+        parameters.extend(query_parameters(b, comments))
         op: dict[str, Any] = {
             "operationId": b.operation_id,
             "tags": [b.service],
             "summary": f"{b.service}.{b.rpc}",
+            "description": comments.get(f"{b.service}.{b.rpc}")
+            or f"Calls gRPC method {b.method_name}.",
             "x-grpc-method": b.method_name,
             "x-path-variables": rebuild,
             "parameters": parameters,

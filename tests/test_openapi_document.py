@@ -1,0 +1,24 @@
+"""runyard's OpenAPI document, the same from both gateways: descriptions from
+the proto comments, a google.rpc.Status whose fields are all optional (proto3
+JSON omits defaults), closed objects (unknown fields are refused)."""
+
+from __future__ import annotations
+
+import httpx
+
+
+def test_document_describes_operations_and_fields(gateway_base: str) -> None:
+    doc = httpx.get(f"{gateway_base}/openapi.json", timeout=30).json()
+    ops = [op for item in doc["paths"].values() for op in item.values()]
+    assert ops and all(op.get("description") for op in ops)
+    get_run = next(op for op in ops if op["operationId"] == "runyard.v1.RunService.GetRun")
+    assert get_run["description"].startswith("Gets a run")
+    schemas = doc["components"]["schemas"]
+    run = schemas["runyard.v1.Run"]
+    assert run["description"] and run["additionalProperties"] is False
+    assert run["properties"]["state"]["description"] == "The lifecycle state."
+    status = schemas["google.rpc.Status"]
+    assert "required" not in status
+    list_runs = next(op for op in ops if op["operationId"] == "runyard.v1.RunService.ListRuns")
+    params = {p["name"]: p for p in list_runs["parameters"]}
+    assert params["filter"]["description"]
