@@ -22,3 +22,18 @@ def test_document_describes_operations_and_fields(gateway_base: str) -> None:
     list_runs = next(op for op in ops if op["operationId"] == "runyard.v1.RunService.ListRuns")
     params = {p["name"]: p for p in list_runs["parameters"]}
     assert params["filter"]["description"]
+
+
+def test_swagger_ui_is_served_from_the_package(gateway_base: str) -> None:
+    with httpx.Client(base_url=gateway_base, timeout=30) as c:
+        assert 'href="/docs/try"' in c.get("/docs").text
+        page = c.get("/docs/try")
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert "http://" not in page.text and "https://" not in page.text  # no CDN
+        for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "init.js"):
+            assert f"/docs/swagger-ui/{asset}" in page.text
+            r = c.get(f"/docs/swagger-ui/{asset}")
+            assert r.status_code == 200 and r.content
+        assert "SwaggerUIBundle" in c.get("/docs/swagger-ui/swagger-ui-bundle.js").text
+        assert "/openapi.json" in c.get("/docs/swagger-ui/init.js").text
+        assert c.get("/docs/swagger-ui/nope.js").status_code == 404

@@ -22,7 +22,7 @@ from google.protobuf.descriptor import FileDescriptor
 from google.rpc import code_pb2
 
 from . import docs as docs_page
-from . import openapi
+from . import openapi, viewer
 from .errors import GatewayError, error_response, gateway_error
 from .httprule import PathDecodeError
 from .invoker import ChannelInvoker, Invoker
@@ -171,7 +171,7 @@ class GatewayApp:
             ) from None
         if found is not None and not isinstance(found, list):
             return self._routes[id(found.target)], found.values
-        if lookup == "GET" and path in ("/openapi.json", "/docs"):
+        if lookup == "GET" and (path in ("/openapi.json", "/docs") or path in viewer.PATHS):
             return None, {}
         if found is None:
             raise gateway_error(
@@ -232,11 +232,15 @@ class GatewayApp:
 
     async def _document(self, path: str, send: Send) -> None:
         if path == "/openapi.json":
-            await _respond(send, 200, [("content-type", "application/json")], self._openapi_bytes())
+            ctype, body = "application/json", self._openapi_bytes()
+        elif path == "/docs":
+            ctype, body = "text/html; charset=utf-8", self._docs_bytes()
         else:
-            await _respond(
-                send, 200, [("content-type", "text/html; charset=utf-8")], self._docs_bytes()
-            )
+            ctype, body = viewer.asset(path, self.title)
+        headers = [("content-type", ctype)]
+        if path.startswith("/docs/swagger-ui/"):
+            headers.append(("cache-control", "public, max-age=86400"))
+        await _respond(send, 200, headers, body)
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
