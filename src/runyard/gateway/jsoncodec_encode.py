@@ -16,10 +16,16 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
+from .descriptors import (
+    WRAPPERS_FILE,
+    has_special_json,
+    is_map_field,
+    is_repeated,
+    resolve_type_url,
+)
 from .jsoncodec_wkt import (
     EncodeError,
     b64encode,
@@ -43,35 +49,6 @@ _INT64_TYPES = frozenset(
     {_FD.TYPE_INT64, _FD.TYPE_UINT64, _FD.TYPE_SINT64, _FD.TYPE_FIXED64, _FD.TYPE_SFIXED64}
 )
 _MESSAGE_TYPES = frozenset({_FD.TYPE_MESSAGE, _FD.TYPE_GROUP})
-
-WRAPPERS_FILE = "google/protobuf/wrappers.proto"
-# Well-known types whose JSON form is not an object of their fields.
-SPECIAL_WKT = frozenset(
-    {
-        "google.protobuf.Any",
-        "google.protobuf.Duration",
-        "google.protobuf.FieldMask",
-        "google.protobuf.ListValue",
-        "google.protobuf.Struct",
-        "google.protobuf.Timestamp",
-        "google.protobuf.Value",
-    }
-)
-
-
-def is_map_field(fd: FieldDesc) -> bool:
-    mt = fd.message_type
-    return fd.type == _FD.TYPE_MESSAGE and mt is not None and mt.GetOptions().map_entry
-
-
-def is_repeated(fd: FieldDesc) -> bool:
-    return bool(fd.is_repeated)
-
-
-def has_special_json(desc: Descriptor) -> bool:
-    """True if the type's JSON form is not a plain object (Any's is an object with @type)."""
-    return desc.file.name == WRAPPERS_FILE or desc.full_name in SPECIAL_WKT
-
 
 # ---- hand-written encoders of the self-describing well-known types ----------------------
 
@@ -102,23 +79,6 @@ def _struct(s: Any) -> dict[str, Any]:
 
 def _list_value(lv: Any) -> list[Any]:
     return [_value(x) for x in lv.values]
-
-
-_ANY_TYPES: dict[str, Any] = {}
-
-
-def resolve_type_url(type_url: str) -> Any:
-    """The message class named by an Any's type URL, from the default descriptor pool."""
-    cls = _ANY_TYPES.get(type_url)
-    if cls is None:
-        name = type_url.rpartition("/")[2]
-        try:
-            desc = descriptor_pool.Default().FindMessageTypeByName(name)
-        except KeyError:
-            raise ValueError(f"unknown Any type {type_url!r}") from None
-        cls = message_factory.GetMessageClass(desc)
-        _ANY_TYPES[type_url] = cls
-    return cls
 
 
 _AnyPlan = tuple[Any, Encoder, bool]

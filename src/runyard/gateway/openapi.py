@@ -18,6 +18,7 @@ from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
+from .descriptors import is_map_field
 from .httprule import WILD, WILD2, Template
 from .request import QUERY_LEAF_MESSAGES
 from .response import NDJSON
@@ -140,8 +141,8 @@ class _Schemas:
         return schema
 
     def field_schema(self, f: FieldDescriptor) -> dict[str, Any]:
-        mt = f.message_type
-        if mt is not None and mt.GetOptions().map_entry:
+        mt: Any = f.message_type
+        if is_map_field(f):
             return {
                 "type": "object",
                 "additionalProperties": self.field_schema(mt.fields_by_name["value"]),
@@ -226,9 +227,7 @@ def _query_scalar(f: Any) -> dict[str, Any]:
     return {"type": "string"}
 
 
-def query_parameters(
-    b: Binding, comments: Mapping[str, str] | None = None
-) -> list[dict[str, Any]]:
+def query_parameters(b: Binding, comments: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """The query parameters of a binding: leaf fields neither path-bound nor in the body."""
     if b.body == "*":
         return []
@@ -241,7 +240,7 @@ def query_parameters(
             if name in bound or (not prefix and f.name == b.body):
                 continue
             mt = f.message_type
-            if mt is not None and mt.GetOptions().map_entry:
+            if is_map_field(f):
                 continue
             if mt is not None and mt.full_name == "google.protobuf.Any":
                 continue

@@ -40,12 +40,12 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from ._json import JsonDecodeError, decode_message
+from .descriptors import camel_to_snake, field_by_name, is_map_field
 from .errors import GatewayError, bad_request
 from .httprule import PathDecodeError, percent_decode
-from .jsoncodec_encode import is_map_field
-from .routes import HTTP_BODY, Binding, field_by_name
+from .routes import HTTP_BODY, Binding
 
-__all__ = ["RequestBuilder", "camel_to_snake", "parse_query"]
+__all__ = ["RequestBuilder", "parse_query"]
 
 FD = FieldDescriptor
 _INT = re.compile(r"-?[0-9]+\Z")
@@ -110,10 +110,6 @@ def wkt_range_error(sub: Any) -> str:
 
 class ValueError400(ValueError):
     """A value that does not fit its field (becomes a 400 with a field violation)."""
-
-
-def camel_to_snake(path: str) -> str:
-    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), path)
 
 
 def parse_query(query: bytes) -> list[tuple[str, str]]:
@@ -217,7 +213,7 @@ def _fill_wkt(sub: Message, text: str) -> None:
             raise ValueError400(e.reason if hasattr(e, "reason") else str(e)) from None
     elif name == "google.protobuf.FieldMask":
         sub.SetInParent()
-        paths = [camel_to_snake(p.strip()) for p in text.split(",") if p.strip()]
+        paths = [camel_to_snake(p.strip(), allow_snake=True) for p in text.split(",") if p.strip()]
         sub.paths.extend(paths)  # type: ignore[attr-defined]
     elif name in _JSON_TEXT:
         try:
@@ -392,7 +388,7 @@ class RequestBuilder:
         if why:
             raise self._reject(canonical, why)
         if sub.DESCRIPTOR.full_name == "google.protobuf.FieldMask":
-            paths = [camel_to_snake(p) for p in sub.paths]
+            paths = [camel_to_snake(p, allow_snake=True) for p in sub.paths]
             del sub.paths[:]
             sub.paths.extend(paths)
 
