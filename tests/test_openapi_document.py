@@ -37,3 +37,12 @@ def test_swagger_ui_is_served_from_the_package(gateway_base: str) -> None:
         assert "SwaggerUIBundle" in c.get("/docs/swagger-ui/swagger-ui-bundle.js").text
         assert "/openapi.json" in c.get("/docs/swagger-ui/init.js").text
         assert c.get("/docs/swagger-ui/nope.js").status_code == 404
+
+
+def test_document_states_the_size_limits(gateway_base: str) -> None:
+    schemas = httpx.get(f"{gateway_base}/openapi.json", timeout=30).json()["components"]
+    run = schemas["schemas"]["runyard.v1.Run"]["properties"]
+    assert run["caller"]["maxLength"] == 16_384
+    assert run["labels"]["maxProperties"] == 64
+    assert run["labels"]["propertyNames"]["maxLength"] == 63
+    assert run["labels"]["additionalProperties"]["maxLength"] == 255

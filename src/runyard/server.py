@@ -22,6 +22,7 @@ from runyard.api.interceptors import ErrorMappingInterceptor
 from runyard.api.runner import RunnerService
 from runyard.api.runs import RunService
 from runyard.api.tokens import TokenService
+from runyard.api.validation import schema_limits
 from runyard.api.workspaces import WorkspaceService
 from runyard.auth.authenticator import Authenticator
 from runyard.auth.ratelimit import Limit
@@ -195,6 +196,7 @@ class Runyard:
                 strict_query=not self.settings.allow_unknown_fields,
                 ignore_unknown_body_fields=self.settings.allow_unknown_fields,
                 comments=api_comments(),
+                field_constraints=schema_limits,
             )
             from runyard.gateway.observe import Observer
 

@@ -13,6 +13,7 @@ import orjson
 import pytest
 from gatewaytest.v1 import gatewaytest_pb2 as pb
 
+from runyard.api.validation import schema_limits
 from runyard.gateway import create_app, load_files, serve_http
 from runyard.gateway.cli import run_gateway
 from runyard.gateway.routes import read_bindings
@@ -105,6 +106,7 @@ async def test_runyard_standalone_equals_in_process(runyard_demo: RunyardProcess
             f"127.0.0.1:{port}",
             error_domain="runyard.dev",
             descriptor_set=str(descriptor_set_path()),
+            field_constraints=schema_limits,
             stop=stop,
         )
     )

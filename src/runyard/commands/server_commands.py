@@ -156,6 +156,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 def _gateway(args: argparse.Namespace) -> int:
     from runyard import gateway
+    from runyard.api.validation import schema_limits
     from runyard.server import descriptor_set_path
 
     return int(
@@ -172,7 +173,8 @@ def _gateway(args: argparse.Namespace) -> int:
                 # runyard's comments for the OpenAPI document (reflection has none)
                 "--descriptor-set",
                 str(descriptor_set_path()),
-            ]
+            ],
+            field_constraints=schema_limits,  # runyard's limits in the document
         )
         or 0
     )

@@ -67,10 +67,12 @@ class GatewayApp:
         title: str = "API",
         security_schemes: Mapping[str, Any] | None = None,
         comments: Mapping[str, str] | None = None,
+        field_constraints: openapi.Constraints | None = None,
     ) -> None:
         self.invoker = invoker
         self.security_schemes = dict(security_schemes or {})
         self.comments = dict(comments or {})
+        self.field_constraints = field_constraints
         self.ignore_unknown_body_fields = ignore_unknown_body_fields
         self.bindings = list(bindings)
         self.domain = error_domain
@@ -103,6 +105,7 @@ class GatewayApp:
             security_schemes=self.security_schemes,
             comments=self.comments,
             closed=not self.ignore_unknown_body_fields,
+            constraints=self.field_constraints,
         )
 
     def _openapi_bytes(self) -> bytes:
@@ -386,13 +389,15 @@ def create_app(
     invoker: Invoker | None = None,
     security_schemes: Mapping[str, Any] | None = None,
     comments: Mapping[str, str] | None = None,
+    field_constraints: openapi.Constraints | None = None,
 ) -> GatewayApp:
     """An ASGI app for every service in ``files`` that has google.api.http rules.
 
     Calls go to ``upstream`` (a ``grpc.aio`` channel) unless an ``invoker`` is
     given. ``security_schemes`` (OpenAPI Security Scheme objects by name) are
     declared in the document and required by every operation; ``comments``
-    describe its operations and fields (:func:`~runyard.gateway.comments.read_comments`). Raises
+    describe its operations and fields (:func:`~runyard.gateway.comments.read_comments`);
+    ``field_constraints`` documents the server's limits of a field. Raises
     :class:`~runyard.gateway.routes.RuleError` for rules it cannot serve
     (duplicates included)."""
     if invoker is None:
@@ -410,4 +415,5 @@ def create_app(
         title=title,
         security_schemes=security_schemes,
         comments=comments,
+        field_constraints=field_constraints,
     )

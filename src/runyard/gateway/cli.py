@@ -13,6 +13,7 @@ import grpc
 
 from .app import create_app
 from .observe import Observer
+from .openapi import Constraints
 from .reflection import load_files
 from .server import serve_http
 
@@ -33,6 +34,7 @@ async def run_gateway(
     emit_unpopulated: bool = False,
     allow_unknown_fields: bool = False,
     descriptor_set: str | None = None,
+    field_constraints: Constraints | None = None,
     error_domain: str = "gateway",
     stop: asyncio.Event | None = None,
 ) -> None:
@@ -49,6 +51,7 @@ async def run_gateway(
             ignore_unknown_body_fields=allow_unknown_fields,
             error_domain=error_domain,
             comments=_comments(descriptor_set),
+            field_constraints=field_constraints,
         )
         log.info("gateway: %d HTTP routes from %s", len(app.bindings), upstream)
         host, port = split_address(http_address)
@@ -94,7 +97,9 @@ def _upstream_health(channel: grpc.aio.Channel) -> Callable[[], Awaitable[bool]]
     return healthy
 
 
-def cli_main(argv: Sequence[str] | None = None) -> int:
+def cli_main(
+    argv: Sequence[str] | None = None, *, field_constraints: Constraints | None = None
+) -> int:
     """``runyard gateway --upstream HOST:PORT --http-address HOST:PORT``."""
     parser = argparse.ArgumentParser(prog="runyard gateway")
     parser.add_argument("--upstream", required=True, metavar="HOST:PORT")
@@ -135,6 +140,7 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
                 emit_unpopulated=args.emit_unpopulated,
                 allow_unknown_fields=args.allow_unknown_fields,
                 descriptor_set=args.descriptor_set,
+                field_constraints=field_constraints,
                 error_domain=args.error_domain,
             )
         )

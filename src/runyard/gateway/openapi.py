@@ -13,7 +13,7 @@ and ``application/problem+json``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -32,6 +32,8 @@ _UINT64 = {FD.TYPE_UINT64, FD.TYPE_FIXED64}
 _INT32 = {FD.TYPE_INT32, FD.TYPE_SINT32, FD.TYPE_SFIXED32}
 _UINT32 = {FD.TYPE_UINT32, FD.TYPE_FIXED32}
 _MAX_QUERY_DEPTH = 3
+# A field's limits as JSON Schema keywords (maxLength, maxItems, ...).
+Constraints = Callable[[FieldDescriptor], dict[str, Any]]
 STATUS_REF = {"$ref": "#/components/schemas/google.rpc.Status"}
 
 _WKT_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -109,10 +111,13 @@ def openapi_path(template: Template) -> tuple[str, list[tuple[str, str, bool]], 
 
 
 class _Schemas:
-    def __init__(self, comments: Mapping[str, str], closed: bool) -> None:
+    def __init__(
+        self, comments: Mapping[str, str], closed: bool, constraints: Constraints | None
+    ) -> None:
         self.components: dict[str, Any] = {}
         self.comments = comments
         self.closed = closed
+        self.constraints = constraints
 
     def ref(self, desc: Descriptor) -> dict[str, Any]:
         name = desc.full_name
@@ -141,6 +146,12 @@ class _Schemas:
         return schema
 
     def field_schema(self, f: FieldDescriptor) -> dict[str, Any]:
+        schema = self._field_schema(f)
+        if self.constraints is not None:
+            schema = {**schema, **self.constraints(f)}
+        return schema
+
+    def _field_schema(self, f: FieldDescriptor) -> dict[str, Any]:
         mt: Any = f.message_type
         if is_map_field(f):
             return {
@@ -227,7 +238,11 @@ def _query_scalar(f: Any) -> dict[str, Any]:
     return {"type": "string"}
 
 
-def query_parameters(b: Binding, comments: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+def query_parameters(
+    b: Binding,
+    comments: Mapping[str, str] | None = None,
+    constraints: Constraints | None = None,
+) -> list[dict[str, Any]]:
     """The query parameters of a binding: leaf fields neither path-bound nor in the body."""
     if b.body == "*":
         return []
@@ -262,6 +277,8 @@ def query_parameters(b: Binding, comments: Mapping[str, str] | None = None) -> l
                 param["explode"] = True
             else:
                 param["schema"] = schema
+            if constraints is not None and (mt is None or f.is_repeated):
+                param["schema"] = {**param["schema"], **constraints(f)}
             out.append(param)
 
     walk(b.input, "", 0)
@@ -316,13 +333,16 @@ def build_document(
     security_schemes: Mapping[str, Any] | None = None,
     comments: Mapping[str, str] | None = None,
     closed: bool = True,
+    constraints: Constraints | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``bindings``; ``security_schemes`` are
     declared and required by every operation; ``comments`` (full name → text,
     see :mod:`.comments`) describe operations, schemas, fields and parameters;
-    ``closed`` objects have ``additionalProperties: false`` (unknown fields refused)."""
+    ``closed`` objects have ``additionalProperties: false`` (unknown fields refused);
+    ``constraints`` gives a field's limits as JSON Schema keywords (the server's,
+    e.g. maxLength), merged into its schema."""
     comments = comments or {}
-    schemas = _Schemas(comments, closed)
+    schemas = _Schemas(comments, closed, constraints)
     paths: dict[str, dict[str, Any]] = {}
     for b in bindings:
         path, params, rebuild = openapi_path(b.template)
@@ -344,7 +364,7 @@ def build_document(
                     "schema": schema,
                 }
             )
-        parameters.extend(query_parameters(b, comments))
+        parameters.extend(query_parameters(b, comments, constraints))
         op: dict[str, Any] = {
             "operationId": b.operation_id,
             "tags": [b.service],
