@@ -128,3 +128,13 @@ def test_head_errors_and_allow(http: httpx.Client) -> None:
     r = http.put(f"/v1/{WS}")
     assert r.status_code == 405
     assert "HEAD" in r.headers["allow"].split(", ")
+
+
+def test_long_uri_and_many_headers_are_status_json(http: httpx.Client) -> None:
+    r = http.get(f"/v1/{WS}/automations", params={"filter": "x" * 20_000})
+    assert r.status_code == 414 and r.json()["code"] == 3
+    many = {f"x-h{i}": "v" for i in range(70)}
+    r = http.get(f"/v1/{WS}", headers=many)
+    assert r.status_code == 431 and r.json()["code"] == 3
+    r = http.get(f"/v1/{WS}", headers={"x-big": "v" * 40_000})
+    assert r.status_code == 431 and r.json()["details"]

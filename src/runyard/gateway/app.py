@@ -40,6 +40,11 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
+# Below granian's own limits (64 KiB URI, 100 headers), so that the gateway, not
+# the server, refuses and the answer is a google.rpc.Status.
+MAX_URI_BYTES = 16 * 1024
+MAX_HEADERS = 64
+MAX_HEADER_BYTES = 32 * 1024
 
 
 class _Route:
@@ -145,6 +150,7 @@ class GatewayApp:
             # RFC 9110: HEAD wherever GET works, same headers, no body.
             send = _without_body(send)
         try:
+            self._check_sizes(scope, path)
             route, values = self._route(method, path)
             if route is None:
                 await self._document(path, send)
@@ -161,6 +167,30 @@ class GatewayApp:
         except Exception:
             log.exception("gateway failure on %s %s", method, path)
             await self._error(send, GatewayError(_internal()), accept, path)
+
+    def _check_sizes(self, scope: Scope, path: str) -> None:
+        """414/431 as google.rpc.Status below the HTTP server's own limits (granian
+        answers past 64 KiB of URI or 100 headers itself, with an empty body)."""
+        uri = len(path) + len(scope.get("query_string", b""))
+        if uri > MAX_URI_BYTES:
+            raise gateway_error(
+                code_pb2.INVALID_ARGUMENT,
+                f"request URI of {uri:,} bytes; at most {MAX_URI_BYTES:,} are accepted",
+                "URI_TOO_LONG",
+                self.domain,
+                http_status=414,
+            )
+        headers = scope["headers"]
+        size = sum(len(k) + len(v) for k, v in headers)
+        if len(headers) > MAX_HEADERS or size > MAX_HEADER_BYTES:
+            raise gateway_error(
+                code_pb2.INVALID_ARGUMENT,
+                f"{len(headers)} request headers of {size:,} bytes; at most {MAX_HEADERS} "
+                f"headers of {MAX_HEADER_BYTES:,} bytes are accepted",
+                "HEADERS_TOO_LARGE",
+                self.domain,
+                http_status=431,
+            )
 
     def _route(self, method: str, path: str) -> tuple[_Route | None, dict[Any, str]]:
         """The route of ``method path`` and its path values; ``None`` for the
