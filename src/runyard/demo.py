@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 from google.protobuf import struct_pb2
 
-from runyard.store.interface import ImportedRun
+from runyard.store.interface import ImportedRun, Store
 from runyard.store.refs import AutomationRef, WorkspaceRef
-from runyard.store.sql import SqlStore
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
 
 Run = run_pb2.Run
@@ -338,7 +337,7 @@ class _Builder:
         self.executions.append((execution_id, e, outputs))
 
 
-def load_if_empty(store: SqlStore, *, now_us: int | None = None) -> bool:
+def load_if_empty(store: Store, *, now_us: int | None = None) -> bool:
     """Loads the demo organization unless the store already holds any workspace."""
     if not store.is_empty():
         return False

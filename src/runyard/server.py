@@ -21,7 +21,8 @@ from runyard.api.runner import RunnerService
 from runyard.api.runs import RunService
 from runyard.api.workspaces import WorkspaceService
 from runyard.store.engine import resolve_url
-from runyard.store.sql import SqlStore
+from runyard.store.interface import Store
+from runyard.store.sql import open_store
 from runyard.v1 import (
     automation_pb2,
     automation_pb2_grpc,
@@ -69,7 +70,7 @@ class Runyard:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.url = resolve_url(settings.database_url)
-        self.store: SqlStore | None = None
+        self.store: Store | None = None
         self.grpc_server: grpc.aio.Server | None = None
         self.http: Any = None
         self.grpc_port = 0
@@ -83,7 +84,7 @@ class Runyard:
         loop.set_default_executor(
             ThreadPoolExecutor(self.settings.workers, thread_name_prefix="store")
         )
-        self.store = await asyncio.to_thread(SqlStore, self.url)
+        self.store = await asyncio.to_thread(open_store, self.url)
         log.info("store ready: %s", _redact(self.url))
         if self.settings.demo:
             from runyard import demo
@@ -98,12 +99,14 @@ class Runyard:
         automation_pb2_grpc.add_AutomationServiceServicer_to_server(
             AutomationService(self.store), server
         )
-        run_service_pb2_grpc.add_RunServiceServicer_to_server(RunService(self.store), server)
+        run_service_pb2_grpc.add_RunServiceServicer_to_server(
+            RunService(self.store, self.store), server
+        )
         execution_pb2_grpc.add_ExecutionServiceServicer_to_server(
             ExecutionService(self.store), server
         )
         runner_service_pb2_grpc.add_RunnerServiceServicer_to_server(
-            RunnerService(self.store), server
+            RunnerService(self.store, self.store), server
         )
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -13,7 +13,7 @@ from runyard.aip.names import validate_id
 from runyard.api import names
 from runyard.api.context import actor, blocking, now_us, request_key
 from runyard.domain import runs as machine
-from runyard.store.interface import Store
+from runyard.store.interface import ExecutionStore, RunStore
 from runyard.store.refs import ExecutionRef
 from runyard.v1 import execution_pb2, run_pb2, runner_service_pb2, runner_service_pb2_grpc
 
@@ -23,8 +23,9 @@ MAX_ENTRIES = 1000
 
 
 class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: RunStore, executions: ExecutionStore) -> None:
         self.store = store
+        self.executions = executions
 
     async def StartRun(self, request: runner_service_pb2.StartRunRequest, context: Ctx) -> Run:
         ref = names.run(request.name)
@@ -109,5 +110,9 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
             )
         key = request_key("CreateExecution", request.parent, request.request_id)
         return await blocking(
-            self.store.record_execution, ExecutionRef(ws, execution_id), e, request.outputs, key
+            self.executions.record_execution,
+            ExecutionRef(ws, execution_id),
+            e,
+            request.outputs,
+            key,
         )

@@ -14,7 +14,7 @@ from runyard.api import aggregates, names
 from runyard.api.context import actor, blocking, list_params, request_key
 from runyard.api.pages import list_response
 from runyard.domain import runs as machine
-from runyard.store.interface import Store
+from runyard.store.interface import AggregateStore, RunStore
 from runyard.store.refs import RunRef
 from runyard.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
 
@@ -38,8 +38,9 @@ def _reason(value: str, *, needed: bool) -> str:
 
 
 class RunService(run_service_pb2_grpc.RunServiceServicer):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: RunStore, aggregates: AggregateStore) -> None:
         self.store = store
+        self.aggregates = aggregates
 
     async def GetRun(self, request: run_service_pb2.GetRunRequest, context: Ctx) -> Run:
         return await blocking(self.store.get_run, names.run(request.name))
@@ -137,9 +138,9 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
     async def QueryDailyRunAggregates(
         self, request: run_service_pb2.QueryDailyRunAggregatesRequest, context: Ctx
     ) -> run_service_pb2.QueryDailyRunAggregatesResponse:
-        return await blocking(aggregates.query_daily, self.store, request)
+        return await blocking(aggregates.query_daily, self.aggregates, request)
 
     async def QueryAutomationRunAggregates(
         self, request: run_service_pb2.QueryAutomationRunAggregatesRequest, context: Ctx
     ) -> run_service_pb2.QueryAutomationRunAggregatesResponse:
-        return await blocking(aggregates.query_automations, self.store, request)
+        return await blocking(aggregates.query_automations, self.aggregates, request)

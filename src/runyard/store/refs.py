@@ -43,3 +43,7 @@ class ExecutionRef:
     @property
     def name(self) -> str:
         return f"{self.workspace.name}/executions/{self.execution}"
+
+    @property
+    def outputs_name(self) -> str:
+        return f"{self.name}/outputs"
