@@ -14,6 +14,7 @@ import random
 import time
 from dataclasses import dataclass
 
+from runyard.aip.names import generated_id
 from runyard.domain.runs import Action, Actor
 from runyard.domain.timeline import Timeline
 from runyard.store.interface import ImportedRun, Store
@@ -132,7 +133,7 @@ class _Builder:
 
     def run_id(self, at_us: int) -> str:
         self.counter += 1
-        return f"r{at_us // 1000:011x}{self.counter:06x}"
+        return generated_id("r", at_ms=at_us // 1000, tail=f"{self.counter:06x}")
 
     def build(self, days: int = 30) -> None:
         for profile in PROFILES:

@@ -34,6 +34,7 @@ from runyard.aip.pagination import fingerprint, page_size
 from runyard.api import names
 from runyard.domain import aggregates as agg
 from runyard.store.interface import AggregateStore
+from runyard.store.refs import AutomationRef, RunRef
 from runyard.v1 import common_pb2, run_pb2, run_service_pb2
 
 MAX_SPAN_DAYS = 366
@@ -154,11 +155,13 @@ def query_automations(
     items, more = store.automation_run_aggregates(workspace, lo, hi, request.filter, after, size)
     response = run_service_pb2.QueryAutomationRunAggregatesResponse()
     for item in items:
-        auto = f"{workspace.name}/automations/{item.automation}"
-        row = response.automation_run_aggregates.add(automation=auto, total_runs=item.totals.total)
+        auto = AutomationRef(workspace, item.automation)
+        row = response.automation_run_aggregates.add(
+            automation=auto.name, total_runs=item.totals.total
+        )
         row.success_rate = _fill(item.totals, row.state_counts, row.duration)
         if item.last_run:
-            row.last_run = f"{auto}/runs/{item.last_run}"
+            row.last_run = RunRef(auto, item.last_run).name
             row.last_run_state = item.last_run_state  # type: ignore[assignment]
             if item.last_run_time is not None:
                 row.last_run_time.FromMicroseconds(item.last_run_time)

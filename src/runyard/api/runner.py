@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
 import grpc
 
 from runyard.aip.errors import invalid_argument, required
-from runyard.aip.names import validate_id
+from runyard.aip.names import generated_id, validate_id
 from runyard.api import names
 from runyard.api.context import actor, blocking, now_us, request_key
 from runyard.domain import runs as machine
@@ -95,9 +93,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
         ws = names.workspace(request.parent, "parent")
         if not request.HasField("execution"):
             raise required("execution")
-        execution_id = request.execution_id or (
-            f"x{int(time.time() * 1000):011x}{secrets.token_hex(4)}"
-        )
+        execution_id = request.execution_id or generated_id("x")
         validate_id("execution_id", execution_id)
         if request.execution.run:
             names.run(request.execution.run, "execution.run")

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
 import grpc
 
 from runyard.aip.errors import invalid_argument, required
-from runyard.aip.names import validate_id
+from runyard.aip.names import generated_id, validate_id
 from runyard.api import aggregates, names
 from runyard.api.context import actor, blocking, list_params, request_key
 from runyard.api.pages import list_response
@@ -21,11 +19,6 @@ from runyard.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
 Ctx = grpc.aio.ServicerContext[Any, Any]
 Run = run_pb2.Run
 MAX_REASON = 1024
-
-
-def new_run_id() -> str:
-    """A system-generated run id: sortable by creation (milliseconds) plus randomness."""
-    return f"r{int(time.time() * 1000):011x}{secrets.token_hex(4)}"
 
 
 def _reason(value: str, *, needed: bool) -> str:
@@ -59,7 +52,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         if request.run_id:
             validate_id("run_id", request.run_id)
         run, change = machine.new_run(request.run, actor(context))
-        ref = RunRef(parent, request.run_id or new_run_id())
+        ref = RunRef(parent, request.run_id or generated_id("r"))
         key = request_key("CreateRun", request.parent, request.request_id)
         return await blocking(self.store.create_run, ref, run, change, key)
 
@@ -126,7 +119,9 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         def build(old: Run) -> tuple[Run, run_pb2.RunEvent.StateChange]:
             return machine.retry_of(old, who)
 
-        return await blocking(self.store.retry_run, ref, new_run_id(), request.etag, key, build)
+        return await blocking(
+            self.store.retry_run, ref, generated_id("r"), request.etag, key, build
+        )
 
     async def ListRunEvents(
         self, request: run_service_pb2.ListRunEventsRequest, context: Ctx

@@ -11,11 +11,11 @@ from sqlalchemy import Connection, Select
 
 from runyard.aip.filtering import Field, FieldType, Schema
 from runyard.aip.listing import Collection, ListRequest, run_list
-from runyard.aip.names import is_valid_id
 from runyard.aip.ordering import OrderField
 from runyard.aip.pagination import PageTokenCodec
 from runyard.store import tables as t
 from runyard.store.interface import Page
+from runyard.store.refs import AutomationRef
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2
 
 Run = run_pb2.Run
@@ -27,12 +27,10 @@ def _enum(descriptor: Any) -> dict[str, int]:
 
 def automation_id(value: str) -> str:
     """`organizations/o/workspaces/w/automations/a` or `a` → `a`."""
-    parts = value.split("/")
-    if len(parts) == 6 and parts[0::2] == ["organizations", "workspaces", "automations"]:
-        value = parts[5]
-    if not is_valid_id(value):
+    automation = AutomationRef.id_of(value)
+    if automation is None:
         raise ValueError(f"{value!r} is not an automation name or id")
-    return value
+    return automation
 
 
 def _timestamps(table: Any, *names: str, nullable: tuple[str, ...] = ()) -> list[Field]:

@@ -80,21 +80,17 @@ def _run_row(db: Database, conn: Connection, ref: RunRef, *, lock: bool = False)
     return row
 
 
-def _event_name(run_name: str, sequence: int) -> str:
-    return f"{run_name}/events/{sequence}"
-
-
 def _insert_event(
     conn: Connection,
     run_id: int,
-    run_name: str,
+    ref: RunRef,
     sequence: int,
     now_us: int,
     *,
     state_change: RunEvent.StateChange | None = None,
     journal: RunEvent.JournalEntry | None = None,
 ) -> RunEvent:
-    event = RunEvent(name=_event_name(run_name, sequence), sequence=sequence)
+    event = RunEvent(name=ref.event_name(sequence), sequence=sequence)
     event.create_time.FromMicroseconds(now_us)
     if state_change is not None:
         event.type = RunEvent.STATE_CHANGE
@@ -131,7 +127,7 @@ def _insert_run(
     )
     result = insert_new(conn, statement, "runyard.dev/Run", ref.name)
     run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
-    _insert_event(conn, run_id, ref.name, 1, micros(run.update_time), state_change=change)
+    _insert_event(conn, run_id, ref, 1, micros(run.update_time), state_change=change)
     rollups.apply(conn, ws_id, ref.automation.automation, None, run)
     return run
 
@@ -209,7 +205,7 @@ class SqlRuns(Part):
                 raise aborted("CONCURRENT_MODIFICATION", f"{ref.name} changed meanwhile; retry")
             rollups.apply(conn, row.workspace_id, ref.automation.automation, current, new)
             now = micros(new.update_time)
-            _insert_event(conn, row.id, ref.name, sequence, now, state_change=change.change)
+            _insert_event(conn, row.id, ref, sequence, now, state_change=change.change)
             return new
 
         return self.db.idempotent(request_key, Run, work)
@@ -232,7 +228,7 @@ class SqlRuns(Part):
         with self.db.write() as conn:
             row = _run_row(self.db, conn, ref, lock=True)
             events = [
-                _insert_event(conn, row.id, ref.name, row.last_event + i, now_us, journal=entry)
+                _insert_event(conn, row.id, ref, row.last_event + i, now_us, journal=entry)
                 for i, entry in enumerate(entries, start=1)
             ]
             conn.execute(
@@ -268,7 +264,7 @@ class SqlRuns(Part):
             event_rows = [
                 row
                 for run_id, item in zip(ids, runs, strict=True)
-                for row in _imported_event_rows(run_id, item)
+                for row in _imported_event_rows(run_id, workspace, item)
             ]
             if event_rows:
                 conn.execute(insert(t.run_events), event_rows)
@@ -277,7 +273,7 @@ class SqlRuns(Part):
 
 def _imported_run_row(ws_id: int, workspace: WorkspaceRef, item: ImportedRun) -> dict[str, Any]:
     run = item.run
-    run.name = RunRef(AutomationRef(workspace, item.automation), item.run_id).name
+    run.name = _imported_ref(workspace, item).name
     run.uid = run.uid or str(uuid.uuid4())
     run.etag = etag_of(1)
     return {
@@ -292,10 +288,17 @@ def _imported_run_row(ws_id: int, workspace: WorkspaceRef, item: ImportedRun) ->
     }
 
 
-def _imported_event_rows(run_id: int, item: ImportedRun) -> list[dict[str, Any]]:
+def _imported_ref(workspace: WorkspaceRef, item: ImportedRun) -> RunRef:
+    return RunRef(AutomationRef(workspace, item.automation), item.run_id)
+
+
+def _imported_event_rows(
+    run_id: int, workspace: WorkspaceRef, item: ImportedRun
+) -> list[dict[str, Any]]:
+    ref = _imported_ref(workspace, item)
     rows = []
     for seq, event in enumerate(item.events, start=1):
-        event.name = _event_name(item.run.name, seq)
+        event.name = ref.event_name(seq)
         event.sequence = seq
         rows.append(
             {
