@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from runyard.aip.listing import ListRequest
 from runyard.domain.aggregates import AutomationTotals, Totals
 from runyard.domain.runs import Transition
 from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
+
+if TYPE_CHECKING:
+    from runyard.store.tokens import TokenStore
 
 T = TypeVar("T")
 
@@ -164,6 +167,10 @@ class ExecutionStore(Protocol):
 
 class Store(WorkspaceStore, RunStore, AggregateStore, ExecutionStore, Protocol):
     """Every aggregate on one database."""
+
+    # Access tokens (runyard.store.tokens) and the key their secrets are hashed with.
+    tokens: TokenStore
+    token_pepper: bytes
 
     def close(self) -> None: ...
 

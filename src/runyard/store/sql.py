@@ -14,6 +14,7 @@ from runyard.store.db import Database
 from runyard.store.executions import SqlExecutions
 from runyard.store.interface import Store
 from runyard.store.runs import SqlRuns
+from runyard.store.tokens import SqlTokenStore, TokenStore
 from runyard.store.totals import SqlAggregates
 from runyard.store.workspaces import SqlWorkspaces
 
@@ -26,6 +27,11 @@ class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates):
         self.url = url
         self.engine = self.db.engine
         self.dialect = self.db.dialect
+        # Keys the hashes of token secrets (runyard.auth.secrets).
+        self.token_pepper = self.db.secret("token_pepper")
+        self.tokens: TokenStore = SqlTokenStore(
+            self.db.read, self.db.write, self.db.idempotent, self.db.page_tokens
+        )
 
     @property
     def page_tokens(self) -> PageTokenCodec:
