@@ -180,25 +180,7 @@ class _Builder:
             duration += 2 * (self.now - created)
         end = start + duration
         if start < self.now:
-            timeline.apply(Action.START, Actor("runner", start), reason="runner picked it up")
-            outcome = self._outcome(p) if end <= self.now else None
-            paused_at = None
-            if outcome is None and rng.random() < 0.3:
-                # Paused by an operator a third of the way in (or just now).
-                paused_at = max(start, min(self.now - MIN_US, start + duration // 3))
-            until = self.now if paused_at is None else paused_at
-            for i, node in enumerate(p.nodes):
-                at = start + duration * (i + 1) // (len(p.nodes) + 1)
-                ok = not (outcome is Action.FAIL and i == len(p.nodes) - 1)
-                if at < until:
-                    timeline.journal(at, node, f"n{i + 1}", {"step": float(i + 1), "ok": ok})
-            if outcome is not None:
-                self._end(p, timeline, outcome, end)
-            elif paused_at is not None:
-                reason = rng.choice(("waiting for upstream data fix", "investigating spike"))
-                timeline.apply(
-                    Action.PAUSE, Actor(rng.choice(PEOPLE[:2]), paused_at), reason=reason
-                )
+            self._work(p, timeline, start, duration)
         run = timeline.run
         run.name = ref.name  # what a retry links to; the store sets the same on import
         self.runs.append(ImportedRun(p.id, run_id, run, timeline.events, timeline.paused_from))
@@ -211,6 +193,28 @@ class _Builder:
             and end + MIN_US < self.now
         ):
             self.add_run(p, end + rng.randint(1, 10) * MIN_US, retried=run)
+
+    def _work(self, p: Profile, timeline: Timeline, start: int, duration: int) -> None:
+        """A started run: its journal, and its end, or a pause, or neither yet."""
+        rng = self.rng
+        end = start + duration
+        timeline.apply(Action.START, Actor("runner", start), reason="runner picked it up")
+        outcome = self._outcome(p) if end <= self.now else None
+        paused_at = None
+        if outcome is None and rng.random() < 0.3:
+            # Paused by an operator a third of the way in (or just now).
+            paused_at = max(start, min(self.now - MIN_US, start + duration // 3))
+        until = self.now if paused_at is None else paused_at
+        for i, node in enumerate(p.nodes):
+            at = start + duration * (i + 1) // (len(p.nodes) + 1)
+            ok = not (outcome is Action.FAIL and i == len(p.nodes) - 1)
+            if at < until:
+                timeline.journal(at, node, f"n{i + 1}", {"step": float(i + 1), "ok": ok})
+        if outcome is not None:
+            self._end(p, timeline, outcome, end)
+        elif paused_at is not None:
+            reason = rng.choice(("waiting for upstream data fix", "investigating spike"))
+            timeline.apply(Action.PAUSE, Actor(rng.choice(PEOPLE[:2]), paused_at), reason=reason)
 
     def _outcome(self, p: Profile) -> Action:
         if self.rng.random() < p.failure_rate:

@@ -160,16 +160,22 @@ class Database:
         cached = self._workspace_ids.get(ref)
         if cached is not None:
             return cached
-        row = conn.execute(
-            select(t.workspaces.c.id).where(
-                t.workspaces.c.organization == ref.organization,
-                t.workspaces.c.workspace == ref.workspace,
-            )
-        ).first()
-        if row is None:
-            raise not_found("runyard.dev/Workspace", ref.name)
-        self._workspace_ids[ref] = int(row[0])
-        return int(row[0])
+        found = int(workspace_row(conn, ref, t.workspaces.c.id)[0])
+        self._workspace_ids[ref] = found
+        return found
+
+
+def workspace_row(conn: Connection, ref: WorkspaceRef, *columns: Any) -> Any:
+    """The workspace's `columns`, or NOT_FOUND."""
+    row = conn.execute(
+        select(*columns).where(
+            t.workspaces.c.organization == ref.organization,
+            t.workspaces.c.workspace == ref.workspace,
+        )
+    ).first()
+    if row is None:
+        raise not_found("runyard.dev/Workspace", ref.name)
+    return row
 
 
 class Part:

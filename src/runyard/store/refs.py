@@ -24,7 +24,10 @@ class WorkspaceRef:
 
     @property
     def name(self) -> str:
-        return WORKSPACE.format(organization=self.organization, workspace=self.workspace)
+        return WORKSPACE.format(**self.ids())
+
+    def ids(self) -> dict[str, str]:
+        return {"organization": self.organization, "workspace": self.workspace}
 
     @classmethod
     def parse(cls, name: str, field: str = "name") -> WorkspaceRef:
@@ -42,12 +45,7 @@ class AutomationRef:
         return AUTOMATION.format(**self.ids())
 
     def ids(self) -> dict[str, str]:
-        ws = self.workspace
-        return {
-            "organization": ws.organization,
-            "workspace": ws.workspace,
-            "automation": self.automation,
-        }
+        return {**self.workspace.ids(), "automation": self.automation}
 
     @classmethod
     def parse(cls, name: str, field: str = "name", *, wildcard: bool = False) -> AutomationRef:
@@ -90,17 +88,11 @@ class ExecutionRef:
 
     @property
     def name(self) -> str:
-        ws = self.workspace
-        return EXECUTION.format(
-            organization=ws.organization, workspace=ws.workspace, execution=self.execution
-        )
+        return EXECUTION.format(**self.workspace.ids(), execution=self.execution)
 
     @property
     def outputs_name(self) -> str:
-        ws = self.workspace
-        return EXECUTION_OUTPUTS.format(
-            organization=ws.organization, workspace=ws.workspace, execution=self.execution
-        )
+        return EXECUTION_OUTPUTS.format(**self.workspace.ids(), execution=self.execution)
 
     @classmethod
     def parse(cls, name: str, field: str = "name", *, outputs: bool = False) -> ExecutionRef:

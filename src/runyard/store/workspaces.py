@@ -12,7 +12,16 @@ from runyard.aip.errors import not_found
 from runyard.aip.listing import ListRequest
 from runyard.store import listing
 from runyard.store import tables as t
-from runyard.store.db import Database, Part, check_etag, etag_of, identified, insert_new, micros
+from runyard.store.db import (
+    Database,
+    Part,
+    check_etag,
+    etag_of,
+    identified,
+    insert_new,
+    micros,
+    workspace_row,
+)
 from runyard.store.interface import Page
 from runyard.store.refs import AutomationRef, WorkspaceRef
 from runyard.v1 import automation_pb2, workspace_pb2
@@ -72,14 +81,7 @@ class SqlWorkspaces(Part):
 
     def get_workspace(self, ref: WorkspaceRef) -> Workspace:
         with self.db.read() as conn:
-            row = conn.execute(
-                select(t.workspaces.c.body).where(
-                    t.workspaces.c.organization == ref.organization,
-                    t.workspaces.c.workspace == ref.workspace,
-                )
-            ).first()
-        if row is None:
-            raise not_found("runyard.dev/Workspace", ref.name)
+            row = workspace_row(conn, ref, t.workspaces.c.body)
         return Workspace.FromString(row[0])
 
     def list_workspaces(self, organization: str, params: ListRequest) -> Page[bytes]:
