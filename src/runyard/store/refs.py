@@ -14,6 +14,7 @@ AUTOMATION = WORKSPACE.child("automations", "automation", "runyard.dev/Automatio
 RUN = AUTOMATION.child("runs", "run", "runyard.dev/Run")
 RUN_EVENT = RUN.child("events", "event", "runyard.dev/RunEvent")
 EXECUTION = WORKSPACE.child("executions", "execution", "runyard.dev/Execution")
+TOKEN = ORGANIZATION.child("tokens", "token", "runyard.dev/Token")
 EXECUTION_OUTPUTS = Pattern(EXECUTION.template + "/outputs", "runyard.dev/ExecutionOutputs")
 
 

@@ -29,9 +29,7 @@ class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates):
         self.dialect = self.db.dialect
         # Keys the hashes of token secrets (runyard.auth.secrets).
         self.token_pepper = self.db.secret("token_pepper")
-        self.tokens: TokenStore = SqlTokenStore(
-            self.db.read, self.db.write, self.db.idempotent, self.db.page_tokens
-        )
+        self.tokens: TokenStore = SqlTokenStore(self.db)
 
     @property
     def page_tokens(self) -> PageTokenCodec:
