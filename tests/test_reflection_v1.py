@@ -44,9 +44,7 @@ def test_v1_describes_runyard_and_itself(runyard_server: RunyardProcess) -> None
         v1.ServerReflectionRequest(file_containing_symbol="no.such.Symbol"),
     )
     assert len(replies) == 3
-    for reply, service in zip(
-        replies[:2], ("RunService", "ServerReflection"), strict=True
-    ):
+    for reply, service in zip(replies[:2], ("RunService", "ServerReflection"), strict=True):
         files = [
             descriptor_pb2.FileDescriptorProto.FromString(raw)
             for raw in reply.file_descriptor_response.file_descriptor_proto

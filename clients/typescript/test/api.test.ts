@@ -1,4 +1,4 @@
-// The TypeScript client against a real runyard server (demo data plus runs of its own).
+// The TypeScript client against a real runyard server with runs it makes itself.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 
@@ -17,28 +17,45 @@ import {
 } from "../src/index.js";
 import { RunyardServer } from "./server.js";
 
-const DEMO = "organizations/demo/workspaces/main";
 const WS = "organizations/ts/workspaces/client";
 const AUTO = `${WS}/automations/nightly`;
+const LISTED = 36; // runs made for the list tests, over two automations
 
 let server: RunyardServer;
 let client: RunyardClient;
 
 before(async () => {
   server = new RunyardServer();
-  await server.start("--demo");
+  await server.start();
   client = createRunyardClient({ baseUrl: server.baseUrl, timeoutMs: 30_000 });
   await client.workspaces.createWorkspace({
     parent: "organizations/ts",
     workspaceId: "client",
     workspace: { displayName: "TypeScript client" },
   });
-  await client.automations.createAutomation({
-    parent: WS,
-    automationId: "nightly",
-    automation: { displayName: "Nightly", kind: Automation_Kind.SCHEDULED_TASK },
-  });
+  for (const id of ["nightly", "hourly"]) {
+    await client.automations.createAutomation({
+      parent: WS,
+      automationId: id,
+      automation: { displayName: id, kind: Automation_Kind.SCHEDULED_TASK },
+    });
+  }
+  await seedRuns();
 });
+
+/** Runs in every end state, a third of them labelled team=billing. */
+async function seedRuns(): Promise<void> {
+  for (let i = 0; i < LISTED; i++) {
+    const run = await client.runs.createRun({
+      parent: `${WS}/automations/${i % 2 ? "hourly" : "nightly"}`,
+      run: { trigger: Run_Trigger.SCHEDULE, labels: { team: i % 3 ? "data" : "billing" } },
+    });
+    if (i % 4 === 0) continue; // stays QUEUED
+    await client.runner.startRun({ name: run.name });
+    if (i % 4 === 1) continue; // stays RUNNING
+    await client.runner.completeRun({ name: run.name, succeeded: i % 4 === 2 });
+  }
+}
 
 after(async () => {
   await server?.dispose();
@@ -55,10 +72,10 @@ async function rejection(promise: Promise<unknown>): Promise<RunyardError> {
 
 describe("lists", () => {
   const request = {
-    parent: `${DEMO}/automations/-`,
+    parent: `${WS}/automations/-`,
     filter: 'state = FAILED OR (state = SUCCEEDED AND labels.team = "billing")',
     orderBy: "create_time desc",
-    pageSize: 7,
+    pageSize: 5,
   };
 
   test("the page iterator walks every page of an AIP-160 filter, as the Python client sees it", async () => {
@@ -66,7 +83,7 @@ describe("lists", () => {
     let pageCount = 0;
     for await (const page of pages(client.runs.listRuns, request)) {
       pageCount++;
-      assert.ok(page.runs.length <= 7);
+      assert.ok(page.runs.length <= 5);
       seen.push(...page.runs.map((r) => r.name));
     }
     const python = await server.python<{ names: string[]; total_size: number }>("list_runs.py", {
@@ -75,8 +92,9 @@ describe("lists", () => {
       order_by: request.orderBy,
       page_size: request.pageSize,
     });
-    assert.ok(seen.length > 14, `the filter should span several pages, got ${seen.length} runs`);
-    assert.equal(pageCount, Math.ceil(seen.length / 7));
+    // FAILED: i % 4 == 3 (9 runs); SUCCEEDED billing: i % 4 == 2 and i % 3 == 0 (3 runs)
+    assert.equal(seen.length, 12);
+    assert.equal(pageCount, Math.ceil(seen.length / 5));
     assert.deepEqual(seen, python.names);
     assert.equal(seen.length, python.total_size);
     assert.equal(new Set(seen).size, seen.length);
