@@ -73,4 +73,4 @@ run:
 	$(RUNVENV)/bin/runyard serve --demo
 
 clean:
-	rm -rf $(VENV) $(RUNVENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(RUNVENV) build *.egg-info src/*.egg-info $(TS)/node_modules $(TS)/dist
