@@ -34,17 +34,18 @@ export function isDisconnect(err: ConnectError): boolean {
 /**
  * An endless view of a server-streaming call that survives disconnects: `open`
  * starts the stream from a position (`undefined` the first time unless `start`
- * is given), `position` reads the position of each received item, and after a
+ * is given), `position` reads the position of each received item (`undefined`
+ * keeps the last one, e.g. for a heartbeat without a position), and after a
  * retryable failure the stream is opened again from the last position received,
  * with a growing delay. Ends when a stream ends normally or `signal` aborts.
  *
- *     for await (const ev of resumable(
- *       (from, signal) => client.runs.watchRuns({ parent, resumeToken: from }, { signal }),
- *       (ev) => ev.resumeToken)) { ... }
+ *     for await (const msg of resumable(
+ *       (from, signal) => client.runs.watchRunEvents({ parent: run, afterSequence: from, follow: true }, { signal }),
+ *       (msg) => (msg.kind.case === "event" ? msg.kind.value.sequence : undefined))) { ... }
  */
 export async function* resumable<T, P>(
   open: (resumeFrom: P | undefined, signal: AbortSignal) => AsyncIterable<T>,
-  position: (item: T) => P,
+  position: (item: T) => P | undefined,
   options: ResumeOptions<P> = {},
 ): AsyncGenerator<T, void, undefined> {
   const maxAttempts = options.maxAttempts ?? 20;
@@ -58,7 +59,7 @@ export async function* resumable<T, P>(
     options.signal?.addEventListener("abort", stop);
     try {
       for await (const item of open(from, stream.signal)) {
-        from = position(item);
+        from = position(item) ?? from;
         failures = 0;
         delay = options.initialDelayMs ?? 100;
         yield item;

@@ -9,16 +9,22 @@ import { RunyardServer } from "./server.js";
 
 test("resumes from the last received position after each retryable failure", async () => {
   const opened: Array<number | undefined> = [];
-  // Each stream yields positions from+1.. and breaks after two items, three times.
+  // Each stream yields positions from+1, a heartbeat (-1, no position), from+2,
+  // then breaks, three times.
   async function* stream(from: number | undefined): AsyncIterable<number> {
     opened.push(from);
     const start = from ?? 0;
     yield start + 1;
+    yield -1;
     yield start + 2;
+    yield -1;
     if (opened.length < 4) throw new ConnectError("connection reset", Code.Unavailable);
   }
   const got: number[] = [];
-  for await (const n of resumable(stream, (n) => n, { initialDelayMs: 1 })) got.push(n);
+  const position = (n: number) => (n < 0 ? undefined : n);
+  for await (const n of resumable(stream, position, { initialDelayMs: 1 })) {
+    if (n > 0) got.push(n);
+  }
   assert.deepEqual(got, [1, 2, 3, 4, 5, 6, 7, 8]);
   assert.deepEqual(opened, [undefined, 2, 4, 6]);
 });
