@@ -18,17 +18,15 @@ export interface ResumeOptions<P> {
 }
 
 /**
- * Codes a broken connection or a restarting server produce. A connection that
- * dies under an open stream closes it with an HTTP/2 CANCEL (CANCELLED here,
- * though the caller cancelled nothing: `resumable` returns quietly when the
- * caller's own signal aborts) and a reset stream surfaces as INTERNAL or UNKNOWN
- * depending on where it broke, so those count too; a caller's own mistakes
- * (INVALID_ARGUMENT, PERMISSION_DENIED, ...) never do.
+ * Codes a broken connection or a restarting server produce: UNAVAILABLE while
+ * nothing listens; CANCELLED or ABORTED when the connection dies under an open
+ * stream (an HTTP/2 CANCEL or a reset socket, though the caller cancelled
+ * nothing: `resumable` returns quietly when the caller's own signal aborts).
+ * A status the server chose (INTERNAL, INVALID_ARGUMENT, PERMISSION_DENIED,
+ * OUT_OF_RANGE for a position too old, ...) is never retried by default.
  */
 export function isDisconnect(err: ConnectError): boolean {
-  return [Code.Unavailable, Code.Canceled, Code.Internal, Code.Unknown, Code.Aborted].includes(
-    err.code,
-  );
+  return [Code.Unavailable, Code.Canceled, Code.Aborted].includes(err.code);
 }
 
 /**
@@ -38,9 +36,11 @@ export function isDisconnect(err: ConnectError): boolean {
  * keeps the last one, e.g. for a heartbeat without a position), and after a
  * retryable failure the stream is opened again from the last position received,
  * with a growing delay. Ends when a stream ends normally or `signal` aborts.
+ * Annotate `open`'s first parameter: TypeScript cannot infer the position type
+ * from the two callbacks alone.
  *
  *     for await (const msg of resumable(
- *       (from, signal) => client.runs.watchRunEvents({ parent: run, afterSequence: from, follow: true }, { signal }),
+ *       (from: bigint | undefined, signal) => client.runs.watchRunEvents({ parent: run, afterSequence: from, follow: true }, { signal }),
  *       (msg) => (msg.kind.case === "event" ? msg.kind.value.sequence : undefined))) { ... }
  */
 export async function* resumable<T, P>(
