@@ -7,6 +7,7 @@ import { AutomationService } from "./gen/runyard/v1/automation_pb.js";
 import { ExecutionService } from "./gen/runyard/v1/execution_pb.js";
 import { RunService } from "./gen/runyard/v1/run_service_pb.js";
 import { RunnerService } from "./gen/runyard/v1/runner_service_pb.js";
+import { TokenService } from "./gen/runyard/v1/token_pb.js";
 import { WorkspaceService } from "./gen/runyard/v1/workspace_pb.js";
 
 export interface RunyardClientOptions {
@@ -28,6 +29,7 @@ export interface RunyardClient {
   runs: Client<typeof RunService>;
   executions: Client<typeof ExecutionService>;
   runner: Client<typeof RunnerService>;
+  tokens: Client<typeof TokenService>;
   health: Client<typeof Health>;
 }
 
@@ -52,6 +54,7 @@ export function createRunyardClient(options: RunyardClientOptions): RunyardClien
     runs: createClient(RunService, transport),
     executions: createClient(ExecutionService, transport),
     runner: createClient(RunnerService, transport),
+    tokens: createClient(TokenService, transport),
     health: createClient(Health, transport),
   };
 }

@@ -6,6 +6,7 @@ export * from "./gen/runyard/v1/execution_pb.js";
 export * from "./gen/runyard/v1/run_pb.js";
 export * from "./gen/runyard/v1/run_service_pb.js";
 export * from "./gen/runyard/v1/runner_service_pb.js";
+export * from "./gen/runyard/v1/token_pb.js";
 export * from "./gen/runyard/v1/workspace_pb.js";
 export * from "./gen/google/rpc/error_details_pb.js";
 export * as health from "./gen/grpc/health/v1/health_pb.js";

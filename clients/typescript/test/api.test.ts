@@ -27,7 +27,11 @@ let client: RunyardClient;
 before(async () => {
   server = new RunyardServer();
   await server.start();
-  client = createRunyardClient({ baseUrl: server.baseUrl, timeoutMs: 30_000 });
+  client = createRunyardClient({
+    baseUrl: server.baseUrl,
+    token: await server.token("ts"),
+    timeoutMs: 30_000,
+  });
   await client.workspaces.createWorkspace({
     parent: "organizations/ts",
     workspaceId: "client",
@@ -91,6 +95,7 @@ describe("lists", () => {
       filter: request.filter,
       order_by: request.orderBy,
       page_size: request.pageSize,
+      token: await server.token("ts"),
     });
     // FAILED: i % 4 == 3 (9 runs); SUCCEEDED billing: i % 4 == 2 and i % 3 == 0 (3 runs)
     assert.equal(seen.length, 12);
@@ -198,7 +203,7 @@ describe("call options", () => {
     const sent: Array<[string | null, string | null]> = [];
     const observing = createRunyardClient({
       baseUrl: server.baseUrl,
-      token: () => "secret-1",
+      token: () => server.token("ts"),
       timeoutMs: 20_000,
       interceptors: [
         (next) => async (req) => {
@@ -209,9 +214,38 @@ describe("call options", () => {
     });
     await observing.runs.listRuns({ parent: AUTO, pageSize: 1 });
     await observing.runs.listRuns({ parent: AUTO, pageSize: 1 }, { timeoutMs: 5_000 });
+    const bearer = `Bearer ${await server.token("ts")}`;
     assert.deepEqual(sent, [
-      ["20000m", "Bearer secret-1"],
-      ["5000m", "Bearer secret-1"],
+      ["20000m", bearer],
+      ["5000m", bearer],
     ]);
+  });
+});
+
+describe("authentication", () => {
+  test("a call without a token is refused as UNAUTHENTICATED", async () => {
+    const anonymous = createRunyardClient({ baseUrl: server.baseUrl });
+    const err = await rejection(anonymous.runs.listRuns({ parent: AUTO }));
+    assert.equal(err.code, Code.Unauthenticated);
+    assert.equal(err.reason, "TOKEN_MISSING");
+    assert.equal(err.errorInfo?.domain, "runyard.dev");
+  });
+
+  test("an unknown token is refused; health needs none", async () => {
+    const stranger = createRunyardClient({ baseUrl: server.baseUrl, token: "ryd_not-a-real-token" });
+    const err = await rejection(stranger.runs.getRun({ name: `${AUTO}/runs/r1` }));
+    assert.equal(err.code, Code.Unauthenticated);
+    assert.ok(err.reason.startsWith("TOKEN_"), err.reason);
+    const reply = await stranger.health.check({});
+    assert.equal(reply.status, 1 /* SERVING */);
+  });
+
+  test("a viewer may list but not create runs", async () => {
+    const viewer = createRunyardClient({ baseUrl: server.baseUrl, token: await server.token("ts", "viewer") });
+    const page = await viewer.runs.listRuns({ parent: AUTO, pageSize: 1 });
+    assert.equal(page.runs.length, 1);
+    const err = await rejection(viewer.runs.createRun({ parent: AUTO, run: {} }));
+    assert.equal(err.code, Code.PermissionDenied);
+    assert.ok(err.reason);
   });
 });

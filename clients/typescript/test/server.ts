@@ -122,6 +122,25 @@ export class RunyardServer {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
+  private tokens = new Map<string, Promise<string>>();
+
+  /**
+   * A token's secret for an organization and role, minted (once) with
+   * `runyard tokens create`, which prints it alone on the last line of stdout.
+   */
+  token(organization: string, role = "admin"): Promise<string> {
+    const key = `${organization}/${role}`;
+    let secret = this.tokens.get(key);
+    if (!secret) {
+      secret = this.runyard(
+        "tokens", "create", "--database-url", this.databaseUrl,
+        "--organization", organization, "--role", role,
+      ).then((out) => out.trim().split("\n").at(-1) ?? "");
+      this.tokens.set(key, secret);
+    }
+    return secret;
+  }
+
   /** Runs `python -m runyard ARGS` and returns its stdout. */
   async runyard(...args: string[]): Promise<string> {
     const { stdout } = await execFileP(PYTHON, ["-m", "runyard", ...args], { cwd: this.dir });
