@@ -9,6 +9,7 @@ import {
   Run_Trigger,
   call,
   createRunyardClient,
+  health,
   items,
   pages,
   toRunyardError,
@@ -237,7 +238,7 @@ describe("authentication", () => {
     assert.equal(err.code, Code.Unauthenticated);
     assert.ok(err.reason.startsWith("TOKEN_"), err.reason);
     const reply = await stranger.health.check({});
-    assert.equal(reply.status, 1 /* SERVING */);
+    assert.equal(reply.status, health.HealthCheckResponse_ServingStatus.SERVING);
   });
 
   test("a viewer may list but not create runs", async () => {
