@@ -13,11 +13,11 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from runyard.api.automations import AutomationService
 from runyard.api.executions import ExecutionService
 from runyard.api.interceptors import ErrorMappingInterceptor
+from runyard.api.reflection import enable_reflection
 from runyard.api.runner import RunnerService
 from runyard.api.runs import RunService
 from runyard.api.tokens import TokenService
@@ -163,9 +163,7 @@ class Runyard:
         )
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-        reflection.enable_server_reflection(
-            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-        )
+        enable_reflection((*SERVICE_NAMES, health.SERVICE_NAME), server)
         host, port = _split(self.settings.grpc_address)
         self.grpc_port = server.add_insecure_port(f"{host}:{port}")
         if self.grpc_port == 0:
