@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -36,6 +37,9 @@ from runyard.v1 import (
 )
 
 log = logging.getLogger("runyard")
+
+# The web dashboard (plain files) the HTTP gateway serves at /.
+DASHBOARD = Path(__file__).parent / "dashboard"
 
 SERVICE_FILES = (
     workspace_pb2,
@@ -122,6 +126,7 @@ class Runyard:
 
         if self.settings.http_address:
             from runyard import gateway
+            from runyard.gateway.static import StaticSite
 
             channel = grpc.aio.insecure_channel(f"{host}:{self.grpc_port}")
             app = gateway.create_app(
@@ -129,6 +134,7 @@ class Runyard:
                 [m.DESCRIPTOR for m in SERVICE_FILES],
                 error_domain="runyard.dev",
                 title="runyard",
+                static=StaticSite(DASHBOARD),
             )
             http_host, http_port = _split(self.settings.http_address)
             self.http = await gateway.serve_http(app, http_host, http_port)

@@ -30,6 +30,7 @@ from .metadata import HeaderError, metadata_from_headers, response_headers
 from .request import RequestBuilder, ValueError400, parse_query
 from .response import ResponseEncoder
 from .routes import Binding, build_router, read_bindings
+from .static import StaticSite
 
 __all__ = ["GatewayApp", "create_app"]
 
@@ -65,8 +66,10 @@ class GatewayApp:
         error_domain: str = "gateway",
         max_body_bytes: int = DEFAULT_MAX_BODY,
         title: str = "API",
+        static: StaticSite | None = None,
     ) -> None:
         self.invoker = invoker
+        self.static = static
         self.bindings = list(bindings)
         self.domain = error_domain
         self.max_body_bytes = max_body_bytes
@@ -137,6 +140,8 @@ class GatewayApp:
             if found is None or isinstance(found, list):
                 if method == "GET" and path in ("/openapi.json", "/docs"):
                     await self._document(path, send)
+                    return
+                if found is None and self.static and await self.static.respond(method, path, send):
                     return
                 if found is None:
                     raise gateway_error(
@@ -327,11 +332,13 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY,
     title: str = "API",
     invoker: Invoker | None = None,
+    static: StaticSite | None = None,
 ) -> GatewayApp:
     """An ASGI app for every service in ``files`` that has google.api.http rules.
 
     Calls go to ``upstream`` (a ``grpc.aio`` channel) unless an ``invoker`` is
-    given. Raises :class:`~runyard.gateway.routes.RuleError` for rules it cannot
+    given; ``static`` serves a directory of files at the paths no rule claims.
+    Raises :class:`~runyard.gateway.routes.RuleError` for rules it cannot
     serve (duplicates included)."""
     if invoker is None:
         if upstream is None:
@@ -346,4 +353,5 @@ def create_app(
         error_domain=error_domain,
         max_body_bytes=max_body_bytes,
         title=title,
+        static=static,
     )
