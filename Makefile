@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 RUNVENV := .venv-run
 
-.PHONY: help dev gen check-gen lint test test-sqlite test-postgres run bench bench-smoke clean
+.PHONY: help dev gen check-gen lint chromium test test-sqlite test-postgres run bench bench-smoke clean
 
 help:
 	@echo "make run          install runyard in $(RUNVENV) and serve the demo (gRPC :50051, HTTP :8080)"
@@ -35,12 +35,16 @@ lint: dev
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
-test: lint check-gen
+# Debian's chromium and chromium-driver for the dashboard's browser tests (apt, as root).
+chromium:
+	scripts/chromium.sh >/dev/null
+
+test: lint check-gen chromium
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q
 
 # The whole suite on SQLite and on a throw-away PostgreSQL (no lint);
 # extra pytest arguments in ARGS, e.g. make test-postgres ARGS='-k runs'.
-test-postgres: dev
+test-postgres: dev chromium
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q $(ARGS)
 
 # Benchmarks (not part of test): 1,000,000 runs, one table to stdout and

@@ -21,7 +21,8 @@ function setCrumbs(name) {
   crumbs.append(h("a", { href: `#/workspace/${ws}` }, ws.replace(/^organizations\//, "")));
   if (name.includes("/automations/")) {
     const automation = upTo(name, "automations");
-    crumbs.append(" / ", h("a", { href: `#/runs/${automation}` }, lastSegment(automation)));
+    const label = automation.endsWith("/-") ? "all automations" : lastSegment(automation);
+    crumbs.append(" / ", h("a", { href: `#/runs/${automation}` }, label));
   }
   if (name.includes("/runs/")) crumbs.append(" / ", lastSegment(name));
 }
