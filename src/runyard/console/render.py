@@ -67,13 +67,20 @@ def short(name: str, marker: str) -> str:
     return name[i + 1 :] if i >= 0 else name
 
 
+# What the other columns of the runs table take, about.
+_RUNS_OTHER_COLUMNS = 62
+
+
 def runs(console: Console, page: run_service_pb2.ListRunsResponse) -> None:
+    longest = max((len(r.name) for r in page.runs), default=0)
+    # Full names (to paste into `runs get`) when they fit, else from the automation on.
+    full = console.width >= longest + _RUNS_OTHER_COLUMNS
     table = Table(box=None, header_style="bold", pad_edge=False)
     for col in ("RUN", "STATE", "TRIGGER", "CREATED (UTC)", "DURATION", "ATTEMPT"):
         table.add_column(col, overflow="fold")
     for r in page.runs:
         table.add_row(
-            r.name,
+            r.name if full else short(r.name, "automations").removeprefix("automations/"),
             state_text(r.state),
             Run.Trigger.Name(r.trigger).replace("TRIGGER_UNSPECIFIED", ""),
             when(r.create_time),
@@ -81,6 +88,9 @@ def runs(console: Console, page: run_service_pb2.ListRunsResponse) -> None:
             str(r.attempt),
         )
     console.print(table)
+    if page.runs and not full:
+        prefix = page.runs[0].name[: page.runs[0].name.find("/automations/") + 13]
+        console.print(Text(f"names under {prefix}", style="dim"))
     _footer(console, len(page.runs), page.total_size, page.next_page_token, "runs")
 
 
