@@ -155,3 +155,11 @@ def test_pause_needs_a_reason(cli: Cli) -> None:
     r = cli("runs", "pause", f"{ETL}/runs/x")
     assert r.code == 2
     assert "--reason" in r.err
+
+
+def test_usage_errors_exit_2(cli: Cli) -> None:
+    assert cli("runs", "list", ETL, "--limit", "0").code == 2
+    assert cli("runs", "list", ETL, "--limit", "3", "--all").code == 2
+    unknown = cli("runs", "list", ETL, "--server", "staging")
+    assert unknown.code == 2
+    assert "unknown server 'staging'" in unknown.err

@@ -65,6 +65,12 @@ def test_filter_sort_and_pages(page: Page, dashboard_token: str) -> None:
     page.browser.find_element(By.ID, "prev").click()
     page.wait(lambda b: _rows(b) == first_page, "the first page again")
 
+    etl = f"{DEMO_WORKSPACE}/automations/nightly-etl"
+    Select(page.browser.find_element(By.ID, "automation")).select_by_value(etl)
+    page.wait(
+        lambda b: _rows(b) and all(n.startswith(etl + "/runs/") for n, _ in _rows(b)),
+        "the runs of nightly-etl",
+    )
     page.browser.find_element(By.CSS_SELECTOR, "th a[data-field=duration]").click()
     page.wait(lambda b: "order_by=duration+desc" in b.current_url, "order_by in the address")
     page.wait(lambda b: "▼" in b.find_element(By.CSS_SELECTOR, "th.sorted").text, "the arrow")
@@ -123,8 +129,12 @@ def _chart_days(browser: WebDriver) -> dict[str, int]:
 
 
 def test_daily_chart_in_two_time_zones(page: Page, dashboard_token: str) -> None:
-    page.open(f"/workspace/{DEMO_WORKSPACE}")
+    page.open("/")
     _sign_in(page, dashboard_token)
+    link = f"a[href='#/workspace/{DEMO_WORKSPACE}']"
+    page.wait(lambda b: b.find_elements(By.CSS_SELECTOR, link), "the workspaces of demo")
+    page.screenshot("home")
+    page.browser.find_element(By.CSS_SELECTOR, link).click()
     chart = lambda b: b.find_elements(By.ID, "daily-chart")  # noqa: E731
     page.wait(lambda b: chart(b), "the chart")
     # The browser's zone by default.

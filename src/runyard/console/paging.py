@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from .output import stderr_console
 
-__all__ = ["MAX_PAGES", "MAX_PAGE_SIZE", "add_arguments", "collect"]
+__all__ = ["MAX_PAGES", "MAX_PAGE_SIZE", "add_arguments", "collect", "positive"]
 
 MAX_PAGE_SIZE = 1000
 # A bound on one command's loop, far above any real list (10,000,000 items at 1,000).
@@ -21,15 +21,26 @@ MAX_PAGES = 10_000
 R = TypeVar("R", bound=Message)
 
 
+def positive(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"a positive integer expected, not {text!r}")
+    return value
+
+
 def add_arguments(parser: argparse.ArgumentParser, noun: str) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
-        "--limit", type=int, metavar="N", help=f"at most N {noun} (default: one page)"
+        "--limit", type=positive, metavar="N", help=f"at most N {noun} (default: one page)"
     )
     group.add_argument("--all", action="store_true", help=f"every {noun}, page after page")
     parser.add_argument(
         "--page-size",
-        type=int,
+        type=positive,
         metavar="N",
         help=f"{noun} per call (default: the server's; at most {MAX_PAGE_SIZE})",
     )
@@ -53,7 +64,7 @@ def collect(
     limit: int | None = args.limit
     size = args.page_size or 0
     if limit is not None:
-        size = min(size or limit, limit, MAX_PAGE_SIZE) if limit > 0 else size
+        size = min(size or limit, limit, MAX_PAGE_SIZE)
     elif args.all:
         size = size or MAX_PAGE_SIZE
     req: Any = request
@@ -89,7 +100,7 @@ def collect(
 
 def _cut(response: R, items: str, limit: int | None) -> R:
     field = getattr(response, items)
-    if limit is not None and 0 < limit < len(field):
+    if limit is not None and limit < len(field):
         del field[limit:]
         response.next_page_token = ""  # type: ignore[attr-defined]
     return response

@@ -68,6 +68,9 @@ export function errorPanel(err) {
   if (extra.length) {
     panel.append(h("ul", {}, extra.map((v) => h("li", {}, `${v.field}: ${v.description}`))));
   }
-  if (err.needsToken) panel.append(h("p", {}, "Enter a token with the Token button above."));
+  if (err.needsToken) {
+    panel.append(h("p", {}, "Enter a token with the Token button above."));
+    document.getElementById("token-panel").hidden = false;
+  }
   return panel;
 }
