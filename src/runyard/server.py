@@ -132,9 +132,9 @@ class Runyard:
             app = gateway.create_app(
                 channel,
                 [m.DESCRIPTOR for m in SERVICE_FILES],
+                static=StaticSite(DASHBOARD),
                 error_domain="runyard.dev",
                 title="runyard",
-                static=StaticSite(DASHBOARD),
             )
             http_host, http_port = _split(self.settings.http_address)
             self.http = await gateway.serve_http(app, http_host, http_port)

@@ -24,9 +24,30 @@ def _rows(browser: WebDriver) -> list[tuple[str, str]]:
     return [(name, state) for name, state in rows]
 
 
+def state(browser: WebDriver) -> str:
+    """The run page's state badge (read in one script: the badge is redrawn on changes)."""
+    return str(
+        browser.execute_script(
+            "return document.querySelector('#run-state .state')?.textContent || '';"
+        )
+    )
+
+
+def text(browser: WebDriver, css: str) -> str:
+    """The text of the element at ``css``, or "" (one script: parts are redrawn live)."""
+    script = "return document.querySelector(arguments[0])?.innerText || '';"
+    return str(browser.execute_script(script, css))
+
+
+def click(browser: WebDriver, element_id: str) -> None:
+    """Click by id in one script (the run page redraws its buttons on live changes)."""
+    browser.execute_script("document.getElementById(arguments[0]).click();", element_id)
+
+
 def _sign_in(page: Page, token: str) -> None:
     if page.browser.execute_script("return sessionStorage.getItem('runyard.token')") != token:
-        page.browser.find_element(By.ID, "token-button").click()
+        if not page.browser.find_element(By.ID, "token-panel").is_displayed():
+            page.browser.find_element(By.ID, "token-button").click()
         page.browser.find_element(By.ID, "token-input").send_keys(token, Keys.ENTER)
 
 
@@ -73,7 +94,7 @@ def test_filter_sort_and_pages(page: Page, dashboard_token: str) -> None:
     )
     page.browser.find_element(By.CSS_SELECTOR, "th a[data-field=duration]").click()
     page.wait(lambda b: "order_by=duration+desc" in b.current_url, "order_by in the address")
-    page.wait(lambda b: "▼" in b.find_element(By.CSS_SELECTOR, "th.sorted").text, "the arrow")
+    page.wait(lambda b: "▼" in text(b, "th.sorted"), "the arrow")
     page.screenshot("runs-filtered")
 
 
@@ -95,28 +116,29 @@ def test_pause_with_a_reason_then_continue(page: Page, dashboard_token: str) -> 
     page.wait(lambda b: len(_rows(b)) > 0, "running runs")
     name = _rows(page.browser)[0][0]
     page.browser.find_element(By.CSS_SELECTOR, "#runs tbody tr a.run-link").click()
-    state = lambda b: b.find_element(By.CSS_SELECTOR, "#run-state .state").text  # noqa: E731
     page.wait(lambda b: name in b.current_url and state(b) == "RUNNING", "the run page")
-    assert page.browser.find_element(By.ID, "continue").get_attribute("disabled") is not None
+    disabled = "return document.getElementById('continue').disabled;"
+    assert page.browser.execute_script(disabled) is True
 
-    page.browser.find_element(By.ID, "pause").click()
+    click(page.browser, "pause")
     reason = page.browser.find_element(By.ID, "reason")
     page.wait(lambda b: reason.is_displayed(), "the reason box")
     reason.send_keys("waiting for the vendor's fix")
-    page.browser.find_element(By.ID, "confirm").click()
+    click(page.browser, "confirm")
     page.wait(lambda b: state(b) == "PAUSED", "the run PAUSED")
-    fields = page.browser.find_element(By.ID, "run-fields").text
-    assert "waiting for the vendor's fix" in fields
+    assert "waiting for the vendor's fix" in text(page.browser, "#run-fields")
     page.wait(
-        lambda b: "waiting for the vendor's fix" in b.find_element(By.ID, "events").text,
+        lambda b: "waiting for the vendor's fix" in text(b, "#events"),
         "the pause in the timeline",
     )
     page.screenshot("run-paused")
 
-    page.browser.find_element(By.ID, "continue").click()
+    click(page.browser, "continue")
     page.wait(lambda b: state(b) == "RUNNING", "the run RUNNING again")
-    events = page.browser.find_elements(By.CSS_SELECTOR, "#events li.event-STATE_CHANGE")
-    assert "PAUSED" in events[-1].text and "RUNNING" in events[-1].text
+    page.wait(
+        lambda b: "PAUSED → RUNNING" in text(b, "#events li.event-STATE_CHANGE:last-child"),
+        "the continue in the timeline",
+    )
     page.screenshot("run-continued")
 
 

@@ -63,17 +63,17 @@ class GatewayApp:
         emit_unpopulated: bool = False,
         strict_query: bool = False,
         ignore_unknown_body_fields: bool = True,
+        static: StaticSite | None = None,
         error_domain: str = "gateway",
         max_body_bytes: int = DEFAULT_MAX_BODY,
         title: str = "API",
-        static: StaticSite | None = None,
     ) -> None:
         self.invoker = invoker
-        self.static = static
         self.bindings = list(bindings)
         self.domain = error_domain
         self.max_body_bytes = max_body_bytes
         self.title = title
+        self.static = static
         routes = [
             _Route(
                 b,
@@ -328,17 +328,17 @@ def create_app(
     emit_unpopulated: bool = False,
     strict_query: bool = False,
     ignore_unknown_body_fields: bool = True,
+    static: StaticSite | None = None,
     error_domain: str = "gateway",
     max_body_bytes: int = DEFAULT_MAX_BODY,
     title: str = "API",
     invoker: Invoker | None = None,
-    static: StaticSite | None = None,
 ) -> GatewayApp:
-    """An ASGI app for every service in ``files`` that has google.api.http rules.
+    """An ASGI app for every service in ``files`` that has google.api.http rules,
+    and for the files of ``static`` at the paths no rule claims.
 
     Calls go to ``upstream`` (a ``grpc.aio`` channel) unless an ``invoker`` is
-    given; ``static`` serves a directory of files at the paths no rule claims.
-    Raises :class:`~runyard.gateway.routes.RuleError` for rules it cannot
+    given. Raises :class:`~runyard.gateway.routes.RuleError` for rules it cannot
     serve (duplicates included)."""
     if invoker is None:
         if upstream is None:
@@ -350,8 +350,8 @@ def create_app(
         emit_unpopulated=emit_unpopulated,
         strict_query=strict_query,
         ignore_unknown_body_fields=ignore_unknown_body_fields,
+        static=static,
         error_domain=error_domain,
         max_body_bytes=max_body_bytes,
         title=title,
-        static=static,
     )
