@@ -163,3 +163,15 @@ def test_usage_errors_exit_2(cli: Cli) -> None:
     unknown = cli("runs", "list", ETL, "--server", "staging")
     assert unknown.code == 2
     assert "unknown server 'staging'" in unknown.err
+
+
+def test_no_token_or_too_small_a_role_exits_5(cli: Cli) -> None:
+    anonymous = cli("runs", "list", ETL, env={"RUNYARD_TOKEN": ""})
+    assert anonymous.code == 5
+    assert anonymous.err.startswith("runyard: UNAUTHENTICATED:")
+    name = _a_run(cli, "RUNNING")
+    viewer = cli.server.token("demo", "viewer")
+    denied = cli("runs", "pause", name, "--reason", "x", "--token", viewer)
+    assert denied.code == 5
+    assert denied.err.startswith("runyard: PERMISSION_DENIED:")
+    assert cli("runs", "get", name, "--token", viewer).code == 0

@@ -61,6 +61,8 @@ def test_token_entered_once_and_the_runs_table(page: Page, dashboard_token: str)
     page.open(ALL_RUNS)
     panel = page.browser.find_element(By.ID, "token-panel")
     page.wait(lambda b: panel.is_displayed(), "the token form of a new session")
+    # Without a token the API says so, and the page shows it.
+    page.wait(lambda b: "UNAUTHENTICATED" in text(b, ".error"), "the API's refusal")
     page.browser.find_element(By.ID, "token-input").send_keys(dashboard_token, Keys.ENTER)
     page.wait(lambda b: len(_rows(b)) == 25, "a page of 25 runs")
     stored = page.browser.execute_script("return sessionStorage.getItem('runyard.token')")
