@@ -65,7 +65,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         f"(default: $RUNYARD_SERVER, the config's default, else {DEFAULT_SERVER})",
     )
     group.add_argument(
-        "--token", help="API token sent as 'authorization: Bearer' (default: $RUNYARD_TOKEN)"
+        "--token",
+        help="API token sent as 'authorization: Bearer' (default: $RUNYARD_TOKEN; "
+        "prefer the variable: options show in the process list)",
     )
     group.add_argument("--tls", action="store_true", default=None, help="connect with TLS")
     group.add_argument(

@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser, noun: str) -> None:
     group.add_argument(
         "--limit", type=positive, metavar="N", help=f"at most N {noun} (default: one page)"
     )
-    group.add_argument("--all", action="store_true", help=f"every {noun}, page after page")
+    group.add_argument("--all", action="store_true", help=f"all the {noun}, page after page")
     parser.add_argument(
         "--page-size",
         type=positive,
