@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 RUNVENV := .venv-run
 TS     := clients/typescript
 
-.PHONY: help dev gen check-gen lint test test-sqlite test-postgres test-typescript run bench bench-smoke clean
+.PHONY: help dev gen check-gen lint chromium test test-sqlite test-postgres test-typescript run bench bench-smoke clean
 
 help:
 	@echo "make run          install runyard in $(RUNVENV) and serve the demo (gRPC :50051, HTTP :8080)"
@@ -43,7 +43,11 @@ lint: dev
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
-test: lint check-gen
+# Debian's chromium and chromium-driver for the dashboard's browser tests (apt, as root).
+chromium:
+	scripts/chromium.sh >/dev/null
+
+test: lint check-gen chromium
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q
 	$(MAKE) --no-print-directory test-typescript
 
@@ -54,7 +58,7 @@ test-typescript: dev $(TS)/node_modules/.installed
 
 # The whole suite on SQLite and on a throw-away PostgreSQL (no lint);
 # extra pytest arguments in ARGS, e.g. make test-postgres ARGS='-k runs'.
-test-postgres: dev
+test-postgres: dev chromium
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q $(ARGS)
 
 # Benchmarks (not part of test): 1,000,000 runs, one table to stdout and

@@ -44,6 +44,9 @@ from runyard.v1 import (
 
 log = logging.getLogger("runyard")
 
+# The web dashboard (plain files) the HTTP gateway serves at /.
+DASHBOARD = Path(__file__).parent / "dashboard"
+
 SERVICE_FILES = (
     workspace_pb2,
     automation_pb2,
@@ -176,11 +179,13 @@ class Runyard:
 
         if self.settings.http_address:
             from runyard import gateway
+            from runyard.gateway.static import StaticSite
 
             channel = grpc.aio.insecure_channel(f"{host}:{self.grpc_port}")
             app = gateway.create_app(
                 channel,
                 [m.DESCRIPTOR for m in SERVICE_FILES],
+                static=StaticSite(DASHBOARD),
                 error_domain="runyard.dev",
                 title="runyard",
                 security_schemes=None if self.settings.insecure_no_auth else BEARER_SCHEME,
