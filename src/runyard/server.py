@@ -19,9 +19,13 @@ from runyard.api.executions import ExecutionService
 from runyard.api.interceptors import ErrorMappingInterceptor
 from runyard.api.runner import RunnerService
 from runyard.api.runs import RunService
+from runyard.api.streams_http import SSE_RESUME
+from runyard.api.watch import HEARTBEAT_SECONDS, Watcher
 from runyard.api.workspaces import WorkspaceService
 from runyard.store.engine import resolve_url
+from runyard.store.notify import Hub
 from runyard.store.sql import SqlStore
+from runyard.store.streams import StreamReads, prune_forever
 from runyard.v1 import (
     automation_pb2,
     automation_pb2_grpc,
@@ -56,6 +60,8 @@ class Settings:
     http_address: str | None = "127.0.0.1:8080"
     demo: bool = False
     workers: int = 16
+    # Seconds of quiet after which a watch stream sends a heartbeat (docs/streams.md).
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
 
 
 def _split(address: str) -> tuple[str, int]:
@@ -70,6 +76,8 @@ class Runyard:
         self.settings = settings
         self.url = resolve_url(settings.database_url)
         self.store: SqlStore | None = None
+        self.hub: Hub | None = None
+        self._pruner: asyncio.Task[None] | None = None
         self.grpc_server: grpc.aio.Server | None = None
         self.http: Any = None
         self.grpc_port = 0
@@ -91,6 +99,14 @@ class Runyard:
             loaded = await asyncio.to_thread(demo.load_if_empty, self.store)
             log.info("demo data %s", "loaded" if loaded else "already present; left as it is")
 
+        # One notification hub per process, fed by our commits and one listener.
+        self.hub = Hub(loop)
+        self.store.on_commit = self.hub.publish
+        self.hub.listen(self.url)
+        reads = StreamReads(self.store)
+        watcher = Watcher(reads, self.hub, self.settings.heartbeat_seconds)
+        self._pruner = asyncio.create_task(prune_forever(reads))
+
         server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()])
         workspace_pb2_grpc.add_WorkspaceServiceServicer_to_server(
             WorkspaceService(self.store), server
@@ -98,7 +114,9 @@ class Runyard:
         automation_pb2_grpc.add_AutomationServiceServicer_to_server(
             AutomationService(self.store), server
         )
-        run_service_pb2_grpc.add_RunServiceServicer_to_server(RunService(self.store), server)
+        run_service_pb2_grpc.add_RunServiceServicer_to_server(
+            RunService(self.store, watcher), server
+        )
         execution_pb2_grpc.add_ExecutionServiceServicer_to_server(
             ExecutionService(self.store), server
         )
@@ -129,6 +147,7 @@ class Runyard:
                 [m.DESCRIPTOR for m in SERVICE_FILES],
                 error_domain="runyard.dev",
                 title="runyard",
+                sse_resume=SSE_RESUME,
             )
             http_host, http_port = _split(self.settings.http_address)
             self.http = await gateway.serve_http(app, http_host, http_port)
@@ -144,6 +163,10 @@ class Runyard:
             await self.http.close()
         if self.grpc_server is not None:
             await self.grpc_server.stop(grace)
+        if self._pruner is not None:
+            self._pruner.cancel()
+        if self.hub is not None:
+            await asyncio.to_thread(self.hub.close)
         if self.store is not None:
             self.store.close()
         log.info("stopped")

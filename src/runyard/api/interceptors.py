@@ -9,9 +9,10 @@ Authentication takes its seat in front of these when it lands.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import grpc
@@ -58,6 +59,42 @@ def _wrap_unary(method: str, behavior: Behavior) -> Behavior:
     return handle
 
 
+StreamBehavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]
+
+
+def _wrap_stream(method: str, behavior: StreamBehavior) -> StreamBehavior:
+    """The same checks, error mapping and log line for a server-streaming call; an
+    error after the first message still ends the stream with its Status."""
+
+    async def handle(
+        request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        started = time.perf_counter()
+        code = "OK"
+        try:
+            if isinstance(request, Message):
+                reject_nul(request)
+            async for response in behavior(request, context):
+                yield response
+        except ApiError as error:
+            code = error.code.name
+            await _abort(context, error)
+        except grpc.aio.AbortError:
+            code = "ABORTED_BY_HANDLER"
+            raise
+        except asyncio.CancelledError:
+            code = "CANCELLED"
+            raise
+        except Exception:
+            code = "INTERNAL"
+            log.exception("%s failed", method)
+            await _abort(context, internal())
+        finally:
+            log.info("%s %s %.1fms (stream)", method, code, (time.perf_counter() - started) * 1000)
+
+    return handle
+
+
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
     async def intercept_service(
         self,
@@ -65,6 +102,14 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         handler_call_details: grpc.HandlerCallDetails,
     ) -> Handler:
         handler = await continuation(handler_call_details)
+        if handler is not None and handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(
+                    handler_call_details.method, cast(StreamBehavior, handler.unary_stream)
+                ),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         if handler is None or handler.unary_unary is None:
             return handler
         method = handler_call_details.method

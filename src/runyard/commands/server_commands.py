@@ -38,6 +38,13 @@ def register(sub: Any) -> None:
         action="store_true",
         help="load the demo organization (organizations/demo) when the store is empty",
     )
+    serve.add_argument(
+        "--stream-heartbeat",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="seconds of quiet after which a watch stream sends a heartbeat (default: 15)",
+    )
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations and exit")
@@ -67,6 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     http = None if args.http_address.lower() == "none" else args.http_address
     settings = Settings(args.database_url, args.grpc_address, http, args.demo)
+    settings.heartbeat_seconds = max(0.05, args.stream_heartbeat)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
     return 0
@@ -92,6 +100,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 def _gateway(args: argparse.Namespace) -> int:
     from runyard import gateway
+    from runyard.api.streams_http import cli_flags
 
     return int(
         gateway.cli_main(
@@ -103,6 +112,8 @@ def _gateway(args: argparse.Namespace) -> int:
                 # The same error domain as the in-process gateway: both answer alike.
                 "--error-domain",
                 "runyard.dev",
+                # runyard's streams resume over Server-Sent Events like in-process.
+                *cli_flags(),
             ]
         )
         or 0

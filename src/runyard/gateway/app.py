@@ -22,7 +22,7 @@ from google.protobuf.descriptor import FileDescriptor
 from google.rpc import code_pb2
 
 from . import docs as docs_page
-from . import openapi
+from . import openapi, sse
 from .errors import GatewayError, error_response, gateway_error
 from .httprule import PathDecodeError
 from .invoker import ChannelInvoker, Invoker
@@ -65,8 +65,10 @@ class GatewayApp:
         error_domain: str = "gateway",
         max_body_bytes: int = DEFAULT_MAX_BODY,
         title: str = "API",
+        sse_resume: sse.ResumeRules | None = None,
     ) -> None:
         self.invoker = invoker
+        self.sse_resume = dict(sse_resume or {})
         self.bindings = list(bindings)
         self.domain = error_domain
         self.max_body_bytes = max_body_bytes
@@ -175,6 +177,10 @@ class GatewayApp:
             request = route.builder.build(found.values, query, body, hdrs.content_type)
             b = route.binding
             if b.server_streaming:
+                if sse.wants_sse(accept):
+                    resume = sse.last_event_id(scope["headers"]) or ""
+                    rule = self.sse_resume.get(b.method_name)
+                    sse.apply_last_event_id(request, rule, resume, self.domain)
                 await self._stream(route, request, hdrs.metadata, hdrs.timeout, accept, path, send)
                 return
             result = await self.invoker.unary(
@@ -254,6 +260,14 @@ class GatewayApp:
                 first = None
             initial = await call.initial_metadata()
             extra, _ = response_headers(initial, None)
+            if sse.wants_sse(accept):
+                started = True
+                rule = self.sse_resume.get(b.method_name)
+                emit = route.encoder.emit_unpopulated
+                await sse.stream(
+                    send, messages, first, _encode_headers(extra), rule, emit_unpopulated=emit
+                )
+                return
             ctype = route.encoder.stream_content_type(first)
             await send(
                 {
@@ -327,12 +341,15 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY,
     title: str = "API",
     invoker: Invoker | None = None,
+    sse_resume: sse.ResumeRules | None = None,
 ) -> GatewayApp:
     """An ASGI app for every service in ``files`` that has google.api.http rules.
 
     Calls go to ``upstream`` (a ``grpc.aio`` channel) unless an ``invoker`` is
-    given. Raises :class:`~runyard.gateway.routes.RuleError` for rules it cannot
-    serve (duplicates included)."""
+    given. ``sse_resume`` names, per full method name, how a streaming method
+    resumes over Server-Sent Events (:mod:`.sse`). Raises
+    :class:`~runyard.gateway.routes.RuleError` for rules it cannot serve
+    (duplicates included)."""
     if invoker is None:
         if upstream is None:
             raise ValueError("create_app needs an upstream channel or an invoker")
@@ -346,4 +363,5 @@ def create_app(
         error_domain=error_domain,
         max_body_bytes=max_body_bytes,
         title=title,
+        sse_resume=sse_resume,
     )

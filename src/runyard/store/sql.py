@@ -28,12 +28,12 @@ from runyard.aip.errors import (
 from runyard.aip.listing import ListRequest
 from runyard.aip.pagination import PageTokenCodec
 from runyard.domain.aggregates import AutomationTotals, Totals
-from runyard.store import aggregates, listing, migrate, rollups
+from runyard.store import aggregates, changefeed, listing, migrate, rollups
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
 from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, Page
 from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
-from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
+from runyard.v1 import automation_pb2, execution_pb2, run_pb2, runner_service_pb2, workspace_pb2
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,8 @@ class SqlStore:
             migrate.upgrade(self.engine)
         self._workspace_ids: dict[WorkspaceRef, int] = {}
         self.codec = PageTokenCodec(self._secret("page_token"))
+        # Told the change topics of each commit (runyard.store.notify's hub).
+        self.on_commit: Callable[[list[str]], None] | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -129,12 +131,17 @@ class SqlStore:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
+        topics: list[str] = []
         with (
             self._guard(),
             self.engine.connect().execution_options(write=True) as conn,
             conn.begin(),
         ):
+            conn.info[changefeed.TOPICS] = topics
             yield conn
+        if topics and self.on_commit is not None:
+            # After the commit: a woken watcher must find what woke it.
+            self.on_commit(topics)
 
     @contextmanager
     def _guard(self) -> Iterator[None]:
@@ -417,6 +424,7 @@ class SqlStore:
         run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         self._insert_event(conn, run_id, ref.name, 1, micros(run.update_time), state_change=change)
         rollups.apply(conn, ws_id, ref.automation.automation, None, run)
+        changefeed.record(conn, ws_id, ref.automation.automation, run_id, run)
         return run
 
     def _insert_event(
@@ -530,6 +538,7 @@ class SqlStore:
                 micros(new.update_time),
                 state_change=change.change,
             )
+            changefeed.record(conn, row.workspace_id, ref.automation.automation, row.id, new)
             return new
 
         return self._idempotent(request_key, Run, work)
@@ -548,10 +557,19 @@ class SqlStore:
         return self._idempotent(request_key, Run, work)
 
     def append_journal(
-        self, ref: RunRef, entries: Sequence[RunEvent.JournalEntry], now_us: int
+        self,
+        ref: RunRef,
+        entries: Sequence[RunEvent.JournalEntry],
+        now_us: int,
+        request_key: str = "",
+        check: Callable[[Run], None] | None = None,
     ) -> list[RunEvent]:
-        with self._write() as conn:
+        """Appends `entries` after `check` accepts the run (under its row lock)."""
+
+        def work(conn: Connection) -> runner_service_pb2.AppendRunEventsResponse:
             row = self._run_row(conn, ref, lock=True)
+            if check is not None:
+                check(Run.FromString(row.body))
             events = [
                 self._insert_event(
                     conn, row.id, ref.name, row.last_event + i, now_us, journal=entry
@@ -563,7 +581,11 @@ class SqlStore:
                 .where(t.runs.c.id == row.id)
                 .values(last_event=row.last_event + len(entries))
             )
-            return events
+            changefeed.signal(conn, changefeed.run_topic(row.id))
+            return runner_service_pb2.AppendRunEventsResponse(run_events=events)
+
+        response = self._idempotent(request_key, runner_service_pb2.AppendRunEventsResponse, work)
+        return list(response.run_events)
 
     def list_run_events(self, parent: RunRef, params: ListRequest) -> Page[bytes]:
         with self._read() as conn:
