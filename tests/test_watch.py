@@ -9,7 +9,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -28,25 +27,6 @@ from tests.test_run_lifecycle import AUTO, WS, create_run, setup_automation
 Run = run_pb2.Run
 RunEvent = run_pb2.RunEvent
 DEADLINE = 60.0
-HEARTBEAT = "0.2"
-
-
-@pytest.fixture
-def watch_server(database_url: str, tmp_path: Path) -> Iterator[RunyardProcess]:
-    server = RunyardProcess(database_url, tmp_path)
-    server.start("--stream-heartbeat", HEARTBEAT)
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def wstubs(watch_server: RunyardProcess) -> Iterator[Stubs]:
-    with grpc.insecure_channel(watch_server.grpc_target) as channel:
-        stubs = Stubs(channel)
-        setup_automation(stubs)
-        yield stubs
 
 
 def entry(text: str) -> RunEvent.JournalEntry:

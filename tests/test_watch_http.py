@@ -21,8 +21,9 @@ import pytest
 
 from runyard.v1 import run_service_pb2
 from tests.plugins.servers import RunyardProcess, Stubs, free_port
+from tests.plugins.watching import HEARTBEAT
 from tests.test_run_lifecycle import AUTO, setup_automation
-from tests.test_watch import HEARTBEAT, append, cancel, started_run
+from tests.test_watch import append, cancel, started_run
 
 SSE = {"accept": "text/event-stream"}
 MAX_FRAMES = 1000
