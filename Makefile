@@ -48,6 +48,7 @@ test-postgres: dev
 # tests/test_bench_smoke.py runs it inside make test.
 bench: dev
 	$(BIN)/python -m bench.run
+	scripts/with-postgres.sh $(BIN)/python -m bench.live_bench
 
 bench-smoke: dev
 	$(BIN)/python -m bench.run --smoke
