@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -23,10 +24,11 @@ from runyard.aip.filtering import check, compile_filter, parse
 from runyard.aip.filtering.evaluator import evaluate_checked
 from runyard.api import names
 from runyard.api.context import blocking, now_us
+from runyard.api.shared_reads import SharedReads
 from runyard.store import changefeed, listing
 from runyard.store.notify import Hub
 from runyard.store.sql import _run_columns
-from runyard.store.streams import BATCH, StreamReads, run_event_filter
+from runyard.store.streams import BATCH, ChangeBatch, EventBatch, StreamReads, run_event_filter
 from runyard.v1 import run_pb2, run_service_pb2
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -90,6 +92,8 @@ class Watcher:
         self.reads = reads
         self.hub = hub
         self.heartbeat = heartbeat
+        self.event_reads: SharedReads[EventBatch] = SharedReads()
+        self.change_reads: SharedReads[ChangeBatch] = SharedReads()
 
     async def run_events(
         self, request: run_service_pb2.WatchRunEventsRequest, context: Ctx
@@ -107,9 +111,13 @@ class Watcher:
         with self.hub.subscribe(changefeed.run_topic(run_id)) as sub:
             while True:
                 sub.clear()
-                batch = await blocking(self.reads.events_after, ref, after, where)
-                for body in batch.events:
-                    yield Response(event=run_pb2.RunEvent.FromString(body))
+                batch = await self.event_reads.read(
+                    (ref, after, request.filter),
+                    self.event_reads.mark(),
+                    functools.partial(self.reads.events_after, ref, after, where),
+                )
+                for response in _event_responses(batch):
+                    yield response
                 after = batch.last
                 if batch.ended and not request.follow:
                     return
@@ -138,7 +146,11 @@ class Watcher:
             first = True
             while True:
                 sub.clear()
-                batch = await blocking(self.reads.changes_after, parent, after)
+                batch = await self.change_reads.read(
+                    (parent, after),
+                    self.change_reads.mark(),
+                    functools.partial(self.reads.changes_after, parent, after),
+                )
                 sent = False
                 for seq, create_time, body in batch.changes:
                     run = Run.FromString(body)
@@ -154,6 +166,18 @@ class Watcher:
                     continue
                 if not await sub.wait(self.heartbeat):
                     yield Response(heartbeat=_heartbeat(encode_token(ws_id, after)))
+
+
+def _event_responses(batch: EventBatch) -> list[run_service_pb2.WatchRunEventsResponse]:
+    # Parsed once per shared read, not once per watcher.
+    cached: list[run_service_pb2.WatchRunEventsResponse] | None = getattr(batch, "parsed", None)
+    if cached is None:
+        cached = [
+            run_service_pb2.WatchRunEventsResponse(event=run_pb2.RunEvent.FromString(body))
+            for body in batch.events
+        ]
+        batch.parsed = cached  # type: ignore[attr-defined]
+    return cached
 
 
 def run_pb2_change(run: Run, token: str, create_time_us: int) -> run_service_pb2.RunChange:
