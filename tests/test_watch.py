@@ -360,3 +360,33 @@ def test_a_change_on_one_replica_reaches_a_watcher_on_another(
         finally:
             a.stop()
             b.stop()
+
+
+def test_sqlite_commits_of_another_process_wake_watchers(tmp_path: Path) -> None:
+    """The server's one poller notices a commit made by another process on the file."""
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    server = RunyardProcess(url, tmp_path, http=False)
+    server.start("--stream-heartbeat", "30")
+    try:
+        with grpc.insecure_channel(server.grpc_target) as channel:
+            stubs = Stubs(channel)
+            setup_automation(stubs)
+            run = started_run(stubs).name
+            call = stubs.runs.WatchRunEvents(
+                run_service_pb2.WatchRunEventsRequest(parent=run, after_sequence=2),
+                timeout=DEADLINE,
+            )
+            assert next(call).WhichOneof("kind") == "heartbeat"
+            other = SqlStore(url, migrate_schema=False)  # another writer, no hub of ours
+            try:
+                from runyard.api import names
+
+                other.append_journal(names.run(run), [entry("elsewhere")], time.time_ns() // 1000)
+            finally:
+                other.close()
+            # Not a heartbeat first: the poller woke the stream (30 s heartbeats).
+            msg = next(call)
+            assert msg.WhichOneof("kind") == "event" and msg.event.sequence == 3
+            call.cancel()
+    finally:
+        server.stop()

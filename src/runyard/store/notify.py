@@ -189,7 +189,8 @@ class Hub:
                     spaces,
                 )
             )
-        moved = [k for k, v in marks.items() if k in seen and seen[k] != v]
+        # A topic not seen before may have moved too: one spurious wake-up costs one read.
+        moved = [k for k, v in marks.items() if seen.get(k) != v]
         seen.clear()
         seen.update(marks)
         if moved:
