@@ -57,6 +57,7 @@ def test_runyard_exec_obeys_pause_continue_and_cancel(
     runner = subprocess.Popen(
         [sys.executable, "-m", "runyard", "exec", "--automation", AUTO,
          "--server", watch_server.grpc_target, "--grace", "5",
+         "--token", watch_server.token("acme", "runner"),
          "--", sys.executable, str(script)],
         stdout=subprocess.DEVNULL,
         stderr=open(tmp_path / "exec.log", "wb"),  # noqa: SIM115 - closed with the process
@@ -73,7 +74,11 @@ def test_runyard_exec_obeys_pause_continue_and_cancel(
         pid = int(first.journal.payload["line"].split()[1])
         events.cancel()
         assert wstubs.runs.GetRun(run_service_pb2.GetRunRequest(name=run)).state == Run.RUNNING
-        http = httpx.Client(base_url=watch_server.http_base, timeout=30)
+        http = httpx.Client(
+            base_url=watch_server.http_base,
+            timeout=30,
+            headers=watch_server.auth_headers("acme", "operator"),
+        )
         r = http.post(f"/v1/{run}:pause", json={"reason": "hold on"})
         assert r.status_code == 200, r.text
         until(lambda: proc_state(pid) == "T", "the process stopped")
@@ -116,7 +121,8 @@ def test_runyard_exec_obeys_pause_continue_and_cancel(
 def test_runner_library_completes_a_run(watch_server: RunyardProcess, wstubs: Stubs) -> None:
     from runyard.runner import Runner, RunnerOptions
 
-    with Runner(RunnerOptions(server=watch_server.grpc_target)) as runner:
+    token = watch_server.token("acme", "runner")
+    with Runner(RunnerOptions(server=watch_server.grpc_target, token=token)) as runner:
         ok = runner.execute([sys.executable, "-c", "print('hello')"], automation=AUTO)
         bad = runner.execute([sys.executable, "-c", "import sys; sys.exit(3)"], automation=AUTO)
     assert ok.run.state == Run.SUCCEEDED and ok.exit_code == 0 and ok.run.HasField("duration")

@@ -21,7 +21,7 @@ from runyard.store.sql import SqlStore
 from runyard.store.streams import StreamReads
 from runyard.v1 import run_pb2, run_service_pb2, runner_service_pb2
 from tests.errors import details_of
-from tests.plugins.servers import RunyardProcess, Stubs
+from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
 from tests.test_run_lifecycle import AUTO, WS, create_run, setup_automation
 
 Run = run_pb2.Run
@@ -338,7 +338,7 @@ def test_a_change_on_one_replica_reaches_a_watcher_on_another(
                 grpc.insecure_channel(a.grpc_target) as ch_a,
                 grpc.insecure_channel(b.grpc_target) as ch_b,
             ):
-                sa, sb = Stubs(ch_a), Stubs(ch_b)
+                sa, sb = Stubs(admin_channel(a, ch_a)), Stubs(admin_channel(b, ch_b))
                 setup_automation(sa)
                 run = started_run(sa).name
                 call = sb.runs.WatchRunEvents(
@@ -369,7 +369,7 @@ def test_sqlite_commits_of_another_process_wake_watchers(tmp_path: Path) -> None
     server.start("--stream-heartbeat", "30")
     try:
         with grpc.insecure_channel(server.grpc_target) as channel:
-            stubs = Stubs(channel)
+            stubs = Stubs(admin_channel(server, channel))
             setup_automation(stubs)
             run = started_run(stubs).name
             call = stubs.runs.WatchRunEvents(

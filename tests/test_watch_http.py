@@ -20,7 +20,7 @@ import orjson
 import pytest
 
 from runyard.v1 import run_service_pb2
-from tests.plugins.servers import RunyardProcess, Stubs, free_port
+from tests.plugins.servers import RunyardProcess, Stubs, admin_channel, free_port
 from tests.plugins.watching import HEARTBEAT
 from tests.test_run_lifecycle import AUTO, setup_automation
 from tests.test_watch import append, cancel, started_run
@@ -81,6 +81,7 @@ def take(it: Iterator[Frame], count: int) -> list[Frame]:
 class Gateway:
     base: str
     proc: subprocess.Popen[bytes] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def _standalone(server: RunyardProcess, tmp_path: Path) -> Iterator[Gateway]:
                     break
             except OSError:
                 time.sleep(0.1)
-        yield Gateway(f"http://127.0.0.1:{port}", proc)
+        yield Gateway(f"http://127.0.0.1:{port}", proc, server.auth_headers("acme", "viewer"))
     finally:
         if proc.poll() is None:
             os.kill(proc.pid, signal.SIGTERM)
@@ -125,7 +126,7 @@ def gateway(
     request: pytest.FixtureRequest, server: RunyardProcess, tmp_path: Path
 ) -> Iterator[Gateway]:
     if request.param == "in-process":
-        yield Gateway(server.http_base)
+        yield Gateway(server.http_base, headers=server.auth_headers("acme", "viewer"))
     else:
         yield from _standalone(server, tmp_path)
 
@@ -133,7 +134,7 @@ def gateway(
 @pytest.fixture
 def stubs(server: RunyardProcess) -> Iterator[Stubs]:
     with grpc.insecure_channel(server.grpc_target) as channel:
-        s = Stubs(channel)
+        s = Stubs(admin_channel(server, channel))
         setup_automation(s)
         yield s
 
@@ -143,7 +144,7 @@ def test_sse_events_resume_with_last_event_id(gateway: Gateway, stubs: Stubs) ->
     append(stubs, run, ["one", "two", "three"])
     cancel(stubs, run)
     url = f"{gateway.base}/v1/{run}/events:watch"
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=60, headers=gateway.headers) as client:
         with client.stream("GET", url, headers=SSE) as r:
             assert r.status_code == 200
             assert r.headers["content-type"] == "text/event-stream"
@@ -164,7 +165,7 @@ def test_sse_events_resume_with_last_event_id(gateway: Gateway, stubs: Stubs) ->
 def test_sse_heartbeats_and_an_in_band_error(gateway: Gateway, stubs: Stubs) -> None:
     run = started_run(stubs).name
     url = f"{gateway.base}/v1/{run}/events:watch"
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=60, headers=gateway.headers) as client:
         with client.stream("GET", url, headers={**SSE, "last-event-id": "2"}) as r:
             it = frames(r)
             assert [next(it).comment for _ in range(3)] == ["heartbeat"] * 3
@@ -182,7 +183,7 @@ def test_sse_heartbeats_and_an_in_band_error(gateway: Gateway, stubs: Stubs) -> 
 
 def test_sse_watch_runs_resumes_with_last_event_id(gateway: Gateway, stubs: Stubs) -> None:
     url = f"{gateway.base}/v1/{AUTO}/runs:watch"
-    with httpx.Client(timeout=60) as client:
+    with httpx.Client(timeout=60, headers=gateway.headers) as client:
         with client.stream("GET", url, headers=SSE, params={"filter": "state = RUNNING"}) as r:
             it = frames(r)
             assert next(it).comment == "heartbeat"  # live: nothing to replay

@@ -9,7 +9,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from tests.plugins.servers import RunyardProcess, Stubs
+from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
 
 HEARTBEAT = "0.2"
 
@@ -29,6 +29,6 @@ def wstubs(watch_server: RunyardProcess) -> Iterator[Stubs]:
     from tests.test_run_lifecycle import setup_automation
 
     with grpc.insecure_channel(watch_server.grpc_target) as channel:
-        stubs = Stubs(channel)
+        stubs = Stubs(admin_channel(watch_server, channel))
         setup_automation(stubs)
         yield stubs

@@ -8,6 +8,6 @@ order `--help` shows them.
 
 from __future__ import annotations
 
-from runyard.commands import exec_command, server_commands
+from runyard.commands import exec_command, server_commands, tokens
 
-COMMANDS = [server_commands, exec_command]
+COMMANDS = [server_commands, tokens, exec_command]
