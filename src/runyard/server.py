@@ -130,7 +130,8 @@ class Runyard:
                 path = Path(self.settings.demo_token_file)
                 await asyncio.to_thread(ensure_demo_token, self.store, path)
                 log.info(
-                    "demo admin token of organizations/demo in %s (export RUNYARD_TOKEN=$(cat %s))",
+                    "demo admin token of organizations/demo in %s "
+                    "(export RUNYARD_TOKEN=$(cat %s))",
                     path,
                     path,
                 )
