@@ -160,7 +160,7 @@ async def compare(
     max_requests: int,
     concurrency: tuple[int, ...] = (1, 4),
 ) -> list[dict[str, Any]]:
-    """Rows for the bench table (keyword arguments of bench.run.Row)."""
+    """Rows for the bench table (keyword arguments of bench.report.Row)."""
     stem = f"runs-{runs}" + ("" if days == 90 else f"-{days}d")
     url = datagen.ensure(ROOT / "bench" / "data" / f"{stem}.db", runs, days)
     database = ensure_data(url, runs, workdir)

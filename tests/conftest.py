@@ -10,5 +10,6 @@ if _GEN.is_dir() and str(_GEN) not in sys.path:
 pytest_plugins = [
     "tests.plugins.databases",
     "tests.plugins.servers",
+    "tests.plugins.demo",
     "tests.plugins.watching",
 ]

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 
 from runyard.v1 import run_pb2, run_service_pb2
+from tests.api.test_run_lifecycle import AUTO
 from tests.plugins.servers import RunyardProcess, Stubs
-from tests.test_run_lifecycle import AUTO
 from tests.test_watch import DEADLINE, Feed, all_events
 
 Run = run_pb2.Run

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from runyard.store.sql import SqlStore
 from runyard.store.streams import StreamReads
 from runyard.v1 import run_pb2, run_service_pb2, runner_service_pb2
+from tests.api.test_run_lifecycle import AUTO, WS, create_run, setup_automation
 from tests.errors import details_of
 from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
-from tests.test_run_lifecycle import AUTO, WS, create_run, setup_automation
 
 Run = run_pb2.Run
 RunEvent = run_pb2.RunEvent
@@ -305,7 +305,7 @@ def test_expired_resume_token_is_out_of_range(watch_server: RunyardProcess, wstu
     feed.stop()
     store = SqlStore(watch_server.database_url, migrate_schema=False)
     try:
-        assert StreamReads(store).prune_changes(time.time_ns() // 1000 + 1) >= 2
+        assert StreamReads(store.db).prune_changes(time.time_ns() // 1000 + 1) >= 2
     finally:
         store.close()
     with pytest.raises(grpc.RpcError) as info:

@@ -20,9 +20,9 @@ import orjson
 import pytest
 
 from runyard.v1 import run_service_pb2
+from tests.api.test_run_lifecycle import AUTO, setup_automation
 from tests.plugins.servers import RunyardProcess, Stubs, admin_channel, free_port
 from tests.plugins.watching import HEARTBEAT
-from tests.test_run_lifecycle import AUTO, setup_automation
 from tests.test_watch import append, cancel, started_run
 
 SSE = {"accept": "text/event-stream"}

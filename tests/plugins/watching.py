@@ -26,7 +26,7 @@ def watch_server(database_url: str, tmp_path: Path) -> Iterator[RunyardProcess]:
 
 @pytest.fixture
 def wstubs(watch_server: RunyardProcess) -> Iterator[Stubs]:
-    from tests.test_run_lifecycle import setup_automation
+    from tests.api.test_run_lifecycle import setup_automation
 
     with grpc.insecure_channel(watch_server.grpc_target) as channel:
         stubs = Stubs(admin_channel(watch_server, channel))

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import secrets
-import time
 from typing import Any
 
 import grpc
 
 from runyard.aip.errors import ApiError, invalid_argument, required
-from runyard.aip.names import validate_id
+from runyard.aip.names import generated_id, validate_id
 from runyard.api import names
 from runyard.api.context import actor, blocking, now_us, request_key
 from runyard.domain import runs as machine
-from runyard.store.interface import Store
+from runyard.store.interface import ExecutionStore, RunStore
 from runyard.store.refs import ExecutionRef, RunRef
 from runyard.v1 import execution_pb2, run_pb2, runner_service_pb2, runner_service_pb2_grpc
 
@@ -23,8 +21,9 @@ MAX_ENTRIES = 1000
 
 
 class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: RunStore, executions: ExecutionStore) -> None:
         self.store = store
+        self.executions = executions
 
     async def StartRun(self, request: runner_service_pb2.StartRunRequest, context: Ctx) -> Run:
         ref = names.run(request.name)
@@ -110,9 +109,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
         ws = names.workspace(request.parent, "parent")
         if not request.HasField("execution"):
             raise required("execution")
-        execution_id = request.execution_id or (
-            f"x{int(time.time() * 1000):011x}{secrets.token_hex(4)}"
-        )
+        execution_id = request.execution_id or generated_id("x")
         validate_id("execution_id", execution_id)
         if request.execution.run:
             run_ref = names.run(request.execution.run, "execution.run")
@@ -129,5 +126,9 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
             )
         key = request_key("CreateExecution", request.parent, request.request_id)
         return await blocking(
-            self.store.record_execution, ExecutionRef(ws, execution_id), e, request.outputs, key
+            self.executions.record_execution,
+            ExecutionRef(ws, execution_id),
+            e,
+            request.outputs,
+            key,
         )

@@ -27,7 +27,7 @@ from runyard.api.context import blocking, now_us
 from runyard.api.shared_reads import SharedReads
 from runyard.store import changefeed, listing
 from runyard.store.notify import Hub
-from runyard.store.sql import _run_columns
+from runyard.store.runs import _run_columns
 from runyard.store.streams import BATCH, ChangeBatch, EventBatch, StreamReads, run_event_filter
 from runyard.v1 import run_pb2, run_service_pb2
 

@@ -133,17 +133,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _migrate(args: argparse.Namespace) -> int:
     from runyard.store.engine import resolve_url
-    from runyard.store.sql import SqlStore
+    from runyard.store.sql import open_store
 
-    SqlStore(resolve_url(args.database_url)).close()
+    open_store(resolve_url(args.database_url)).close()
     return 0
 
 
 def _rebuild(args: argparse.Namespace) -> int:
     from runyard.store.engine import resolve_url
-    from runyard.store.sql import SqlStore
+    from runyard.store.sql import open_store
 
-    store = SqlStore(resolve_url(args.database_url))
+    store = open_store(resolve_url(args.database_url))
     print(f"rollups rebuilt from {store.rebuild_rollups():,} runs")
     store.close()
     return 0

@@ -30,6 +30,7 @@ from .metadata import HeaderError, metadata_from_headers, response_headers
 from .request import RequestBuilder, ValueError400, parse_query
 from .response import ResponseEncoder
 from .routes import Binding, build_router, read_bindings
+from .static import StaticSite
 
 __all__ = ["GatewayApp", "create_app"]
 
@@ -62,6 +63,7 @@ class GatewayApp:
         emit_unpopulated: bool = False,
         strict_query: bool = False,
         ignore_unknown_body_fields: bool = True,
+        static: StaticSite | None = None,
         error_domain: str = "gateway",
         max_body_bytes: int = DEFAULT_MAX_BODY,
         title: str = "API",
@@ -75,6 +77,7 @@ class GatewayApp:
         self.domain = error_domain
         self.max_body_bytes = max_body_bytes
         self.title = title
+        self.static = static
         routes = [
             _Route(
                 b,
@@ -143,6 +146,8 @@ class GatewayApp:
             if found is None or isinstance(found, list):
                 if method == "GET" and path in ("/openapi.json", "/docs"):
                     await self._document(path, send)
+                    return
+                if found is None and self.static and await self.static.respond(method, path, send):
                     return
                 if found is None:
                     raise gateway_error(
@@ -341,6 +346,7 @@ def create_app(
     emit_unpopulated: bool = False,
     strict_query: bool = False,
     ignore_unknown_body_fields: bool = True,
+    static: StaticSite | None = None,
     error_domain: str = "gateway",
     max_body_bytes: int = DEFAULT_MAX_BODY,
     title: str = "API",
@@ -348,7 +354,8 @@ def create_app(
     security_schemes: Mapping[str, Any] | None = None,
     sse_resume: sse.ResumeRules | None = None,
 ) -> GatewayApp:
-    """An ASGI app for every service in ``files`` that has google.api.http rules.
+    """An ASGI app for every service in ``files`` that has google.api.http rules,
+    and for the files of ``static`` at the paths no rule claims.
 
     Calls go to ``upstream`` (a ``grpc.aio`` channel) unless an ``invoker`` is
     given. ``security_schemes`` (OpenAPI Security Scheme objects by name) are
@@ -366,6 +373,7 @@ def create_app(
         emit_unpopulated=emit_unpopulated,
         strict_query=strict_query,
         ignore_unknown_body_fields=ignore_unknown_body_fields,
+        static=static,
         error_domain=error_domain,
         max_body_bytes=max_body_bytes,
         title=title,

@@ -20,10 +20,10 @@ from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from runyard.store import tables as t
+from runyard.store.db import TOPICS
 from runyard.v1 import run_pb2
 
 CHANNEL = "runyard_changes"
-TOPICS = "runyard_topics"
 # Changes are kept this long (docs/streams.md); older cursors are OUT_OF_RANGE.
 RETENTION_US = 7 * 24 * 3600 * 1_000_000
 

@@ -19,8 +19,9 @@ from runyard.aip.filtering import compile_filter
 from runyard.domain.runs import ENDED
 from runyard.store import changefeed, listing
 from runyard.store import tables as t
+from runyard.store.db import Database
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
-from runyard.store.sql import SqlStore
+from runyard.store.runs import _run_row
 from runyard.v1 import run_pb2
 
 BATCH = 500
@@ -49,26 +50,26 @@ def run_event_filter(text: str) -> ColumnElement[bool] | None:
 
 
 class StreamReads:
-    """Stream reads on a SqlStore's engine."""
+    """Stream reads on the store's Database."""
 
-    def __init__(self, store: SqlStore) -> None:
-        self.store = store
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def run_ids(self, ref: RunRef) -> tuple[int, int]:
         """(run row id, workspace id) of a run, or NOT_FOUND."""
-        with self.store._read() as conn:
-            row = self.store._run_row(conn, ref)
+        with self.db.read() as conn:
+            row = _run_row(self.db, conn, ref)
             return int(row.id), int(row.workspace_id)
 
     def workspace_id(self, ref: WorkspaceRef) -> int:
-        with self.store._read() as conn:
-            return self.store._workspace_id(conn, ref)
+        with self.db.read() as conn:
+            return self.db.workspace_id(conn, ref)
 
     def events_after(
         self, ref: RunRef, after: int, where: ColumnElement[bool] | None, limit: int = BATCH
     ) -> EventBatch:
-        with self.store._read() as conn:
-            row = self.store._run_row(conn, ref)
+        with self.db.read() as conn:
+            row = _run_row(self.db, conn, ref)
             e = t.run_events.c
             query = select(e.sequence, e.body).where(
                 e.run_id == row.id, e.sequence > after, e.sequence <= row.last_event
@@ -83,8 +84,8 @@ class StreamReads:
         return EventBatch([r.body for r in rows], last, state in ENDED)
 
     def changes_after(self, parent: AutomationRef, after: int, limit: int = BATCH) -> ChangeBatch:
-        with self.store._read() as conn:
-            ws_id = self.store._workspace_id(conn, parent.workspace)
+        with self.db.read() as conn:
+            ws_id = self.db.workspace_id(conn, parent.workspace)
             head = changefeed.head(conn, ws_id)
             pruned = changefeed.pruned_through(conn, ws_id)
             if after < pruned:
@@ -102,11 +103,11 @@ class StreamReads:
         return ChangeBatch(rows, max(after, head))
 
     def head(self, workspace: WorkspaceRef) -> int:
-        with self.store._read() as conn:
-            return changefeed.head(conn, self.store._workspace_id(conn, workspace))
+        with self.db.read() as conn:
+            return changefeed.head(conn, self.db.workspace_id(conn, workspace))
 
     def prune_changes(self, older_than_us: int) -> int:
-        with self.store._write() as conn:
+        with self.db.write() as conn:
             return changefeed.prune(conn, older_than_us)
 
 

@@ -1,0 +1,51 @@
+"""The gateway's JSON encoder against json_format.MessageToJson on the bench's
+page, interleaved, with the outputs compared."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import grpc
+from google.protobuf import json_format
+
+from bench.context import Bench, Case, Target
+from bench.report import Row
+from runyard.v1 import run_service_pb2_grpc
+
+
+def measure(bench: Bench, target: Target) -> None:
+    from bench.json_bench import bench as interleaved
+    from runyard.gateway.jsoncodec import encode_message
+
+    with grpc.insecure_channel(target.grpc) as ch:
+        page = run_service_pb2_grpc.RunServiceStub(ch).ListRuns(bench.list_request(), timeout=60)
+    ours = encode_message(page)
+    equal = json.loads(ours) == json.loads(json_format.MessageToJson(page))
+    times = interleaved(
+        {
+            "encode_message": lambda: encode_message(page),
+            "MessageToJson": lambda: json_format.MessageToJson(page),
+        },
+        bench.size.encode_s,
+        max_rounds=2_000,
+    )
+    bench.add(
+        Row(
+            f"JSON encode, page of {len(page.runs)}",
+            times["encode_message"] * 1e3,
+            times["MessageToJson"] * 1e3,
+            "ms",
+            f"gateway jsoncodec vs json_format.MessageToJson, interleaved; {len(ours):,} B;"
+            f" output {'equal' if equal else 'DIFFERS'}",
+            {"json_equal": equal, "bytes": len(ours)},
+        )
+    )
+
+
+async def run(bench: Bench, target: Target | None) -> None:
+    assert target is not None
+    await asyncio.to_thread(measure, bench, target)
+
+
+CASE = Case("encoding", "JSON encoding", run)
