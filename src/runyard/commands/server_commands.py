@@ -60,6 +60,13 @@ def register(sub: Any) -> None:
         "(default: ./runyard-demo-token)",
     )
     serve.add_argument(
+        "--stream-heartbeat",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="seconds of quiet after which a watch stream sends a heartbeat (default: 15)",
+    )
+    serve.add_argument(
         "--allow-unknown-fields",
         action="store_true",
         help="HTTP: skip unknown query parameters, JSON fields and enum names instead of "
@@ -131,6 +138,7 @@ def _serve(args: argparse.Namespace) -> int:
         demo_token_file=args.demo_token_file,
         allow_unknown_fields=args.allow_unknown_fields,
     )
+    settings.heartbeat_seconds = max(0.05, args.stream_heartbeat)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
     return 0
@@ -138,17 +146,17 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _migrate(args: argparse.Namespace) -> int:
     from runyard.store.engine import resolve_url
-    from runyard.store.sql import SqlStore
+    from runyard.store.sql import open_store
 
-    SqlStore(resolve_url(args.database_url)).close()
+    open_store(resolve_url(args.database_url)).close()
     return 0
 
 
 def _rebuild(args: argparse.Namespace) -> int:
     from runyard.store.engine import resolve_url
-    from runyard.store.sql import SqlStore
+    from runyard.store.sql import open_store
 
-    store = SqlStore(resolve_url(args.database_url))
+    store = open_store(resolve_url(args.database_url))
     print(f"rollups rebuilt from {store.rebuild_rollups():,} runs")
     store.close()
     return 0
@@ -156,6 +164,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 def _gateway(args: argparse.Namespace) -> int:
     from runyard import gateway
+    from runyard.api.streams_http import cli_flags
     from runyard.api.validation import schema_limits
     from runyard.server import descriptor_set_path
 
@@ -169,6 +178,8 @@ def _gateway(args: argparse.Namespace) -> int:
                 # The same error domain as the in-process gateway: both answer alike.
                 "--error-domain",
                 "runyard.dev",
+                # runyard's streams resume over Server-Sent Events like in-process.
+                *cli_flags(),
                 *(["--allow-unknown-fields"] if args.allow_unknown_fields else []),
                 # runyard's comments for the OpenAPI document (reflection has none)
                 "--descriptor-set",

@@ -22,7 +22,7 @@ from google.protobuf.descriptor import FileDescriptor
 from google.rpc import code_pb2
 
 from . import docs as docs_page
-from . import openapi, viewer
+from . import openapi, sse, viewer
 from .errors import GatewayError, error_response, gateway_error
 from .httprule import PathDecodeError
 from .invoker import ChannelInvoker, Invoker
@@ -30,6 +30,7 @@ from .metadata import HeaderError, metadata_from_headers, response_headers
 from .request import RequestBuilder, ValueError400, parse_query
 from .response import ResponseEncoder
 from .routes import Binding, build_router, read_bindings
+from .static import StaticSite
 
 __all__ = ["GatewayApp", "create_app"]
 
@@ -67,22 +68,26 @@ class GatewayApp:
         emit_unpopulated: bool = False,
         strict_query: bool = True,
         ignore_unknown_body_fields: bool = False,
+        static: StaticSite | None = None,
         error_domain: str = "gateway",
         max_body_bytes: int = DEFAULT_MAX_BODY,
         title: str = "API",
         security_schemes: Mapping[str, Any] | None = None,
         comments: Mapping[str, str] | None = None,
         field_constraints: openapi.Constraints | None = None,
+        sse_resume: sse.ResumeRules | None = None,
     ) -> None:
         self.invoker = invoker
         self.security_schemes = dict(security_schemes or {})
         self.comments = dict(comments or {})
         self.field_constraints = field_constraints
         self.ignore_unknown_body_fields = ignore_unknown_body_fields
+        self.sse_resume = dict(sse_resume or {})
         self.bindings = list(bindings)
         self.domain = error_domain
         self.max_body_bytes = max_body_bytes
         self.title = title
+        self.static = static
         routes = [
             _Route(
                 b,
@@ -153,7 +158,8 @@ class GatewayApp:
             self._check_sizes(scope, path)
             route, values = self._route(method, path)
             if route is None:
-                await self._document(path, send)
+                if not await self._document(method, path, send):
+                    raise self._not_found(method, path)
                 return
             # For an observer around the app (runyard.gateway.observe): the route.
             scope["gateway.route"] = f"{route.binding.http_method} {route.binding.template.source}"
@@ -194,7 +200,8 @@ class GatewayApp:
 
     def _route(self, method: str, path: str) -> tuple[_Route | None, dict[Any, str]]:
         """The route of ``method path`` and its path values; ``None`` for the
-        documents. Raises GatewayError 404/405/400 otherwise."""
+        documents and, when there is one, the static site (which may still 404).
+        Raises GatewayError 404/405/400 otherwise."""
         lookup = "GET" if method == "HEAD" else method
         try:
             found = self.router.lookup(lookup, path)
@@ -207,12 +214,9 @@ class GatewayApp:
         if lookup == "GET" and (path in ("/openapi.json", "/docs") or path in viewer.PATHS):
             return None, {}
         if found is None:
-            raise gateway_error(
-                code_pb2.NOT_FOUND,
-                f"no HTTP rule matches {method} {path}",
-                "ROUTE_NOT_FOUND",
-                self.domain,
-            )
+            if self.static is not None:
+                return None, {}  # the static site's, or 404
+            raise self._not_found(method, path)
         allow = ", ".join(sorted({*found, *(["HEAD"] if "GET" in found else [])}))
         raise gateway_error(
             code_pb2.UNIMPLEMENTED,
@@ -221,6 +225,14 @@ class GatewayApp:
             self.domain,
             http_status=405,
             headers=[("allow", allow)],
+        )
+
+    def _not_found(self, method: str, path: str) -> GatewayError:
+        return gateway_error(
+            code_pb2.NOT_FOUND,
+            f"no HTTP rule matches {method} {path}",
+            "ROUTE_NOT_FOUND",
+            self.domain,
         )
 
     async def _invoke(
@@ -254,6 +266,10 @@ class GatewayApp:
         scope["gateway.forwarded"] = True
         b = route.binding
         if b.server_streaming:
+            if sse.wants_sse(accept):
+                resume = sse.last_event_id(scope["headers"]) or ""
+                rule = self.sse_resume.get(b.method_name)
+                sse.apply_last_event_id(request, rule, resume, self.domain)
             await self._stream(route, request, hdrs.metadata, hdrs.timeout, accept, path, send)
             return
         result = await self.invoker.unary(
@@ -263,7 +279,11 @@ class GatewayApp:
         extra, code = response_headers(result.initial_metadata, result.trailing_metadata)
         await _respond(send, code or 200, [("content-type", content_type), *extra], payload)
 
-    async def _document(self, path: str, send: Send) -> None:
+    async def _document(self, method: str, path: str, send: Send) -> bool:
+        """Answers the documents, else a file of the static site; False for neither."""
+        document = path in ("/openapi.json", "/docs") or path in viewer.PATHS
+        if not document or method not in ("GET", "HEAD"):
+            return self.static is not None and await self.static.respond(method, path, send)
         if path == "/openapi.json":
             ctype, body = "application/json", self._openapi_bytes()
         elif path == "/docs":
@@ -274,6 +294,7 @@ class GatewayApp:
         if path.startswith("/docs/swagger-ui/"):
             headers.append(("cache-control", "public, max-age=86400"))
         await _respond(send, 200, headers, body)
+        return True
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -327,6 +348,14 @@ class GatewayApp:
                 first = None
             initial = await call.initial_metadata()
             extra, _ = response_headers(initial, None)
+            if sse.wants_sse(accept):
+                started = True
+                rule = self.sse_resume.get(b.method_name)
+                emit = route.encoder.emit_unpopulated
+                await sse.stream(
+                    send, messages, first, _encode_headers(extra), rule, emit_unpopulated=emit
+                )
+                return
             ctype = route.encoder.stream_content_type(first)
             await send(
                 {
@@ -413,6 +442,7 @@ def create_app(
     emit_unpopulated: bool = False,
     strict_query: bool = True,
     ignore_unknown_body_fields: bool = False,
+    static: StaticSite | None = None,
     error_domain: str = "gateway",
     max_body_bytes: int = DEFAULT_MAX_BODY,
     title: str = "API",
@@ -420,16 +450,19 @@ def create_app(
     security_schemes: Mapping[str, Any] | None = None,
     comments: Mapping[str, str] | None = None,
     field_constraints: openapi.Constraints | None = None,
+    sse_resume: sse.ResumeRules | None = None,
 ) -> GatewayApp:
-    """An ASGI app for every service in ``files`` that has google.api.http rules.
+    """An ASGI app for every service in ``files`` that has google.api.http rules,
+    and for the files of ``static`` at the paths no rule claims.
 
     Calls go to ``upstream`` (a ``grpc.aio`` channel) unless an ``invoker`` is
     given. ``security_schemes`` (OpenAPI Security Scheme objects by name) are
     declared in the document and required by every operation; ``comments``
     describe its operations and fields (:func:`~runyard.gateway.comments.read_comments`);
-    ``field_constraints`` documents the server's limits of a field. Raises
-    :class:`~runyard.gateway.routes.RuleError` for rules it cannot serve
-    (duplicates included)."""
+    ``field_constraints`` documents the server's limits of a field. ``sse_resume``
+    names, per full method name, how a streaming method resumes over Server-Sent
+    Events (:mod:`.sse`). Raises :class:`~runyard.gateway.routes.RuleError` for
+    rules it cannot serve (duplicates included)."""
     if invoker is None:
         if upstream is None:
             raise ValueError("create_app needs an upstream channel or an invoker")
@@ -440,10 +473,12 @@ def create_app(
         emit_unpopulated=emit_unpopulated,
         strict_query=strict_query,
         ignore_unknown_body_fields=ignore_unknown_body_fields,
+        static=static,
         error_domain=error_domain,
         max_body_bytes=max_body_bytes,
         title=title,
         security_schemes=security_schemes,
         comments=comments,
         field_constraints=field_constraints,
+        sse_resume=sse_resume,
     )

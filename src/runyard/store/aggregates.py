@@ -24,6 +24,7 @@ from sqlalchemy import (
 )
 
 from runyard.domain import aggregates as agg
+from runyard.store import layout
 from runyard.store import tables as t
 from runyard.store.filters import RunFilter, compile_run_filter
 
@@ -58,11 +59,11 @@ def _scope(flt: RunFilter) -> list[ColumnElement[bool]]:
     when the filter needs them, else the pre-summed "all" rows."""
     conds: list[ColumnElement[bool]] = []
     if not flt.uses_automation:
-        conds.append(R.c.automation == agg.ALL_AUTOMATIONS)
+        conds.append(R.c.automation == layout.ALL_AUTOMATIONS)
     if flt.uses_trigger:
-        conds.append(R.c.trigger != agg.ALL_TRIGGERS)
+        conds.append(R.c.trigger != layout.ALL_TRIGGERS)
     else:
-        conds.append(R.c.trigger == agg.ALL_TRIGGERS)
+        conds.append(R.c.trigger == layout.ALL_TRIGGERS)
     if flt.rollups is not None:
         conds.append(flt.rollups)
     return conds
@@ -75,10 +76,12 @@ def _matching_automations(conn: Connection, ws_id: int, flt: RunFilter) -> list[
         .distinct()
         .where(
             R.c.workspace_id == ws_id,
-            R.c.level == agg.LEVEL_ALL,
-            R.c.automation != agg.ALL_AUTOMATIONS,
+            R.c.level == layout.LEVEL_ALL,
+            R.c.automation != layout.ALL_AUTOMATIONS,
             R.c.run_count > 0,
-            R.c.trigger != agg.ALL_TRIGGERS if flt.uses_trigger else R.c.trigger == -1,
+            R.c.trigger != layout.ALL_TRIGGERS
+            if flt.uses_trigger
+            else R.c.trigger == layout.ALL_TRIGGERS,
             flt.rollups if flt.rollups is not None else true(),
         )
     )
@@ -155,7 +158,7 @@ def daily(
     pieces: list[tuple[int, int, int, int]] = []
     raw: list[tuple[int, int, int]] = []
     for i in range(len(days)):
-        p, r = agg.decompose(bounds[i], bounds[i + 1])
+        p, r = layout.decompose(bounds[i], bounds[i + 1])
         pieces += [(i, level, lo, hi) for level, lo, hi in p]
         raw += [(i, lo, hi) for lo, hi in r]
     extra: list[ColumnElement[bool]] = []
@@ -181,9 +184,9 @@ def _candidates(conn: Connection, ws_id: int, flt: RunFilter, after: str, limit:
         ),
         select(R.c.automation.label("automation")).where(
             R.c.workspace_id == ws_id,
-            R.c.level == agg.LEVEL_ALL,
-            R.c.automation != agg.ALL_AUTOMATIONS,
-            R.c.trigger == agg.ALL_TRIGGERS,
+            R.c.level == layout.LEVEL_ALL,
+            R.c.automation != layout.ALL_AUTOMATIONS,
+            R.c.trigger == layout.ALL_TRIGGERS,
             R.c.run_count > 0,
         ),
     ).subquery("names")
@@ -193,7 +196,7 @@ def _candidates(conn: Connection, ws_id: int, flt: RunFilter, after: str, limit:
             [(int(s),) for s in agg.STATES]
         )
         triggers = values(column("trigger", Integer), name="triggers").data(
-            [(tr,) for tr in range(0, 8)]
+            [(tr,) for tr in layout.TRIGGERS]
         )
         sc, tc = states.cte("states"), triggers.cte("triggers")
         cond = flt.candidates(names.c.automation, sc.c.state, tc.c.trigger)
@@ -221,7 +224,7 @@ def per_automation(
     if not names:
         return [], False
     out = {name: agg.AutomationTotals(name) for name in names}
-    p, raw = agg.decompose(lo, hi)
+    p, raw = layout.decompose(lo, hi)
     scoped = RunFilter(flt.rollups, flt.runs, True, flt.uses_trigger, flt.candidates)
     rows = _rollup_sums(
         conn,

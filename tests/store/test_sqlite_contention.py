@@ -11,8 +11,8 @@ import grpc
 import pytest
 
 from runyard.v1 import run_pb2, run_service_pb2
+from tests.api.test_run_lifecycle import AUTO, setup_automation
 from tests.plugins.servers import RunyardProcess, Stubs
-from tests.test_run_lifecycle import AUTO, setup_automation
 
 WRITERS = 50
 EACH = 6

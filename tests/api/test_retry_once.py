@@ -10,9 +10,9 @@ import grpc
 import pytest
 
 from runyard.v1 import run_service_pb2
+from tests.api.test_run_lifecycle import create_run, setup_automation
 from tests.errors import details_of
 from tests.plugins.servers import Stubs
-from tests.test_run_lifecycle import create_run, setup_automation
 
 CALLERS = 12
 
