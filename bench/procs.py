@@ -108,9 +108,17 @@ class Child:
 
 
 def runyard(
-    database_url: str, workdir: Path, *, http: bool, label: str = "runyard"
+    database_url: str,
+    workdir: Path,
+    *,
+    http: bool,
+    label: str = "runyard",
+    extra: Sequence[str] = ("--insecure-no-auth",),
 ) -> tuple[Child, int, int]:
-    """Start `runyard serve` on free 127.0.0.1 ports; (child, grpc_port, http_port or 0)."""
+    """Start `runyard serve` on free 127.0.0.1 ports; (child, grpc_port, http_port or 0).
+
+    Benchmarks of runyard's own work run without authentication by default;
+    the auth benchmark measures its cost side by side with it on."""
     grpc_port = free_port()
     http_port = free_port() if http else 0
     child = Child(
@@ -128,6 +136,7 @@ def runyard(
             f"127.0.0.1:{grpc_port}",
             "--http-address",
             f"127.0.0.1:{http_port}" if http else "none",
+            *extra,
         ],
         workdir / f"{label}-{grpc_port}.log",
         cwd=workdir,

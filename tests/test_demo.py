@@ -7,7 +7,7 @@ from pathlib import Path
 import grpc
 
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2, run_service_pb2
-from tests.plugins.servers import RunyardProcess, Stubs
+from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
 
 WS = "organizations/demo/workspaces/main"
 Run = run_pb2.Run
@@ -34,7 +34,7 @@ def test_demo_looks_like_a_real_month(tmp_path: Path) -> None:
     server.start("--demo")
     try:
         with grpc.insecure_channel(server.grpc_target) as channel:
-            stubs = Stubs(channel)
+            stubs = Stubs(admin_channel(server, channel))
             automations = stubs.automations.ListAutomations(
                 automation_pb2.ListAutomationsRequest(parent=WS)
             ).automations
@@ -72,6 +72,6 @@ def test_demo_looks_like_a_real_month(tmp_path: Path) -> None:
         server.stop()
         server.start("--demo")
         with grpc.insecure_channel(server.grpc_target) as channel:
-            assert len(_all_runs(Stubs(channel))) == len(runs)
+            assert len(_all_runs(Stubs(admin_channel(server, channel)))) == len(runs)
     finally:
         server.stop()

@@ -17,7 +17,11 @@ AUTO = f"{WS}/automations/nightly"
 
 @pytest.fixture
 def http(runyard_server: RunyardProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=runyard_server.http_base + "/v1/", timeout=30) as client:
+    with httpx.Client(
+        base_url=runyard_server.http_base + "/v1/",
+        timeout=30,
+        headers=runyard_server.auth_headers("acme"),
+    ) as client:
         yield client
 
 
@@ -74,7 +78,9 @@ def test_every_rpc_over_http(http: httpx.Client) -> None:
             headers={"grpc-metadata-x-runyard-actor": "alice"},
         )
     )
-    assert paused["state"] == "PAUSED" and paused["pausedBy"] == "alice"
+    # The actor is the token's name; a client-chosen actor header is ignored.
+    actor = paused["pausedBy"]
+    assert paused["state"] == "PAUSED" and actor.startswith("organizations/acme/tokens/")
     assert ok(http.post(f"{name}:continue", json={}))["state"] == "QUEUED"
     assert ok(http.post(f"{name}:start", json={}))["state"] == "RUNNING"
     appended = ok(
@@ -105,7 +111,7 @@ def test_every_rpc_over_http(http: httpx.Client) -> None:
         "fromState": "QUEUED",
         "toState": "PAUSED",
         "reason": "upstream late",
-        "actor": "alice",
+        "actor": actor,
     }
 
     execution = ok(
@@ -143,7 +149,9 @@ def test_every_rpc_over_http(http: httpx.Client) -> None:
 
 
 def test_seed_003_paths_are_additional_bindings(runyard_server: RunyardProcess) -> None:
-    with httpx.Client(base_url=runyard_server.http_base, timeout=30) as client:
+    with httpx.Client(
+        base_url=runyard_server.http_base, timeout=30, headers=runyard_server.auth_headers("acme")
+    ) as client:
         ok(client.post(f"/v1/{ORG}/workspaces", params={"workspaceId": "data"}, json={}))
         ok(client.post(f"/v1/{WS}/automations", params={"automationId": "nightly"}, json={}))
         run = ok(client.post(f"/v1/{AUTO}/runs", json={}))

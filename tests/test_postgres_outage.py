@@ -14,7 +14,7 @@ import pytest
 from runyard.v1 import run_service_pb2
 from tests.errors import details_of
 from tests.plugins.databases import fresh_postgres_database, postgres_stopped
-from tests.plugins.servers import RunyardProcess, Stubs
+from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
 from tests.test_run_lifecycle import AUTO, create_run, setup_automation
 
 
@@ -26,7 +26,7 @@ def test_database_outage_is_unavailable_then_recovers(
         server.start()
         try:
             with grpc.insecure_channel(server.grpc_target) as channel:
-                stubs = Stubs(channel)
+                stubs = Stubs(admin_channel(server, channel))
                 setup_automation(stubs)
                 run = create_run(stubs)
                 codes: Counter[str] = Counter()

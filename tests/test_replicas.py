@@ -12,7 +12,7 @@ from pathlib import Path
 import grpc
 
 from runyard.v1 import run_pb2, run_service_pb2
-from tests.plugins.servers import RunyardProcess, Stubs
+from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
 from tests.test_run_lifecycle import AUTO, create_run, setup_automation
 
 Run = run_pb2.Run
@@ -47,7 +47,7 @@ def test_two_replicas_fight_over_one_run(database_url: str, tmp_path: Path) -> N
             grpc.insecure_channel(a.grpc_target) as ch_a,
             grpc.insecure_channel(b.grpc_target) as ch_b,
         ):
-            sa, sb = Stubs(ch_a), Stubs(ch_b)
+            sa, sb = Stubs(admin_channel(a, ch_a)), Stubs(admin_channel(b, ch_b))
             setup_automation(sa)
             run = create_run(sa)
             # A pause accepted by one replica is what the other one reads next.
@@ -109,7 +109,7 @@ def test_sigkill_mid_stream_keeps_every_acknowledged_write(
 
     def writer() -> None:
         with grpc.insecure_channel(server.grpc_target) as channel:
-            stubs = Stubs(channel)
+            stubs = Stubs(admin_channel(server, channel))
             deadline = time.monotonic() + 20
             while not stop.is_set() and time.monotonic() < deadline and len(acknowledged) < 5000:
                 try:
@@ -119,7 +119,7 @@ def test_sigkill_mid_stream_keeps_every_acknowledged_write(
 
     try:
         with grpc.insecure_channel(server.grpc_target) as channel:
-            setup_automation(Stubs(channel))
+            setup_automation(Stubs(admin_channel(server, channel)))
         threads = [threading.Thread(target=writer) for _ in range(4)]
         for th in threads:
             th.start()
@@ -133,7 +133,7 @@ def test_sigkill_mid_stream_keeps_every_acknowledged_write(
         assert len(acknowledged) >= 100
         server.start()
         with grpc.insecure_channel(server.grpc_target) as channel:
-            stubs = Stubs(channel)
+            stubs = Stubs(admin_channel(server, channel))
             names: set[str] = set()
             token = ""
             for _ in range(1000):

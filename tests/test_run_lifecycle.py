@@ -60,12 +60,14 @@ def test_seed_003_flow(stubs: Stubs) -> None:
     listed = stubs.runs.ListRuns(run_service_pb2.ListRunsRequest(parent=AUTO))
     assert [r.name for r in listed.runs] == [run.name]
 
+    # A client-chosen actor is ignored: the token's name is recorded.
     md = (("x-runyard-actor", "alice@example.com"),)
     paused = stubs.runs.PauseRun(
         run_service_pb2.PauseRunRequest(name=run.name, reason="upstream broken"), metadata=md
     )
     assert paused.state == Run.PAUSED
-    assert paused.pause_reason == "upstream broken" and paused.paused_by == "alice@example.com"
+    assert paused.pause_reason == "upstream broken"
+    assert paused.paused_by.startswith("organizations/acme/tokens/")
     assert paused.HasField("pause_time") and paused.etag != run.etag
 
     events = stubs.runs.ListRunEvents(run_service_pb2.ListRunEventsRequest(parent=run.name))
@@ -73,7 +75,7 @@ def test_seed_003_flow(stubs: Stubs) -> None:
     assert [e.sequence for e in events.run_events] == [1, 2]
     assert last.state_change.from_state == Run.QUEUED
     assert last.state_change.to_state == Run.PAUSED
-    assert last.state_change.actor == "alice@example.com"
+    assert last.state_change.actor == paused.paused_by
     assert last.state_change.reason == "upstream broken"
 
     resumed = stubs.runs.ContinueRun(run_service_pb2.ContinueRunRequest(name=run.name))

@@ -9,7 +9,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from runyard.v1 import run_pb2, run_service_pb2
-from tests.plugins.servers import RunyardProcess, Stubs
+from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
 from tests.test_contract import EXPECTED
 from tests.test_run_lifecycle import create_run, setup_automation
 
@@ -54,7 +54,7 @@ def test_acknowledged_writes_survive_kill_9(database_url: str, tmp_path: Path) -
     server.start()
     try:
         with grpc.insecure_channel(server.grpc_target) as channel:
-            stubs = Stubs(channel)
+            stubs = Stubs(admin_channel(server, channel))
             setup_automation(stubs)
             created = create_run(stubs)
             paused_run = create_run(stubs)
@@ -64,7 +64,7 @@ def test_acknowledged_writes_survive_kill_9(database_url: str, tmp_path: Path) -
         server.kill()  # SIGKILL right after the acknowledgement: no clean shutdown
         server.start()
         with grpc.insecure_channel(server.grpc_target) as channel:
-            stubs = Stubs(channel)
+            stubs = Stubs(admin_channel(server, channel))
             got = stubs.runs.GetRun(run_service_pb2.GetRunRequest(name=created.name))
             assert got.state == run_pb2.Run.QUEUED
             got = stubs.runs.GetRun(run_service_pb2.GetRunRequest(name=paused_run.name))

@@ -6,7 +6,16 @@ bench/context.py for what ``run`` receives) and a line in CASES below.
 
 from __future__ import annotations
 
-from bench.cases import aggregates, deep_paging, encoding, grpc_list, ingestion, prefect, rest
+from bench.cases import (
+    aggregates,
+    auth,
+    deep_paging,
+    encoding,
+    grpc_list,
+    ingestion,
+    prefect,
+    rest,
+)
 from bench.context import Case
 
 CASES: list[Case] = [
@@ -17,4 +26,5 @@ CASES: list[Case] = [
     aggregates.CASE,
     ingestion.CASE,
     prefect.CASE,
+    auth.CASE,
 ]

@@ -7,7 +7,8 @@ import asyncio
 import logging
 import os
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -19,7 +20,10 @@ from runyard.api.executions import ExecutionService
 from runyard.api.interceptors import ErrorMappingInterceptor
 from runyard.api.runner import RunnerService
 from runyard.api.runs import RunService
+from runyard.api.tokens import TokenService
 from runyard.api.workspaces import WorkspaceService
+from runyard.auth.authenticator import Authenticator
+from runyard.auth.ratelimit import Limit
 from runyard.store.engine import resolve_url
 from runyard.store.sql import SqlStore
 from runyard.v1 import (
@@ -31,6 +35,8 @@ from runyard.v1 import (
     run_service_pb2_grpc,
     runner_service_pb2,
     runner_service_pb2_grpc,
+    token_pb2,
+    token_pb2_grpc,
     workspace_pb2,
     workspace_pb2_grpc,
 )
@@ -43,6 +49,7 @@ SERVICE_FILES = (
     run_service_pb2,
     execution_pb2,
     runner_service_pb2,
+    token_pb2,
 )
 SERVICE_NAMES = tuple(
     svc.full_name for mod in SERVICE_FILES for svc in mod.DESCRIPTOR.services_by_name.values()
@@ -56,6 +63,25 @@ class Settings:
     http_address: str | None = "127.0.0.1:8080"
     demo: bool = False
     workers: int = 16
+    # Development only: every call is allowed and recorded as `anonymous`.
+    insecure_no_auth: bool = False
+    # Rate limits by role (runyard.auth.ratelimit.DEFAULT_LIMITS for the rest).
+    rate_limits: dict[int, Limit] = field(default_factory=dict)
+    # Where --demo keeps its admin token's secret.
+    demo_token_file: str = "runyard-demo-token"
+    # How long a token look-up is trusted (a revoke elsewhere takes this long).
+    token_cache_seconds: float = 5.0
+
+
+BEARER_SCHEME = {
+    "bearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A runyard access token (`ryd_…`): `Authorization: Bearer <secret>`. "
+        "The first one comes from `runyard tokens create`; admins issue more "
+        "through TokenService.",
+    }
+}
 
 
 def _split(address: str) -> tuple[str, int]:
@@ -90,8 +116,32 @@ class Runyard:
 
             loaded = await asyncio.to_thread(demo.load_if_empty, self.store)
             log.info("demo data %s", "loaded" if loaded else "already present; left as it is")
+            if not self.settings.insecure_no_auth:
+                from runyard.auth.demo import ensure_demo_token
 
-        server = grpc.aio.server(interceptors=[ErrorMappingInterceptor()])
+                path = Path(self.settings.demo_token_file)
+                await asyncio.to_thread(ensure_demo_token, self.store, path)
+                log.info(
+                    "demo admin token of organizations/demo in %s "
+                    "(export RUNYARD_TOKEN=$(cat %s))",
+                    path,
+                    path,
+                )
+
+        authenticator: Authenticator | None = None
+        if self.settings.insecure_no_auth:
+            log.warning(
+                "INSECURE: --insecure-no-auth is set; every caller may do everything "
+                "in every organization. Never use this outside development."
+            )
+        else:
+            authenticator = Authenticator(
+                self.store.tokens,
+                self.store.token_pepper,
+                self.settings.rate_limits,
+                cache_seconds=self.settings.token_cache_seconds,
+            )
+        server = grpc.aio.server(interceptors=[ErrorMappingInterceptor(authenticator)])
         workspace_pb2_grpc.add_WorkspaceServiceServicer_to_server(
             WorkspaceService(self.store), server
         )
@@ -104,6 +154,10 @@ class Runyard:
         )
         runner_service_pb2_grpc.add_RunnerServiceServicer_to_server(
             RunnerService(self.store), server
+        )
+        token_pb2_grpc.add_TokenServiceServicer_to_server(
+            TokenService(self.store, authenticator.forget if authenticator else _ignore),
+            server,
         )
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -129,6 +183,7 @@ class Runyard:
                 [m.DESCRIPTOR for m in SERVICE_FILES],
                 error_domain="runyard.dev",
                 title="runyard",
+                security_schemes=None if self.settings.insecure_no_auth else BEARER_SCHEME,
             )
             http_host, http_port = _split(self.settings.http_address)
             self.http = await gateway.serve_http(app, http_host, http_port)
@@ -147,6 +202,10 @@ class Runyard:
         if self.store is not None:
             self.store.close()
         log.info("stopped")
+
+
+def _ignore(_: str) -> None:
+    pass
 
 
 def _redact(url: str) -> str:

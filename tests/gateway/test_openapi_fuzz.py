@@ -85,7 +85,12 @@ class LibraryInThread:
         self._thread.join(30)
 
 
-def fuzz(base_url: str, per_operation: int, allowed_5xx: set[str]) -> tuple[int, list[str]]:
+def fuzz(
+    base_url: str,
+    per_operation: int,
+    allowed_5xx: set[str],
+    headers: dict[str, str] | None = None,
+) -> tuple[int, list[str]]:
     """Runs generated requests against every operation; returns the count and failures."""
     doc = httpx.get(f"{base_url}/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(doc)
@@ -93,6 +98,7 @@ def fuzz(base_url: str, per_operation: int, allowed_5xx: set[str]) -> tuple[int,
     failures: list[str] = []
     deadline = time.monotonic() + TIME_BUDGET
     with requests.Session() as session:
+        session.headers.update(headers or {})
         for result in schema.get_all_operations():
             op = result.ok()
             op_id = op.definition.raw.get("operationId", op.label)
@@ -134,17 +140,19 @@ def test_library_openapi_fuzz() -> None:
 
 
 @pytest.fixture(scope="module")
-def runyard_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def runyard_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunyardProcess]:
     tmp: Path = tmp_path_factory.mktemp("fuzz")
     server = RunyardProcess(f"sqlite:///{tmp / 'demo.db'}", tmp, http=True)
     server.start("--demo")
     try:
-        yield server.http_base
+        yield server
     finally:
         server.stop()
 
 
-def test_runyard_openapi_fuzz(runyard_http: str) -> None:
-    sent, failures = fuzz(runyard_http, 45, set())
+def test_runyard_openapi_fuzz(runyard_http: RunyardProcess) -> None:
+    # With the demo organization's admin token, so requests reach the servicers.
+    headers = runyard_http.auth_headers("demo")
+    sent, failures = fuzz(runyard_http.http_base, 45, set(), headers)
     assert not failures, "\n".join(failures[:20])
     assert sent >= MIN_REQUESTS

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -20,10 +22,14 @@ from runyard.v1 import (
     execution_pb2_grpc,
     run_service_pb2_grpc,
     runner_service_pb2_grpc,
+    token_pb2_grpc,
     workspace_pb2_grpc,
 )
 
 STARTUP_TIMEOUT = 30.0
+# Servers under test get limits no functional test reaches; rate-limit tests set their own.
+GENEROUS_RATE_LIMIT = "all=100000/100000"
+_ORG = re.compile(r"organizations/([^/]+)")
 
 
 def free_port() -> int:
@@ -41,6 +47,8 @@ class RunyardProcess:
         self.http_port = free_port() if http else 0
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = workdir / f"runyard-{self.grpc_port}.log"
+        self._tokens: dict[tuple[str, str, str | None], str] = {}
+        self._store: Any = None
 
     @property
     def grpc_target(self) -> str:
@@ -64,6 +72,8 @@ class RunyardProcess:
             f"127.0.0.1:{self.http_port}" if self.http else "none",
             *extra,
         ]
+        if not any(a.startswith("--rate-limit") for a in extra):
+            args += ["--rate-limit", GENEROUS_RATE_LIMIT]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 args,
@@ -101,7 +111,38 @@ class RunyardProcess:
         except OSError:
             return False
 
+    def token(
+        self, organization: str, role: str = "admin", workspace: str | None = None
+    ) -> str:
+        """A token of `organization` with `role` (limited to `workspace` if given),
+        minted straight in the server's database and cached per process."""
+        key = (organization, role, workspace)
+        if key not in self._tokens:
+            self._tokens[key] = mint_token(
+                self._token_store(), organization, role, workspace=workspace
+            )
+        return self._tokens[key]
+
+    def auth_headers(self, organization: str, role: str = "admin") -> dict[str, str]:
+        return {"authorization": f"Bearer {self.token(organization, role)}"}
+
+    def metadata(self, organization: str, role: str = "admin") -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.token(organization, role)}"),)
+
+    def _token_store(self) -> Any:
+        if self._store is None:
+            from runyard.store.sql import SqlStore
+
+            self._store = SqlStore(self.database_url, migrate_schema=False, pool_size=1)
+        return self._store
+
+    def close_store(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
     def stop(self) -> None:
+        self.close_store()
         if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
             try:
@@ -117,6 +158,81 @@ class RunyardProcess:
         self.proc = None
 
 
+def mint_token(
+    store: Any,
+    organization: str,
+    role: str = "admin",
+    *,
+    workspace: str | None = None,
+    ttl_seconds: int | None = None,
+    rate: tuple[float, int] | None = None,
+) -> str:
+    """Issues a token through runyard.auth.issue on `store` and returns its secret."""
+    from runyard.auth.issue import issue_token
+    from runyard.v1 import token_pb2
+
+    template = token_pb2.Token(role=role.upper(), display_name=f"test {role}")
+    if workspace:
+        template.workspace = f"organizations/{organization}/workspaces/{workspace}"
+    if ttl_seconds is not None:
+        template.ttl.FromSeconds(ttl_seconds)
+    if rate is not None:
+        template.rate_limit, template.rate_burst = rate
+    issued = issue_token(
+        store.tokens,
+        store.token_pepper,
+        organization,
+        template,
+        creator="tests",
+        now_us=time.time_ns() // 1000,
+    )
+    return str(issued.secret)
+
+
+def organization_of(request: Any) -> str:
+    """The organization a request names (name, parent or a resource's name);
+    for a request that names none, a stand-in (its call is refused for its
+    arguments, which is what such tests check)."""
+    for path in ("name", "parent", "automation.name", "workspace.name"):
+        value: Any = request
+        for part in path.split("."):
+            value = getattr(value, part, None)
+        if isinstance(value, str):
+            match = _ORG.match(value)
+            if match:
+                return match.group(1)
+    return "o"
+
+
+class _AdminTokens(
+    grpc.UnaryUnaryClientInterceptor,  # type: ignore[misc]
+    grpc.UnaryStreamClientInterceptor,  # type: ignore[misc]
+):
+    """Adds an admin token of whichever organization the request names, unless
+    the call already carries an authorization entry."""
+
+    def __init__(self, token_for: Callable[[str], str]) -> None:
+        self.token_for = token_for
+
+    def _details(self, details: Any, request: Any) -> Any:
+        metadata = list(details.metadata or ())
+        org = organization_of(request)
+        if not any(k == "authorization" for k, _ in metadata):
+            metadata.append(("authorization", f"Bearer {self.token_for(org)}"))
+        return details._replace(metadata=metadata)
+
+    def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details, request), request)
+
+    def intercept_unary_stream(self, continuation: Any, details: Any, request: Any) -> Any:
+        return continuation(self._details(details, request), request)
+
+
+def admin_channel(server: RunyardProcess, channel: grpc.Channel) -> grpc.Channel:
+    """`channel` with an admin token of the request's organization on every call."""
+    return grpc.intercept_channel(channel, _AdminTokens(lambda org: server.token(org)))
+
+
 class Stubs:
     def __init__(self, channel: grpc.Channel) -> None:
         self.channel = channel
@@ -125,6 +241,7 @@ class Stubs:
         self.runs = run_service_pb2_grpc.RunServiceStub(channel)
         self.executions = execution_pb2_grpc.ExecutionServiceStub(channel)
         self.runner = runner_service_pb2_grpc.RunnerServiceStub(channel)
+        self.tokens = token_pb2_grpc.TokenServiceStub(channel)
 
 
 @pytest.fixture
@@ -140,4 +257,4 @@ def runyard_server(database_url: str, tmp_path: Path) -> Iterator[RunyardProcess
 @pytest.fixture
 def stubs(runyard_server: RunyardProcess) -> Iterator[Stubs]:
     with grpc.insecure_channel(runyard_server.grpc_target) as channel:
-        yield Stubs(channel)
+        yield Stubs(admin_channel(runyard_server, channel))

@@ -36,6 +36,8 @@ class ApiError(Exception):
     resource_type: str = ""
     resource_name: str = ""
     retry_delay: float | None = None
+    # QuotaFailure violations: (subject, description).
+    quota_violations: Sequence[tuple[str, str]] = ()
 
     def __post_init__(self) -> None:
         Exception.__init__(self, self.message)
@@ -79,6 +81,15 @@ class ApiError(Exception):
             delay = duration_pb2.Duration()
             delay.FromNanoseconds(int(self.retry_delay * 1e9))
             add(error_details_pb2.RetryInfo(retry_delay=delay))
+        if self.quota_violations:
+            add(
+                error_details_pb2.QuotaFailure(
+                    violations=[
+                        error_details_pb2.QuotaFailure.Violation(subject=s, description=d)
+                        for s, d in self.quota_violations
+                    ]
+                )
+            )
         return status_pb2.Status(
             code=_CODE_NUMBER[self.code], message=self.message, details=details
         )
@@ -144,23 +155,38 @@ def unavailable(message: str, retry_delay: float = 1.0) -> ApiError:
     )
 
 
-def resource_exhausted(message: str, retry_delay: float) -> ApiError:
+def resource_exhausted(
+    message: str,
+    retry_delay: float,
+    quota: Sequence[tuple[str, str]] = (),
+    **metadata: str,
+) -> ApiError:
     return ApiError(
-        grpc.StatusCode.RESOURCE_EXHAUSTED, message, "RATE_LIMITED", retry_delay=retry_delay
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        message,
+        "RATE_LIMITED",
+        metadata,
+        retry_delay=retry_delay,
+        quota_violations=quota,
     )
 
 
-def unauthenticated(message: str = "a valid bearer token is required") -> ApiError:
-    return ApiError(grpc.StatusCode.UNAUTHENTICATED, message, "UNAUTHENTICATED")
+def unauthenticated(
+    message: str = "a valid bearer token is required", reason: str = "UNAUTHENTICATED"
+) -> ApiError:
+    return ApiError(grpc.StatusCode.UNAUTHENTICATED, message, reason)
 
 
-def permission_denied(resource_name: str) -> ApiError:
-    # AIP-211: the same answer whether or not the resource exists.
+def permission_denied(
+    resource_name: str, reason: str = "PERMISSION_DENIED", **metadata: str
+) -> ApiError:
+    # AIP-211: the same answer whether or not the resource exists; the message and
+    # details are built from the request alone.
     return ApiError(
         grpc.StatusCode.PERMISSION_DENIED,
         f"permission denied on {resource_name!r} (or it does not exist)",
-        "PERMISSION_DENIED",
-        {"name": resource_name},
+        reason,
+        {"name": resource_name, **metadata},
         resource_name=resource_name,
     )
 

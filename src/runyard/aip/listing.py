@@ -47,6 +47,10 @@ class Collection:
     default_page_size: int = 50
     max_page_size: int = 1000
     max_skip: int = 10_000
+    # A page stops early (with a next_page_token, as AIP-158 allows) once the
+    # rows' first column (the stored message) adds up to this many bytes, so a
+    # response stays under gRPC's 4 MiB default whatever is stored.
+    max_page_bytes: int = 3 << 20
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class ListPlan:
     show_total_size: bool
     fingerprint: str
     codec: PageTokenCodec
+    max_page_bytes: int = 3 << 20
 
     @property
     def limit(self) -> int:
@@ -126,11 +131,20 @@ class ListPlan:
         return select(func.count()).select_from(query.subquery())
 
     def page(self, rows: Sequence[Row[Any]]) -> tuple[list[Row[Any]], str]:
-        """(the page's rows, next_page_token): the token comes from the
-        page_size-th row and is empty when no row follows it."""
-        if len(rows) <= self.page_size:
-            return list(rows), ""
+        """(the page's rows, next_page_token): the token comes from the last
+        row kept (the page_size-th, or an earlier one where max_page_bytes ran
+        out) and is empty when no row follows it."""
         kept = list(rows[: self.page_size])
+        budget = self.max_page_bytes
+        for i, row in enumerate(kept):
+            first = row[0]
+            budget -= len(first) if isinstance(first, (bytes, str)) else 0
+            if budget < 0 and i > 0:
+                kept = kept[:i]
+                break
+        else:
+            if len(rows) <= self.page_size:
+                return kept, ""
         last = kept[-1]._mapping
         values = [last[KEY_LABEL.format(i)] for i in range(len(self.order.terms))]
         return kept, self.codec.encode(self.fingerprint, values)
@@ -178,6 +192,7 @@ def plan_list(
         show_total_size=request.show_total_size,
         fingerprint=request_fp,
         codec=codec,
+        max_page_bytes=collection.max_page_bytes,
     )
 
 

@@ -6,32 +6,38 @@ import asyncio
 import re
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import grpc
 
 from runyard.aip.errors import invalid_argument
 from runyard.aip.listing import ListRequest
+from runyard.auth.authenticator import Principal
 from runyard.domain.runs import Actor
 
 T = TypeVar("T")
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-ACTOR_HEADER = "x-runyard-actor"
+# The authenticated caller of the RPC being served (set by the interceptor).
+PRINCIPAL: ContextVar[Principal | None] = ContextVar("runyard_principal", default=None)
+ANONYMOUS = "anonymous"
 
 
 def now_us() -> int:
     return time.time_ns() // 1000
 
 
+def principal() -> Principal | None:
+    return PRINCIPAL.get()
+
+
 def actor(context: grpc.aio.ServicerContext[Any, Any]) -> Actor:
-    """The caller's identity. Until token authentication lands, an optional
-    `x-runyard-actor` header names the caller; unnamed callers are `anonymous`."""
-    name = "anonymous"
-    for key, value in context.invocation_metadata() or ():
-        if key == ACTOR_HEADER and isinstance(value, str) and value.strip():
-            name = value.strip()[:200]
-    return Actor(name, now_us())
+    """Who is making this change: the token's name (`organizations/o/tokens/t`),
+    or `anonymous` when the server runs with --insecure-no-auth. Clients cannot
+    choose it."""
+    who = PRINCIPAL.get()
+    return Actor(who.name if who is not None else ANONYMOUS, now_us())
 
 
 def request_key(method: str, resource: str, request_id: str) -> str:

@@ -1,17 +1,19 @@
-"""Server interceptors: request logging and AIP-193 error mapping.
+"""The server interceptor: authentication, rate limits, request logging and
+AIP-193 error mapping, for unary and server-streaming RPCs alike.
 
 Every failure leaves as a google.rpc.Status with ErrorInfo. An ApiError is the
 caller's business and goes out as it is; anything else is logged with its
-traceback here and reaches the caller only as a bare INTERNAL. Every request
-is first checked for NUL characters (runyard.api.validation).
-Authentication takes its seat in front of these when it lands.
+traceback here and reaches the caller only as a bare INTERNAL. Before a
+servicer runs, the caller is authenticated and authorized (runyard.auth), its
+token's rate limit is charged, and the request is checked for NUL characters
+(runyard.api.validation).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 import grpc
@@ -19,57 +21,143 @@ from google.protobuf.message import Message
 from grpc_status import rpc_status
 
 from runyard.aip.errors import ApiError, internal
-from runyard.api.validation import reject_nul
+from runyard.api.context import PRINCIPAL
+from runyard.api.validation import check_request
+from runyard.auth import policy
+from runyard.auth.authenticator import Authenticator, Principal, authorize
 
 log = logging.getLogger("runyard.rpc")
 
 Handler = grpc.RpcMethodHandler
-Behavior = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+Ctx = grpc.aio.ServicerContext[Any, Any]
+Behavior = Callable[[Any, Ctx], Any]
 
 
-async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: ApiError) -> None:
+async def _abort(context: Ctx, error: ApiError) -> None:
     await context.abort_with_status(  # type: ignore[attr-defined]
         rpc_status.to_status(error.to_status())
     )
 
 
-def _wrap_unary(method: str, behavior: Behavior) -> Behavior:
-    async def handle(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        started = time.perf_counter()
-        code = "OK"
-        try:
-            if isinstance(request, Message):
-                reject_nul(request)
-            return await behavior(request, context)
-        except ApiError as error:
-            code = error.code.name
-            await _abort(context, error)
-        except grpc.aio.AbortError:
-            code = "ABORTED_BY_HANDLER"
-            raise
-        except Exception:
-            code = "INTERNAL"
-            log.exception("%s failed", method)
+class _Call:
+    """One call's gate and log line."""
+
+    def __init__(self, gate: Gate, method: str) -> None:
+        self.gate = gate
+        self.method = method
+        self.started = time.perf_counter()
+        self.code = "OK"
+        self.principal = ""
+
+    async def admit(self, request: Any, context: Ctx) -> None:
+        principal = await self.gate.admit(self.method, request, context)
+        if principal is not None:
+            self.principal = principal.name
+            PRINCIPAL.set(principal)
+        if isinstance(request, Message):
+            check_request(request)
+
+    async def fail(self, context: Ctx, exc: BaseException) -> None:
+        if isinstance(exc, ApiError):
+            self.code = exc.code.name
+            await _abort(context, exc)
+        elif isinstance(exc, grpc.aio.AbortError):
+            self.code = "ABORTED_BY_HANDLER"
+            raise exc
+        else:
+            self.code = "INTERNAL"
+            log.error("%s failed", self.method, exc_info=exc)
             await _abort(context, internal())
+
+    def done(self) -> None:
+        level = logging.DEBUG if self.method.startswith("/grpc.") else logging.INFO
+        who = self.principal or ("insecure-no-auth" if self.gate.insecure else "-")
+        log.log(
+            level,
+            "%s %s %.1fms principal=%s",
+            self.method,
+            self.code,
+            (time.perf_counter() - self.started) * 1000,
+            who,
+        )
+
+
+class Gate:
+    """Authentication and authorization for every RPC but the public ones.
+    With no authenticator (`--insecure-no-auth`) everyone may do everything."""
+
+    def __init__(self, authenticator: Authenticator | None) -> None:
+        self.authenticator = authenticator
+
+    @property
+    def insecure(self) -> bool:
+        return self.authenticator is None
+
+    async def admit(self, method: str, request: Any, context: Ctx) -> Principal | None:
+        if self.authenticator is None or policy.is_public(method):
+            return None
+        principal = await self.authenticator.authenticate(context.invocation_metadata() or ())
+        self.authenticator.throttle(principal)
+        authorize(principal, method, request)
+        return principal
+
+
+def _wrap_unary(gate: Gate, method: str, behavior: Behavior) -> Behavior:
+    async def handle(request: Any, context: Ctx) -> Any:
+        call = _Call(gate, method)
+        try:
+            await call.admit(request, context)
+            return await behavior(request, context)
+        except Exception as exc:
+            await call.fail(context, exc)
         finally:
-            level = logging.DEBUG if method.startswith("/grpc.") else logging.INFO
-            log.log(level, "%s %s %.1fms", method, code, (time.perf_counter() - started) * 1000)
+            call.done()
+
+    return handle
+
+
+def _wrap_stream(gate: Gate, method: str, behavior: Behavior) -> Behavior:
+    async def handle(request: Any, context: Ctx) -> AsyncIterator[Any]:
+        call = _Call(gate, method)
+        try:
+            await call.admit(request, context)
+            result = behavior(request, context)
+            if hasattr(result, "__aiter__"):
+                async for item in result:
+                    yield item
+            else:
+                await cast(Awaitable[Any], result)
+        except Exception as exc:
+            await call.fail(context, exc)
+        finally:
+            call.done()
 
     return handle
 
 
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
+    def __init__(self, authenticator: Authenticator | None = None) -> None:
+        self.gate = Gate(authenticator)
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> Handler:
         handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
+        if handler is None:
             return handler
         method = handler_call_details.method
-        return grpc.unary_unary_rpc_method_handler(
-            _wrap_unary(method, cast(Behavior, handler.unary_unary)),
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(self.gate, method, cast(Behavior, handler.unary_unary)),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(self.gate, method, cast(Behavior, handler.unary_stream)),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler

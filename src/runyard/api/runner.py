@@ -99,7 +99,10 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
         )
         validate_id("execution_id", execution_id)
         if request.execution.run:
-            names.run(request.execution.run, "execution.run")
+            run_ref = names.run(request.execution.run, "execution.run")
+            if run_ref.automation.workspace != ws:
+                # Tokens are checked against `parent`; the run must be inside it.
+                raise invalid_argument("execution.run", "must be a run of the parent workspace")
         e = execution_pb2.Execution()
         e.CopyFrom(request.execution)
         e.create_time.FromMicroseconds(now_us())

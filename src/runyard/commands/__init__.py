@@ -8,6 +8,6 @@ order `--help` shows them.
 
 from __future__ import annotations
 
-from runyard.commands import server_commands
+from runyard.commands import server_commands, tokens
 
-COMMANDS = [server_commands]
+COMMANDS = [server_commands, tokens]

@@ -38,6 +38,27 @@ def register(sub: Any) -> None:
         action="store_true",
         help="load the demo organization (organizations/demo) when the store is empty",
     )
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="DEVELOPMENT ONLY: accept every call without a token, recorded as 'anonymous' "
+        "(a warning is logged at start-up and on every request line)",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        action="append",
+        default=[],
+        metavar="ROLE=RATE[/BURST]",
+        help="requests per second (and burst) per token of ROLE (viewer, operator, runner, "
+        "admin or all); repeatable. Defaults: 50/100 for people, 200/400 for runners",
+    )
+    serve.add_argument(
+        "--demo-token-file",
+        default="runyard-demo-token",
+        metavar="PATH",
+        help="with --demo: where the demo admin token's secret is kept "
+        "(default: ./runyard-demo-token)",
+    )
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations and exit")
@@ -62,11 +83,41 @@ def register(sub: Any) -> None:
     gw.set_defaults(func=_gateway)
 
 
+def rate_limits(values: list[str]) -> dict[int, Any]:
+    """`ROLE=RATE[/BURST]` options as a role -> Limit map."""
+    from runyard.auth.ratelimit import Limit
+    from runyard.v1 import token_pb2
+
+    roles = {r.lower(): v for r, v in token_pb2.Token.Role.items() if v}
+    limits: dict[int, Any] = {}
+    for value in values:
+        role, _, limit_text = value.partition("=")
+        role = role.strip().lower()
+        if role != "all" and role not in roles:
+            raise SystemExit(f"--rate-limit: unknown role {role!r} in {value!r}")
+        try:
+            limit = Limit.parse(limit_text)
+        except ValueError:
+            raise SystemExit(f"--rate-limit: expected ROLE=RATE[/BURST], got {value!r}") from None
+        for name, number in roles.items():
+            if role in ("all", name):
+                limits[number] = limit
+    return limits
+
+
 def _serve(args: argparse.Namespace) -> int:
     from runyard.server import Settings, serve
 
     http = None if args.http_address.lower() == "none" else args.http_address
-    settings = Settings(args.database_url, args.grpc_address, http, args.demo)
+    settings = Settings(
+        args.database_url,
+        args.grpc_address,
+        http,
+        args.demo,
+        insecure_no_auth=args.insecure_no_auth,
+        rate_limits=rate_limits(args.rate_limit),
+        demo_token_file=args.demo_token_file,
+    )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
     return 0

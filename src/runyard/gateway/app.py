@@ -12,7 +12,7 @@ and its HTML page; routes from the rules take precedence over both.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -65,8 +65,10 @@ class GatewayApp:
         error_domain: str = "gateway",
         max_body_bytes: int = DEFAULT_MAX_BODY,
         title: str = "API",
+        security_schemes: Mapping[str, Any] | None = None,
     ) -> None:
         self.invoker = invoker
+        self.security_schemes = dict(security_schemes or {})
         self.bindings = list(bindings)
         self.domain = error_domain
         self.max_body_bytes = max_body_bytes
@@ -92,7 +94,9 @@ class GatewayApp:
     # -- documents -------------------------------------------------------------------
 
     def openapi_document(self) -> dict[str, Any]:
-        return openapi.build_document(self.bindings, title=self.title)
+        return openapi.build_document(
+            self.bindings, title=self.title, security_schemes=self.security_schemes
+        )
 
     def _openapi_bytes(self) -> bytes:
         if self._openapi is None:
@@ -327,12 +331,15 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY,
     title: str = "API",
     invoker: Invoker | None = None,
+    security_schemes: Mapping[str, Any] | None = None,
 ) -> GatewayApp:
     """An ASGI app for every service in ``files`` that has google.api.http rules.
 
     Calls go to ``upstream`` (a ``grpc.aio`` channel) unless an ``invoker`` is
-    given. Raises :class:`~runyard.gateway.routes.RuleError` for rules it cannot
-    serve (duplicates included)."""
+    given. ``security_schemes`` (OpenAPI Security Scheme objects by name) are
+    declared in the document and required by every operation. Raises
+    :class:`~runyard.gateway.routes.RuleError` for rules it cannot serve
+    (duplicates included)."""
     if invoker is None:
         if upstream is None:
             raise ValueError("create_app needs an upstream channel or an invoker")
@@ -346,4 +353,5 @@ def create_app(
         error_domain=error_domain,
         max_body_bytes=max_body_bytes,
         title=title,
+        security_schemes=security_schemes,
     )

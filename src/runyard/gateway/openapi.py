@@ -13,7 +13,7 @@ and ``application/problem+json``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
@@ -293,8 +293,14 @@ def _problem_schema() -> dict[str, Any]:
     }
 
 
-def build_document(bindings: Sequence[Binding], *, title: str = "API") -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``bindings``."""
+def build_document(
+    bindings: Sequence[Binding],
+    *,
+    title: str = "API",
+    security_schemes: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``bindings``; ``security_schemes`` are
+    declared and required by every operation."""
     schemas = _Schemas()
     paths: dict[str, dict[str, Any]] = {}
     for b in bindings:
@@ -344,12 +350,16 @@ def build_document(bindings: Sequence[Binding], *, title: str = "API") -> dict[s
         ops[verb] = op
     schemas.components["google.rpc.Status"] = _status_schema()
     schemas.components["ProblemDetails"] = _problem_schema()
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {"title": title, "version": "v1"},
         "paths": paths,
         "components": {"schemas": dict(sorted(schemas.components.items()))},
     }
+    if security_schemes:
+        document["components"]["securitySchemes"] = dict(security_schemes)
+        document["security"] = [{name: []} for name in security_schemes]
+    return document
 
 
 def _request_body(b: Binding, schemas: _Schemas) -> dict[str, Any] | None:

@@ -45,7 +45,21 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     raise ValueError(f"unsupported database URL scheme {sa_url.drivername!r}")
 
 
+def _private_file(url: str) -> None:
+    """Creates the SQLite file readable by its owner only (it holds token hashes
+    and every run); SQLite gives its -wal and -shm files the same mode."""
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+
+
 def _sqlite_engine(url: str) -> Engine:
+    _private_file(url)
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from runyard.aip.listing import ListRequest
 from runyard.aip.pagination import PageTokenCodec
@@ -17,6 +17,9 @@ from runyard.domain.aggregates import AutomationTotals, Totals
 from runyard.domain.runs import Transition
 from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
+
+if TYPE_CHECKING:
+    from runyard.store.tokens import TokenStore
 
 T = TypeVar("T")
 
@@ -52,6 +55,9 @@ BuildRetry = Callable[[Run], tuple[Run, StateChange]]
 class Store(Protocol):
     # Signs and checks page tokens with a secret every replica shares.
     codec: PageTokenCodec
+    # Access tokens (runyard.store.tokens) and the key their secrets are hashed with.
+    tokens: TokenStore
+    token_pepper: bytes
 
     def close(self) -> None: ...
 

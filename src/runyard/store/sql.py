@@ -33,6 +33,7 @@ from runyard.store import tables as t
 from runyard.store.engine import make_engine
 from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, Page
 from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
+from runyard.store.tokens import SqlTokenStore, TokenStore
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
 
 log = logging.getLogger(__name__)
@@ -116,6 +117,11 @@ class SqlStore:
             migrate.upgrade(self.engine)
         self._workspace_ids: dict[WorkspaceRef, int] = {}
         self.codec = PageTokenCodec(self._secret("page_token"))
+        # Keys the hashes of token secrets (runyard.auth.secrets).
+        self.token_pepper = self._secret("token_pepper")
+        self.tokens: TokenStore = SqlTokenStore(
+            self._read, self._write, self._idempotent, self.codec
+        )
 
     def close(self) -> None:
         self.engine.dispose()

@@ -217,3 +217,22 @@ Index(
     func.coalesce(executions.c.start_time, literal_column("-1")),
     executions.c.id,
 )
+
+# Access tokens (runyard.auth). Only a keyed hash of each secret is kept.
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("organization", String(63), nullable=False),
+    Column("token", String(63), nullable=False),
+    Column("workspace", String(63), nullable=False, server_default=""),
+    Column("role", Integer, nullable=False),
+    Column("secret_hash", LargeBinary, nullable=False),
+    Column("create_time", BigInteger, nullable=False),
+    Column("expire_time", BigInteger, nullable=True),
+    Column("revoke_time", BigInteger, nullable=True),
+    Column("last_use_time", BigInteger, nullable=True),
+    Column("body", LargeBinary, nullable=False),
+    UniqueConstraint("organization", "token", name="uq_tokens_name"),
+    UniqueConstraint("secret_hash", name="uq_tokens_secret_hash"),
+)
