@@ -1,8 +1,10 @@
-"""Benchmark data: N runs over D days in one workspace, with a two-event timeline each.
+"""Benchmark data: N runs over D days in one workspace, each made through the
+run state machine (runyard.domain.timeline), so its timeline is what the API
+would have written.
 
 The shape follows a real team's mix: one hot automation with most of the runs,
 a long tail of others, ~8 % failures, a few runs still running. Written through
-SqlStore.import_runs (the same rows the API writes), in batches, and cached:
+Store.import_runs (the same rows the API writes), in batches, and cached:
 a database file that already holds the requested size is reused.
 """
 
@@ -13,7 +15,9 @@ import random
 import time
 from pathlib import Path
 
-from runyard.store.interface import ImportedRun
+from runyard.domain.runs import Action, Actor
+from runyard.domain.timeline import Timeline
+from runyard.store.interface import ImportedRun, Store
 from runyard.store.refs import AutomationRef, WorkspaceRef
 from runyard.store.sql import SqlStore
 from runyard.v1 import automation_pb2, run_pb2, workspace_pb2
@@ -28,19 +32,10 @@ BATCH = 5_000
 
 
 def automation_name(automation: str) -> str:
-    return f"{WORKSPACE.name}/automations/{automation}"
+    return AutomationRef(WORKSPACE, automation).name
 
 
-def _event(at: int, before: int, after: int) -> RunEvent:
-    e = RunEvent(type=RunEvent.STATE_CHANGE)
-    e.create_time.FromMicroseconds(at)
-    e.state_change.from_state = before  # type: ignore[assignment]
-    e.state_change.to_state = after  # type: ignore[assignment]
-    e.state_change.actor = "runner"
-    return e
-
-
-def generate(store: SqlStore, runs: int, days: int = 90, *, seed: int = 11) -> None:
+def generate(store: Store, runs: int, days: int = 90, *, seed: int = 11) -> None:
     rng = random.Random(seed)
     now = time.time_ns() // 1000
     start = now - days * DAY_US
@@ -58,43 +53,37 @@ def generate(store: SqlStore, runs: int, days: int = 90, *, seed: int = 11) -> N
     batch: list[ImportedRun] = []
     for i, created in enumerate(times):
         automation = rng.choices(AUTOMATIONS, WEIGHTS)[0]
-        roll = rng.random()
-        duration = int(rng.expovariate(1 / 120e6)) + 1_000_000
-        run = Run(
-            trigger=rng.choice((Run.CRON, Run.API, Run.SCHEDULE, Run.EVENT)),
-            caller="scheduler",
-            started_by="bench",
-            config_version=rng.choice((1, 2, 3)),
-            attempt=1,
-            labels={"team": rng.choice(("data", "billing", "platform")), "env": "prod"},
-        )
-        run.create_time.FromMicroseconds(created)
-        run.start_time.FromMicroseconds(created + 1_000_000)
-        end = created + 1_000_000 + duration
-        if end > now:
-            run.state = Run.RUNNING
-            run.update_time.FromMicroseconds(created + 1_000_000)
-            final = Run.RUNNING
-        else:
-            final = Run.FAILED if roll < 0.08 else Run.SUCCEEDED
-            run.state = final
-            run.end_reason = Run.FAILURE if final == Run.FAILED else Run.SUCCESS
-            run.exit_code = 1 if final == Run.FAILED else 0
-            if final == Run.FAILED:
-                run.failure.code = 2
-                run.failure.message = rng.choice(("disk full", "OOM killed", "HTTP 503"))
-            run.end_time.FromMicroseconds(end)
-            run.duration.FromMicroseconds(duration)
-            run.update_time.FromMicroseconds(end)
-        events = [_event(created, Run.STATE_UNSPECIFIED, Run.QUEUED)]
-        if final != Run.RUNNING:
-            events.append(_event(end, Run.RUNNING, final))
-        batch.append(ImportedRun(automation, f"r{i:09d}", run, events))
+        batch.append(ImportedRun(automation, f"r{i:09d}", *_timeline(rng, created, now)))
         if len(batch) >= BATCH:
             store.import_runs(WORKSPACE, batch)
             batch = []
     if batch:
         store.import_runs(WORKSPACE, batch)
+
+
+def _timeline(rng: random.Random, created: int, now: int) -> tuple[Run, list[RunEvent], int]:
+    """One run made by the state machine: created, started a second later, and
+    ended (~8 % failed) unless its drawn duration reaches past now."""
+    roll = rng.random()
+    duration = int(rng.expovariate(1 / 120e6)) + 1_000_000
+    template = Run(
+        trigger=rng.choice((Run.CRON, Run.API, Run.SCHEDULE, Run.EVENT)),
+        caller="scheduler",
+        config_version=rng.choice((1, 2, 3)),
+        labels={"team": rng.choice(("data", "billing", "platform")), "env": "prod"},
+    )
+    timeline = Timeline.created(template, Actor("bench", created))
+    started = created + 1_000_000
+    timeline.apply(Action.START, Actor("runner", started))
+    end = started + duration
+    if end <= now:
+        runner = Actor("runner", end)
+        if roll < 0.08:
+            message = rng.choice(("disk full", "OOM killed", "HTTP 503"))
+            timeline.apply(Action.FAIL, runner, reason=message, exit_code=1)
+        else:
+            timeline.apply(Action.SUCCEED, runner, exit_code=0)
+    return timeline.run, timeline.events, timeline.paused_from
 
 
 def ensure(path: Path, runs: int, days: int = 90) -> str:

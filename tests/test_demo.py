@@ -5,12 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import grpc
+from sqlalchemy import select
 
+from runyard import demo
+from runyard.store import tables as t
+from runyard.store.sql import SqlStore
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2, run_service_pb2
 from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
 
 WS = "organizations/demo/workspaces/main"
 Run = run_pb2.Run
+RunEvent = run_pb2.RunEvent
 
 
 def _all_runs(stubs: Stubs) -> list[run_pb2.Run]:
@@ -75,3 +80,39 @@ def test_demo_looks_like_a_real_month(tmp_path: Path) -> None:
             assert len(_all_runs(Stubs(admin_channel(server, channel)))) == len(runs)
     finally:
         server.stop()
+
+
+def test_demo_timelines_follow_the_state_machine(database_url: str) -> None:
+    """Per run: sequences 1..n without gaps, each state change leaving the state
+    the previous one entered (the first from nothing), the last one entering the
+    run's state; timestamps never go back."""
+    store = SqlStore(database_url)
+    try:
+        assert demo.load_if_empty(store)
+        with store.engine.connect() as conn:
+            runs = {
+                row.id: Run.FromString(row.body)
+                for row in conn.execute(select(t.runs.c.id, t.runs.c.body))
+            }
+            events: dict[int, list[RunEvent]] = {run_id: [] for run_id in runs}
+            query = select(t.run_events.c.run_id, t.run_events.c.body).order_by(
+                t.run_events.c.run_id, t.run_events.c.sequence
+            )
+            for row in conn.execute(query):
+                events[row.run_id].append(RunEvent.FromString(row.body))
+    finally:
+        store.close()
+    assert len(runs) >= 2000
+    for run_id, run in runs.items():
+        timeline = events[run_id]
+        assert [e.sequence for e in timeline] == list(range(1, len(timeline) + 1)), run.name
+        assert all(e.name == f"{run.name}/events/{e.sequence}" for e in timeline)
+        changes = [e for e in timeline if e.type == RunEvent.STATE_CHANGE]
+        state = Run.STATE_UNSPECIFIED
+        for change in changes:
+            assert change.state_change.from_state == state, run.name
+            state = change.state_change.to_state
+        assert state == run.state, run.name
+        times = [e.create_time.ToMicroseconds() for e in timeline]
+        assert times == sorted(times), run.name
+        assert run.update_time == changes[-1].create_time

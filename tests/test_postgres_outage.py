@@ -12,10 +12,10 @@ import grpc
 import pytest
 
 from runyard.v1 import run_service_pb2
+from tests.api.test_run_lifecycle import AUTO, create_run, setup_automation
 from tests.errors import details_of
 from tests.plugins.databases import fresh_postgres_database, postgres_stopped
 from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
-from tests.test_run_lifecycle import AUTO, create_run, setup_automation
 
 
 def test_database_outage_is_unavailable_then_recovers(

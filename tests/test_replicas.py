@@ -12,8 +12,8 @@ from pathlib import Path
 import grpc
 
 from runyard.v1 import run_pb2, run_service_pb2
+from tests.api.test_run_lifecycle import AUTO, create_run, setup_automation
 from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
-from tests.test_run_lifecycle import AUTO, create_run, setup_automation
 
 Run = run_pb2.Run
 ALLOWED_CODES = {

@@ -9,9 +9,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from runyard.v1 import run_pb2, run_service_pb2
+from tests.api.test_run_lifecycle import create_run, setup_automation
 from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
-from tests.test_contract import EXPECTED
-from tests.test_run_lifecycle import create_run, setup_automation
+from tests.v1.test_contract import EXPECTED
 
 
 def test_reflection_lists_every_service_and_rpc(runyard_server: RunyardProcess) -> None:

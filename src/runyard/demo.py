@@ -14,11 +14,11 @@ import random
 import time
 from dataclasses import dataclass
 
-from google.protobuf import struct_pb2
-
-from runyard.store.interface import ImportedRun
-from runyard.store.refs import AutomationRef, WorkspaceRef
-from runyard.store.sql import SqlStore
+from runyard.aip.names import generated_id
+from runyard.domain.runs import Action, Actor
+from runyard.domain.timeline import Timeline
+from runyard.store.interface import ImportedRun, Store
+from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
 
 Run = run_pb2.Run
@@ -121,25 +121,6 @@ FAILURES = (
 PEOPLE = ("alice@example.com", "bob@example.com", "ops-bot", "scheduler")
 
 
-def _event(kind: str, at_us: int, **fields: object) -> RunEvent:
-    event = RunEvent()
-    event.create_time.FromMicroseconds(at_us)
-    if kind == "state":
-        event.type = RunEvent.STATE_CHANGE
-        event.state_change.from_state = int(fields["from_state"])  # type: ignore[call-overload]
-        event.state_change.to_state = int(fields["to_state"])  # type: ignore[call-overload]
-        event.state_change.reason = str(fields.get("reason", ""))
-        event.state_change.actor = str(fields.get("actor", "runner"))
-    else:
-        event.type = RunEvent.JOURNAL
-        event.journal.node_kind = str(fields["node_kind"])
-        event.journal.node_id = str(fields["node_id"])
-        payload = struct_pb2.Struct()
-        payload.update({"step": float(str(fields["step"])), "ok": bool(fields["ok"])})
-        event.journal.payload.CopyFrom(payload)
-    return event
-
-
 class _Builder:
     def __init__(self, now_us: int, seed: int = 7) -> None:
         self.rng = random.Random(seed)
@@ -152,7 +133,7 @@ class _Builder:
 
     def run_id(self, at_us: int) -> str:
         self.counter += 1
-        return f"r{at_us // 1000:011x}{self.counter:06x}"
+        return generated_id("r", at_ms=at_us // 1000, tail=f"{self.counter:06x}")
 
     def build(self, days: int = 30) -> None:
         for profile in PROFILES:
@@ -171,137 +152,95 @@ class _Builder:
         p: Profile,
         created: int,
         *,
-        attempt: int = 1,
-        retried: str = "",
+        retried: Run | None = None,
         still_going: bool = False,
     ) -> None:
+        """One run made through the state machine, from creation to where it is now."""
         rng = self.rng
-        run = Run(
-            trigger=Run.RETRY if retried else p.trigger,
+        template = Run(
+            trigger=p.trigger,
             caller=rng.choice(("scheduler", "api-gateway", "console", "ci")),
-            started_by=rng.choice(PEOPLE),
             trace_id=f"{rng.getrandbits(128):032x}",
             external_execution_id=f"exec-{rng.getrandbits(40):010x}",
             automation_revision_id=f"rev-{rng.randint(1, 9)}",
             config_version=rng.choice((1, 1, 2, 3)) if p.kind == Automation.MODEL_BUILD else 1,
             replica_index=rng.randint(0, 3) if p.kind == Automation.SCHEDULED_TASK else 0,
-            attempt=attempt,
-            retried_run=retried,
             labels={"team": rng.choice(("data", "billing", "platform")), "env": "prod"},
         )
-        run.create_time.FromMicroseconds(created)
+        creator = Actor(rng.choice(PEOPLE), created)
+        if retried is None:
+            timeline = Timeline.created(template, creator)
+        else:
+            timeline = Timeline.retried(retried, creator)
         run_id = self.run_id(created)
-        name = f"{WORKSPACE.name}/automations/{p.id}/runs/{run_id}"
-        events = [
-            _event(
-                "state",
-                created,
-                from_state=0,
-                to_state=Run.QUEUED,
-                reason="created",
-                actor=run.started_by,
-            )
-        ]
+        ref = RunRef(AutomationRef(WORKSPACE, p.id), run_id)
         start = created + rng.randint(1, 30) * 1_000_000
         duration = max(1_000_000, int(rng.expovariate(1 / (p.mean_minutes * MIN_US))))
         if still_going:
             duration += 2 * (self.now - created)
         end = start + duration
-        paused_from = 0
-        if end > self.now:
-            # Still going: running, or paused by an operator, or not even started.
-            if start > self.now:
-                state = Run.QUEUED
-            elif rng.random() < 0.3:
-                state = Run.PAUSED
-            else:
-                state = Run.RUNNING
-        elif rng.random() < p.failure_rate:
-            state = Run.FAILED
-        elif rng.random() < 0.01:
-            state = Run.CANCELLED
+        if start < self.now:
+            self._work(p, timeline, start, duration)
+        run = timeline.run
+        run.name = ref.name  # what a retry links to; the store sets the same on import
+        self.runs.append(ImportedRun(p.id, run_id, run, timeline.events, timeline.paused_from))
+        if run.state != Run.QUEUED and p.kind in (Automation.FUNCTION, Automation.MODEL_BUILD):
+            self.add_execution(p, ref.name, run, start, end, run.state)
+        if (
+            run.state == Run.FAILED
+            and run.attempt < 3
+            and rng.random() < 0.6
+            and end + MIN_US < self.now
+        ):
+            self.add_run(p, end + rng.randint(1, 10) * MIN_US, retried=run)
+
+    def _work(self, p: Profile, timeline: Timeline, start: int, duration: int) -> None:
+        """A started run: its journal, and its end, or a pause, or neither yet."""
+        rng = self.rng
+        end = start + duration
+        timeline.apply(Action.START, Actor("runner", start), reason="runner picked it up")
+        outcome = self._outcome(p) if end <= self.now else None
+        paused_at = None
+        if outcome is None and rng.random() < 0.3:
+            # Paused by an operator a third of the way in (or just now).
+            paused_at = max(start, min(self.now - MIN_US, start + duration // 3))
+        until = self.now if paused_at is None else paused_at
+        for i, node in enumerate(p.nodes):
+            at = start + duration * (i + 1) // (len(p.nodes) + 1)
+            ok = not (outcome is Action.FAIL and i == len(p.nodes) - 1)
+            if at < until:
+                timeline.journal(at, node, f"n{i + 1}", {"step": float(i + 1), "ok": ok})
+        if outcome is not None:
+            self._end(p, timeline, outcome, end)
+        elif paused_at is not None:
+            reason = rng.choice(("waiting for upstream data fix", "investigating spike"))
+            timeline.apply(Action.PAUSE, Actor(rng.choice(PEOPLE[:2]), paused_at), reason=reason)
+
+    def _outcome(self, p: Profile) -> Action:
+        if self.rng.random() < p.failure_rate:
+            return Action.FAIL
+        return Action.CANCEL if self.rng.random() < 0.01 else Action.SUCCEED
+
+    def _end(self, p: Profile, timeline: Timeline, outcome: Action, end: int) -> None:
+        rng = self.rng
+        if outcome is Action.FAIL:
+            code, message = rng.choice(FAILURES)
+            reason = Run.TIMEOUT if code == 124 else (Run.CRASHED if code == 137 else Run.FAILURE)
+            timeline.apply(
+                outcome, Actor("runner", end), reason=message, exit_code=code, end_reason=reason
+            )
+        elif outcome is Action.CANCEL:
+            timeline.apply(outcome, Actor(PEOPLE[0], end), reason="no longer needed")
         else:
-            state = Run.SUCCEEDED
-        if state != Run.QUEUED:
-            run.start_time.FromMicroseconds(start)
-            events.append(
-                _event(
-                    "state",
-                    start,
-                    from_state=Run.QUEUED,
-                    to_state=Run.RUNNING,
-                    reason="runner picked it up",
+            outputs = []
+            if p.kind == Automation.MODEL_BUILD:
+                version = f"v{rng.randint(1, 60)}"
+                outputs.append(
+                    run_pb2.ResolvedOutput(name="model", resource=f"models/{p.id}", version=version)
                 )
+            timeline.apply(
+                outcome, Actor("runner", end), reason="completed", exit_code=0, outputs=outputs
             )
-            for i, node in enumerate(p.nodes):
-                at = start + duration * (i + 1) // (len(p.nodes) + 1)
-                if at < self.now:
-                    events.append(
-                        _event(
-                            "journal",
-                            at,
-                            node_kind=node,
-                            node_id=f"n{i + 1}",
-                            step=i + 1,
-                            ok=not (state == Run.FAILED and i == len(p.nodes) - 1),
-                        )
-                    )
-        run.state = state
-        last = run.create_time.ToMicroseconds()
-        if state == Run.PAUSED:
-            paused_at = min(self.now - MIN_US, start + duration // 3)
-            run.pause_reason = rng.choice(("waiting for upstream data fix", "investigating spike"))
-            run.paused_by = rng.choice(PEOPLE[:2])
-            run.pause_time.FromMicroseconds(paused_at)
-            paused_from = Run.RUNNING
-            events.append(
-                _event(
-                    "state",
-                    paused_at,
-                    from_state=Run.RUNNING,
-                    to_state=Run.PAUSED,
-                    reason=run.pause_reason,
-                    actor=run.paused_by,
-                )
-            )
-            last = paused_at
-        elif state in (Run.SUCCEEDED, Run.FAILED, Run.CANCELLED):
-            run.end_time.FromMicroseconds(end)
-            run.duration.FromMicroseconds(duration)
-            last = end
-            if state == Run.SUCCEEDED:
-                run.end_reason = Run.SUCCESS
-                run.exit_code = 0
-                if p.kind == Automation.MODEL_BUILD:
-                    run.outputs.add(
-                        name="model", resource=f"models/{p.id}", version=f"v{rng.randint(1, 60)}"
-                    )
-            elif state == Run.FAILED:
-                code, message = rng.choice(FAILURES)
-                run.end_reason = (
-                    Run.TIMEOUT if code == 124 else (Run.CRASHED if code == 137 else Run.FAILURE)
-                )
-                run.exit_code = code
-                run.failure.code = 2
-                run.failure.message = message
-            else:
-                run.end_reason = Run.STOPPED
-            events.append(
-                _event(
-                    "state",
-                    end,
-                    from_state=Run.RUNNING,
-                    to_state=state,
-                    reason=run.failure.message or "completed",
-                    actor="runner" if state != Run.CANCELLED else PEOPLE[0],
-                )
-            )
-        run.update_time.FromMicroseconds(last)
-        self.runs.append(ImportedRun(p.id, run_id, run, events, paused_from))
-        if state != Run.QUEUED and p.kind in (Automation.FUNCTION, Automation.MODEL_BUILD):
-            self.add_execution(p, name, run, start, end, state)
-        if state == Run.FAILED and attempt < 3 and rng.random() < 0.6 and end + MIN_US < self.now:
-            self.add_run(p, end + rng.randint(1, 10) * MIN_US, attempt=attempt + 1, retried=name)
 
     def add_execution(
         self, p: Profile, run_name: str, run: Run, start: int, end: int, state: int
@@ -338,7 +277,7 @@ class _Builder:
         self.executions.append((execution_id, e, outputs))
 
 
-def load_if_empty(store: SqlStore, *, now_us: int | None = None) -> bool:
+def load_if_empty(store: Store, *, now_us: int | None = None) -> bool:
     """Loads the demo organization unless the store already holds any workspace."""
     if not store.is_empty():
         return False

@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from runyard.aip.errors import ApiError
-from runyard.aip.names import Pattern, is_valid_id
+from runyard.aip.names import Pattern, generated_id, is_valid_id
 
 RUN = Pattern(
     "organizations/{organization}/workspaces/{workspace}/automations/{automation}/runs/{run}",
@@ -74,3 +74,21 @@ def test_malformed_names_are_invalid_argument(name: str, reason: str) -> None:
     assert err.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert err.value.reason == reason
     assert [v.field for v in err.value.field_violations] == ["parent"]
+
+
+def test_format_needs_every_variable_and_no_other() -> None:
+    with pytest.raises(ValueError):
+        RUN.format(organization="o", workspace="w", automation="a")
+    with pytest.raises(ValueError):
+        RUN.format(organization="o", workspace="w", automation="a", run="r", extra="x")
+
+
+def test_match_is_parse_without_the_error() -> None:
+    assert RUN.match("organizations/o/workspaces/w/automations/a/runs/r") is not None
+    assert RUN.match("organizations/o/workspaces/w/automations/a") is None
+
+
+def test_generated_ids_are_valid_and_sort_by_creation() -> None:
+    first, second = generated_id("r", at_ms=1), generated_id("r", at_ms=2)
+    assert is_valid_id(first) and is_valid_id(second) and first < second
+    assert generated_id("x", at_ms=255, tail="000007") == "x000000000ff000007"

@@ -3,14 +3,15 @@
 For the Library test service and for runyard (with its demo data), every
 operation of /openapi.json gets generated requests; no response may be a 5xx
 that is not a genuine upstream failure, and every response must match the
-document (status code, content type, schema). Bounded in count and time.
+document (status code, content type, schema). Bounded by request count: at
+most `per_operation` generated requests per operation, each with a timeout; no
+assertion on how many fit in a span of time (that is `make bench`'s business).
 """
 
 from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,8 @@ from runyard.gateway import create_app, serve_http
 from tests.gateway.library import start_library
 from tests.plugins.servers import RunyardProcess
 
-MIN_REQUESTS = 1000
-TIME_BUDGET = 150.0  # seconds per API
+LIBRARY_PER_OPERATION = 40
+RUNYARD_PER_OPERATION = 30
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -90,18 +91,19 @@ def fuzz(
     per_operation: int,
     allowed_5xx: set[str],
     headers: dict[str, str] | None = None,
-) -> tuple[int, list[str]]:
-    """Runs generated requests against every operation; returns the count and failures."""
+) -> tuple[dict[str, int], list[str]]:
+    """Runs generated requests against every operation; returns the requests sent
+    per operation and the failures."""
     doc = httpx.get(f"{base_url}/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(doc)
-    sent = 0
+    sent: dict[str, int] = {}
     failures: list[str] = []
-    deadline = time.monotonic() + TIME_BUDGET
     with requests.Session() as session:
         session.headers.update(headers or {})
         for result in schema.get_all_operations():
             op = result.ok()
             op_id = op.definition.raw.get("operationId", op.label)
+            sent[op_id] = 0
 
             @settings(
                 max_examples=per_operation,
@@ -113,11 +115,8 @@ def fuzz(
             )
             @given(case=op.as_strategy(), data=st.data())
             def run(case: Any, data: Any) -> None:
-                nonlocal sent
-                if time.monotonic() > deadline:
-                    return
                 response = case.call(base_url=base_url, session=session, timeout=10)
-                sent += 1
+                sent[op_id] += 1  # noqa: B023
                 if response.status_code >= 500 and op_id in allowed_5xx:  # noqa: B023
                     return
                 try:
@@ -134,9 +133,9 @@ def fuzz(
 
 def test_library_openapi_fuzz() -> None:
     with LibraryInThread() as gw:
-        sent, failures = fuzz(gw.url, 70, UPSTREAM_FAILURE_OPS)
+        sent, failures = fuzz(gw.url, LIBRARY_PER_OPERATION, UPSTREAM_FAILURE_OPS)
     assert not failures, "\n".join(failures[:20])
-    assert sent >= MIN_REQUESTS
+    assert sent and all(sent.values()), f"operations never called: {sent}"
 
 
 @pytest.fixture(scope="module")
@@ -153,6 +152,6 @@ def runyard_http(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunyardPr
 def test_runyard_openapi_fuzz(runyard_http: RunyardProcess) -> None:
     # With the demo organization's admin token, so requests reach the servicers.
     headers = runyard_http.auth_headers("demo")
-    sent, failures = fuzz(runyard_http.http_base, 45, set(), headers)
+    sent, failures = fuzz(runyard_http.http_base, RUNYARD_PER_OPERATION, set(), headers)
     assert not failures, "\n".join(failures[:20])
-    assert sent >= MIN_REQUESTS
+    assert sent and all(sent.values()), f"operations never called: {sent}"

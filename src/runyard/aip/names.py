@@ -4,6 +4,8 @@ parsed into their ids, with AIP-122 id rules and AIP-159 `-` wildcards."""
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from dataclasses import dataclass
 
 from runyard.aip.errors import ApiError, invalid_argument
@@ -27,6 +29,13 @@ def validate_id(field_path: str, value: str) -> None:
         )
 
 
+def generated_id(prefix: str, *, at_ms: int | None = None, tail: str = "") -> str:
+    """A system-generated id: a letter `prefix`, the creation time in milliseconds
+    (11 hex digits, so ids sort by creation) and 8 random hex digits (or `tail`)."""
+    ms = int(time.time() * 1000) if at_ms is None else at_ms
+    return f"{prefix}{ms:011x}{tail or secrets.token_hex(4)}"
+
+
 @dataclass(frozen=True)
 class Pattern:
     """One resource name pattern, e.g. `organizations/{organization}/workspaces/{workspace}`."""
@@ -46,27 +55,37 @@ class Pattern:
         `wildcards` lists the variables that may be `-` (AIP-159)."""
         if not name:
             raise invalid_argument(field_path, "is required", "REQUIRED_FIELD_MISSING")
+        ids = self.match(name, wildcards=wildcards)
+        if ids is None:
+            raise self._malformed(name, field_path)
+        return ids
+
+    def match(self, name: str, *, wildcards: tuple[str, ...] = ()) -> dict[str, str] | None:
+        """The ids of `name`, or None when it does not fit the pattern."""
         parts = name.split("/")
         segments = self.template.split("/")
         if len(parts) != len(segments):
-            raise self._malformed(name, field_path)
+            return None
         ids: dict[str, str] = {}
         for part, segment in zip(parts, segments, strict=True):
             if segment.startswith("{"):
                 var = segment[1:-1]
-                if (part == WILDCARD and var in wildcards) or is_valid_id(part):
-                    ids[var] = part
-                else:
-                    raise self._malformed(name, field_path)
+                if not ((part == WILDCARD and var in wildcards) or is_valid_id(part)):
+                    return None
+                ids[var] = part
             elif part != segment:
-                raise self._malformed(name, field_path)
+                return None
         return ids
 
     def format(self, **ids: str) -> str:
-        out = self.template
-        for key, value in ids.items():
-            out = out.replace("{" + key + "}", value)
-        return out
+        """The name with these ids; every variable must be given, and no other."""
+        if set(ids) != set(self.variables):
+            raise ValueError(f"{self.template} needs {self.variables}, got {tuple(ids)}")
+        return "/".join(ids[s[1:-1]] if s.startswith("{") else s for s in self.template.split("/"))
+
+    def child(self, collection: str, variable: str, resource_type: str) -> Pattern:
+        """The pattern of a resource nested under this one."""
+        return Pattern(f"{self.template}/{collection}/{{{variable}}}", resource_type)
 
     def _malformed(self, name: str, field_path: str) -> ApiError:
         shown = name if len(name) <= 200 else name[:200] + "…"

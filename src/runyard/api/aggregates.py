@@ -33,7 +33,8 @@ from runyard.aip.errors import invalid_argument, required
 from runyard.aip.pagination import fingerprint, page_size
 from runyard.api import names
 from runyard.domain import aggregates as agg
-from runyard.store.interface import Store
+from runyard.store.interface import AggregateStore
+from runyard.store.refs import AutomationRef, RunRef
 from runyard.v1 import common_pb2, run_pb2, run_service_pb2
 
 MAX_SPAN_DAYS = 366
@@ -97,7 +98,7 @@ def _fill(
 
 
 def query_daily(
-    store: Store, request: run_service_pb2.QueryDailyRunAggregatesRequest
+    store: AggregateStore, request: run_service_pb2.QueryDailyRunAggregatesRequest
 ) -> run_service_pb2.QueryDailyRunAggregatesResponse:
     workspace = names.workspace(request.parent, "parent")
     start = _date(request.start_date, "start_date", request.HasField("start_date"))
@@ -137,7 +138,7 @@ def _fingerprint(request: run_service_pb2.QueryAutomationRunAggregatesRequest) -
 
 
 def query_automations(
-    store: Store, request: run_service_pb2.QueryAutomationRunAggregatesRequest
+    store: AggregateStore, request: run_service_pb2.QueryAutomationRunAggregatesRequest
 ) -> run_service_pb2.QueryAutomationRunAggregatesResponse:
     workspace = names.workspace(request.parent, "parent")
     lo = request.start_time.ToMicroseconds() if request.HasField("start_time") else None
@@ -147,19 +148,23 @@ def query_automations(
     size = page_size(request.page_size, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
     bound_to = _fingerprint(request)
     after = (
-        str(store.codec.decode(request.page_token, bound_to, 1)[0]) if request.page_token else ""
+        str(store.page_tokens.decode(request.page_token, bound_to, 1)[0])
+        if request.page_token
+        else ""
     )
     items, more = store.automation_run_aggregates(workspace, lo, hi, request.filter, after, size)
     response = run_service_pb2.QueryAutomationRunAggregatesResponse()
     for item in items:
-        auto = f"{workspace.name}/automations/{item.automation}"
-        row = response.automation_run_aggregates.add(automation=auto, total_runs=item.totals.total)
+        auto = AutomationRef(workspace, item.automation)
+        row = response.automation_run_aggregates.add(
+            automation=auto.name, total_runs=item.totals.total
+        )
         row.success_rate = _fill(item.totals, row.state_counts, row.duration)
         if item.last_run:
-            row.last_run = f"{auto}/runs/{item.last_run}"
+            row.last_run = RunRef(auto, item.last_run).name
             row.last_run_state = item.last_run_state  # type: ignore[assignment]
             if item.last_run_time is not None:
                 row.last_run_time.FromMicroseconds(item.last_run_time)
     if more and items:
-        response.next_page_token = store.codec.encode(bound_to, [items[-1].automation])
+        response.next_page_token = store.page_tokens.encode(bound_to, [items[-1].automation])
     return response

@@ -12,7 +12,7 @@ from runyard.aip.names import validate_id
 from runyard.api import names
 from runyard.api.context import blocking, list_params, now_us, request_key
 from runyard.api.pages import list_response
-from runyard.store.interface import Store
+from runyard.store.interface import WorkspaceStore
 from runyard.store.refs import AutomationRef
 from runyard.v1 import automation_pb2, automation_pb2_grpc
 
@@ -32,7 +32,7 @@ WRITABLE = (
 
 
 class AutomationService(automation_pb2_grpc.AutomationServiceServicer):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: WorkspaceStore) -> None:
         self.store = store
 
     async def CreateAutomation(

@@ -9,14 +9,14 @@ import grpc
 from runyard.api import names
 from runyard.api.context import blocking, list_params
 from runyard.api.pages import list_response
-from runyard.store.interface import Store
+from runyard.store.interface import ExecutionStore
 from runyard.v1 import execution_pb2, execution_pb2_grpc
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 
 
 class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: ExecutionStore) -> None:
         self.store = store
 
     async def GetExecution(

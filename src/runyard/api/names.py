@@ -1,16 +1,9 @@
-"""runyard's resource name patterns and their parsing into store references."""
+"""Resource names in requests, parsed into store references with the request
+field a malformed one is reported on (the patterns are in runyard.store.refs)."""
 
 from __future__ import annotations
 
-from runyard.aip.names import Pattern
-from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
-
-ORGANIZATION = Pattern("organizations/{organization}", "runyard.dev/Organization")
-WORKSPACE = Pattern("organizations/{organization}/workspaces/{workspace}", "runyard.dev/Workspace")
-AUTOMATION = Pattern(WORKSPACE.template + "/automations/{automation}", "runyard.dev/Automation")
-RUN = Pattern(AUTOMATION.template + "/runs/{run}", "runyard.dev/Run")
-EXECUTION = Pattern(WORKSPACE.template + "/executions/{execution}", "runyard.dev/Execution")
-EXECUTION_OUTPUTS = Pattern(EXECUTION.template + "/outputs", "runyard.dev/ExecutionOutputs")
+from runyard.store.refs import ORGANIZATION, AutomationRef, ExecutionRef, RunRef, WorkspaceRef
 
 
 def organization(name: str, field: str = "parent") -> str:
@@ -18,28 +11,20 @@ def organization(name: str, field: str = "parent") -> str:
 
 
 def workspace(name: str, field: str = "name") -> WorkspaceRef:
-    ids = WORKSPACE.parse(name, field)
-    return WorkspaceRef(ids["organization"], ids["workspace"])
+    return WorkspaceRef.parse(name, field)
 
 
 def automation(name: str, field: str = "name", *, wildcard: bool = False) -> AutomationRef:
-    ids = AUTOMATION.parse(name, field, wildcards=("automation",) if wildcard else ())
-    return AutomationRef(WorkspaceRef(ids["organization"], ids["workspace"]), ids["automation"])
+    return AutomationRef.parse(name, field, wildcard=wildcard)
 
 
 def run(name: str, field: str = "name") -> RunRef:
-    ids = RUN.parse(name, field)
-    return RunRef(
-        AutomationRef(WorkspaceRef(ids["organization"], ids["workspace"]), ids["automation"]),
-        ids["run"],
-    )
+    return RunRef.parse(name, field)
 
 
 def execution(name: str, field: str = "name") -> ExecutionRef:
-    ids = EXECUTION.parse(name, field)
-    return ExecutionRef(WorkspaceRef(ids["organization"], ids["workspace"]), ids["execution"])
+    return ExecutionRef.parse(name, field)
 
 
 def execution_outputs(name: str, field: str = "name") -> ExecutionRef:
-    ids = EXECUTION_OUTPUTS.parse(name, field)
-    return ExecutionRef(WorkspaceRef(ids["organization"], ids["workspace"]), ids["execution"])
+    return ExecutionRef.parse(name, field, outputs=True)

@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
-import secrets
-import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 
-from runyard.aip.errors import invalid_argument, required
-from runyard.aip.names import validate_id
+from runyard.aip.errors import invalid_argument, required, unavailable
+from runyard.aip.names import generated_id, validate_id
 from runyard.api import aggregates, names
 from runyard.api.context import actor, blocking, list_params, request_key
 from runyard.api.pages import list_response
+from runyard.api.watch import Watcher
 from runyard.domain import runs as machine
-from runyard.store.interface import Store
+from runyard.store.interface import AggregateStore, RunStore
 from runyard.store.refs import RunRef
 from runyard.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 Run = run_pb2.Run
 MAX_REASON = 1024
-
-
-def new_run_id() -> str:
-    """A system-generated run id: sortable by creation (milliseconds) plus randomness."""
-    return f"r{int(time.time() * 1000):011x}{secrets.token_hex(4)}"
 
 
 def _reason(value: str, *, needed: bool) -> str:
@@ -38,8 +33,12 @@ def _reason(value: str, *, needed: bool) -> str:
 
 
 class RunService(run_service_pb2_grpc.RunServiceServicer):
-    def __init__(self, store: Store) -> None:
+    def __init__(
+        self, store: RunStore, aggregates: AggregateStore, watcher: Watcher | None = None
+    ) -> None:
         self.store = store
+        self.aggregates = aggregates
+        self.watcher = watcher
 
     async def GetRun(self, request: run_service_pb2.GetRunRequest, context: Ctx) -> Run:
         return await blocking(self.store.get_run, names.run(request.name))
@@ -58,7 +57,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         if request.run_id:
             validate_id("run_id", request.run_id)
         run, change = machine.new_run(request.run, actor(context))
-        ref = RunRef(parent, request.run_id or new_run_id())
+        ref = RunRef(parent, request.run_id or generated_id("r"))
         key = request_key("CreateRun", request.parent, request.request_id)
         return await blocking(self.store.create_run, ref, run, change, key)
 
@@ -125,7 +124,9 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         def build(old: Run) -> tuple[Run, run_pb2.RunEvent.StateChange]:
             return machine.retry_of(old, who)
 
-        return await blocking(self.store.retry_run, ref, new_run_id(), request.etag, key, build)
+        return await blocking(
+            self.store.retry_run, ref, generated_id("r"), request.etag, key, build
+        )
 
     async def ListRunEvents(
         self, request: run_service_pb2.ListRunEventsRequest, context: Ctx
@@ -134,12 +135,29 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         page = await blocking(self.store.list_run_events, parent, list_params(request))
         return list_response(run_service_pb2.ListRunEventsResponse, page)
 
+    async def WatchRunEvents(
+        self, request: run_service_pb2.WatchRunEventsRequest, context: Ctx
+    ) -> AsyncIterator[run_service_pb2.WatchRunEventsResponse]:
+        async for response in self._watcher().run_events(request, context):
+            yield response
+
+    async def WatchRuns(
+        self, request: run_service_pb2.WatchRunsRequest, context: Ctx
+    ) -> AsyncIterator[run_service_pb2.WatchRunsResponse]:
+        async for response in self._watcher().runs(request, context):
+            yield response
+
+    def _watcher(self) -> Watcher:
+        if self.watcher is None:
+            raise unavailable("streams are not served by this server")
+        return self.watcher
+
     async def QueryDailyRunAggregates(
         self, request: run_service_pb2.QueryDailyRunAggregatesRequest, context: Ctx
     ) -> run_service_pb2.QueryDailyRunAggregatesResponse:
-        return await blocking(aggregates.query_daily, self.store, request)
+        return await blocking(aggregates.query_daily, self.aggregates, request)
 
     async def QueryAutomationRunAggregates(
         self, request: run_service_pb2.QueryAutomationRunAggregatesRequest, context: Ctx
     ) -> run_service_pb2.QueryAutomationRunAggregatesResponse:
-        return await blocking(aggregates.query_automations, self.store, request)
+        return await blocking(aggregates.query_automations, self.aggregates, request)

@@ -31,9 +31,7 @@ def check_request(message: Message) -> None:
     """Raises INVALID_ARGUMENT, naming the field, for the first violation."""
     size = message.ByteSize()
     if size > MAX_REQUEST_BYTES:
-        biggest = max(
-            message.ListFields(), key=lambda fv: _size(fv[0], fv[1]), default=None
-        )
+        biggest = max(message.ListFields(), key=lambda fv: _size(fv[0], fv[1]), default=None)
         raise invalid_argument(
             biggest[0].name if biggest else "",
             f"the request is {size:,} bytes; at most {MAX_REQUEST_BYTES:,} are accepted",

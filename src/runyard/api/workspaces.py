@@ -11,7 +11,7 @@ from runyard.aip.names import validate_id
 from runyard.api import names
 from runyard.api.context import blocking, list_params, now_us, request_key
 from runyard.api.pages import list_response
-from runyard.store.interface import Store
+from runyard.store.interface import WorkspaceStore
 from runyard.store.refs import WorkspaceRef
 from runyard.v1 import workspace_pb2, workspace_pb2_grpc
 
@@ -19,7 +19,7 @@ Ctx = grpc.aio.ServicerContext[Any, Any]
 
 
 class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: WorkspaceStore) -> None:
         self.store = store
 
     async def CreateWorkspace(

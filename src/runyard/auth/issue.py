@@ -4,14 +4,12 @@ The TokenService and `runyard tokens create` both issue tokens through here."""
 from __future__ import annotations
 
 from runyard.aip.errors import invalid_argument, required
-from runyard.aip.names import Pattern
 from runyard.auth import secrets
+from runyard.store.refs import TOKEN, WORKSPACE
 from runyard.store.tokens import TokenStore
 from runyard.v1 import token_pb2
 
 Token = token_pb2.Token
-WORKSPACE = Pattern("organizations/{organization}/workspaces/{workspace}", "runyard.dev/Workspace")
-TOKEN = Pattern("organizations/{organization}/tokens/{token}", "runyard.dev/Token")
 MAX_DISPLAY_NAME = 200
 
 

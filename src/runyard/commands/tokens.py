@@ -58,9 +58,9 @@ def parse_duration(text: str) -> int:
 
 def _store(args: argparse.Namespace) -> Any:
     from runyard.store.engine import resolve_url
-    from runyard.store.sql import SqlStore
+    from runyard.store.sql import open_store
 
-    return SqlStore(resolve_url(args.database_url))
+    return open_store(resolve_url(args.database_url))
 
 
 def _create(args: argparse.Namespace) -> int:

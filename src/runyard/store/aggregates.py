@@ -38,6 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 
 from runyard.domain import aggregates as agg
+from runyard.store import layout
 from runyard.store import tables as t
 from runyard.store.filters import RunFilter, compile_run_filter
 
@@ -75,11 +76,11 @@ def _scope(flt: RunFilter) -> list[ColumnElement[bool]]:
     when the filter needs them, else the pre-summed "all" rows."""
     conds: list[ColumnElement[bool]] = []
     if not flt.uses_automation:
-        conds.append(R.c.automation == agg.ALL_AUTOMATIONS)
+        conds.append(R.c.automation == layout.ALL_AUTOMATIONS)
     if flt.uses_trigger:
-        conds.append(R.c.trigger != agg.ALL_TRIGGERS)
+        conds.append(R.c.trigger != layout.ALL_TRIGGERS)
     else:
-        conds.append(R.c.trigger == agg.ALL_TRIGGERS)
+        conds.append(R.c.trigger == layout.ALL_TRIGGERS)
     if flt.rollups is not None:
         conds.append(flt.rollups)
     return conds
@@ -92,10 +93,12 @@ def _matching_automations(conn: Connection, ws_id: int, flt: RunFilter) -> list[
         .distinct()
         .where(
             R.c.workspace_id == ws_id,
-            R.c.level == agg.LEVEL_ALL,
-            R.c.automation != agg.ALL_AUTOMATIONS,
+            R.c.level == layout.LEVEL_ALL,
+            R.c.automation != layout.ALL_AUTOMATIONS,
             R.c.run_count > 0,
-            R.c.trigger != agg.ALL_TRIGGERS if flt.uses_trigger else R.c.trigger == -1,
+            R.c.trigger != layout.ALL_TRIGGERS
+            if flt.uses_trigger
+            else R.c.trigger == layout.ALL_TRIGGERS,
             flt.rollups if flt.rollups is not None else true(),
         )
     )
@@ -178,17 +181,17 @@ def _rollup_sums(
     return _rollup_rows(conn, ws_id, pieces, flt, _row_columns, group, extra)
 
 
-def _cost(pieces: Sequence[agg.Piece]) -> int:
+def _cost(pieces: Sequence[layout.Piece]) -> int:
     """Rollup buckets (so rows per state) that `pieces` read."""
-    step = dict(agg.LEVELS)
+    step = dict(layout.LEVELS)
     return sum((hi - lo) // step[level] for level, lo, hi in pieces if level in step) + len(pieces)
 
 
-def signed_cover(lo: int, hi: int) -> tuple[list[agg.Piece], list[agg.Piece]] | None:
+def signed_cover(lo: int, hi: int) -> tuple[list[layout.Piece], list[layout.Piece]] | None:
     """[lo, hi) as whole UTC days plus (first list) and minus (second list) the
     quarter-aligned stretches to the nearest day edges, when that reads fewer
-    rollup rows than agg.decompose's positive cover; else None."""
-    base = agg.floor_to(lo, agg.DAY_US)
+    rollup rows than layout.decompose's positive cover; else None."""
+    base = layout.floor_to(lo, layout.DAY_US)
     shape = _signed_shape(lo - base, hi - base)
     if shape is None:
         return None
@@ -196,28 +199,30 @@ def signed_cover(lo: int, hi: int) -> tuple[list[agg.Piece], list[agg.Piece]] | 
     return _shift(plus, base), _shift(minus, base)
 
 
-def _shift(pieces: Sequence[agg.Piece], by: int) -> list[agg.Piece]:
+def _shift(pieces: Sequence[layout.Piece], by: int) -> list[layout.Piece]:
     return [(level, lo + by, hi + by) for level, lo, hi in pieces]
 
 
 @functools.lru_cache(maxsize=256)
-def _signed_shape(lo: int, hi: int) -> tuple[tuple[agg.Piece, ...], tuple[agg.Piece, ...]] | None:
+def _signed_shape(
+    lo: int, hi: int
+) -> tuple[tuple[layout.Piece, ...], tuple[layout.Piece, ...]] | None:
     # Every level divides a day, so covers repeat from day to day: one per
     # (offset into the day, length), cached.
-    plain, raw = agg.decompose(lo, hi)
+    plain, raw = layout.decompose(lo, hi)
     if raw:
         return None
-    best: tuple[tuple[agg.Piece, ...], tuple[agg.Piece, ...]] | None = None
+    best: tuple[tuple[layout.Piece, ...], tuple[layout.Piece, ...]] | None = None
     best_cost = _cost(plain)
-    day = agg.DAY_US
-    for a in {agg.floor_to(lo, day), agg.ceil_to(lo, day)}:
-        for b in {agg.floor_to(hi, day), agg.ceil_to(hi, day)}:
+    day = layout.DAY_US
+    for a in {layout.floor_to(lo, day), layout.ceil_to(lo, day)}:
+        for b in {layout.floor_to(hi, day), layout.ceil_to(hi, day)}:
             if a >= b:
                 continue
-            plus: list[agg.Piece] = [(agg.LEVEL_DAY, a, b)]
-            minus: list[agg.Piece] = []
+            plus: list[layout.Piece] = [(layout.LEVEL_DAY, a, b)]
+            minus: list[layout.Piece] = []
             for x, y, inside in ((lo, a, lo < a), (b, hi, b < hi)):
-                edge, _ = agg.decompose(min(x, y), max(x, y))
+                edge, _ = layout.decompose(min(x, y), max(x, y))
                 (plus if inside else minus).extend(edge)
             cost = _cost(plus) + _cost(minus)
             if cost < best_cost:
@@ -225,15 +230,15 @@ def _signed_shape(lo: int, hi: int) -> tuple[tuple[agg.Piece, ...], tuple[agg.Pi
     return best
 
 
-def _plain_cover(lo: int, hi: int) -> tuple[list[agg.Piece], list[agg.RawPiece]]:
-    base = agg.floor_to(lo, agg.DAY_US)
+def _plain_cover(lo: int, hi: int) -> tuple[list[layout.Piece], list[layout.RawPiece]]:
+    base = layout.floor_to(lo, layout.DAY_US)
     pieces, raw = _plain_shape(lo - base, hi - base)
     return _shift(pieces, base), [(a + base, b + base) for a, b in raw]
 
 
 @functools.lru_cache(maxsize=256)
-def _plain_shape(lo: int, hi: int) -> tuple[tuple[agg.Piece, ...], tuple[agg.RawPiece, ...]]:
-    pieces, raw = agg.decompose(lo, hi)
+def _plain_shape(lo: int, hi: int) -> tuple[tuple[layout.Piece, ...], tuple[layout.RawPiece, ...]]:
+    pieces, raw = layout.decompose(lo, hi)
     return tuple(pieces), tuple(raw)
 
 
@@ -264,7 +269,7 @@ def daily(
     days = [agg.Totals() for _ in range(len(bounds) - 1)]
     # Each distinct piece is read once, then added to or taken from every day
     # using it (the stretch between two midnights ends one day and starts the next).
-    uses: dict[agg.Piece, list[tuple[int, bool]]] = {}
+    uses: dict[layout.Piece, list[tuple[int, bool]]] = {}
     plain: list[tuple[int, int, int, int]] = []  # covers of signed days, for their maxima
     raw: list[tuple[int, int, int]] = []
     for i in range(len(days)):
@@ -325,9 +330,9 @@ def _candidates(conn: Connection, ws_id: int, flt: RunFilter, after: str, limit:
         ),
         select(R.c.automation.label("automation")).where(
             R.c.workspace_id == ws_id,
-            R.c.level == agg.LEVEL_ALL,
-            R.c.automation != agg.ALL_AUTOMATIONS,
-            R.c.trigger == agg.ALL_TRIGGERS,
+            R.c.level == layout.LEVEL_ALL,
+            R.c.automation != layout.ALL_AUTOMATIONS,
+            R.c.trigger == layout.ALL_TRIGGERS,
             R.c.run_count > 0,
         ),
     ).subquery("names")
@@ -337,7 +342,7 @@ def _candidates(conn: Connection, ws_id: int, flt: RunFilter, after: str, limit:
             [(int(s),) for s in agg.STATES]
         )
         triggers = values(column("trigger", Integer), name="triggers").data(
-            [(tr,) for tr in range(0, 8)]
+            [(tr,) for tr in layout.TRIGGERS]
         )
         sc, tc = states.cte("states"), triggers.cte("triggers")
         cond = flt.candidates(names.c.automation, sc.c.state, tc.c.trigger)
@@ -365,7 +370,7 @@ def per_automation(
     if not names:
         return [], False
     out = {name: agg.AutomationTotals(name) for name in names}
-    p, raw = agg.decompose(lo, hi)
+    p, raw = layout.decompose(lo, hi)
     scoped = RunFilter(flt.rollups, flt.runs, True, flt.uses_trigger, flt.candidates)
     rows = _rollup_sums(
         conn,

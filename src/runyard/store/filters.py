@@ -1,30 +1,32 @@
 """AIP-160 filters of the aggregate queries (fields `automation`, `state`,
-`trigger`), compiled once per target: the rollup table, the runs table, and the
-candidate automations of QueryAutomationRunAggregates."""
+`trigger`): compiled once by runyard.aip.filtering against the rollup table's
+columns, then re-targeted at the runs table and at the candidate automations
+of QueryAutomationRunAggregates by swapping those three columns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import Column, ColumnElement
+from sqlalchemy.sql import visitors
 
-from runyard.aip.errors import invalid_argument
-from runyard.aip.filtering import Field, FieldType, Schema
-from runyard.aip.filtering.ast import And, Expr, Not, Or, Restriction
-from runyard.aip.filtering.compiler import FilterTypeError, compile_expr
-from runyard.aip.filtering.parser import FilterSyntaxError, parse
+from runyard.aip.filtering import Field, FieldType, Schema, compile_filter
 from runyard.store import tables as t
-from runyard.store.listing import automation_id
-from runyard.v1 import run_pb2
+from runyard.store.listing import RUN_STATES, RUN_TRIGGERS, automation_id
 
 CandidateFilter = Callable[
     [ColumnElement[str], ColumnElement[int], ColumnElement[int]], ColumnElement[bool]
 ]
 
-_STATES = {v.name: v.number for v in run_pb2.Run.State.DESCRIPTOR.values}
-_TRIGGERS = {v.name: v.number for v in run_pb2.Run.Trigger.DESCRIPTOR.values}
+R = t.run_rollups
+_SCHEMA = Schema.of(
+    Field("automation", FieldType.RESOURCE_NAME, R.c.automation, convert=automation_id),
+    Field("state", FieldType.ENUM, R.c.state, RUN_STATES),
+    Field("trigger", FieldType.ENUM, R.c.trigger, RUN_TRIGGERS),
+)
+_RUNS = {"automation": t.runs.c.automation, "state": t.runs.c.state, "trigger": t.runs.c.trigger}
 
 
 @dataclass(frozen=True)
@@ -40,45 +42,31 @@ class RunFilter:
 NO_FILTER = RunFilter(None, None, False, False, None)
 
 
-def _schema(automation: Any, state: Any, trigger: Any) -> Schema:
-    return Schema.of(
-        Field("automation", FieldType.RESOURCE_NAME, automation, convert=automation_id),
-        Field("state", FieldType.ENUM, state, _STATES),
-        Field("trigger", FieldType.ENUM, trigger, _TRIGGERS),
-    )
+def _retarget(
+    condition: ColumnElement[bool], columns: Mapping[str, ColumnElement[Any]]
+) -> ColumnElement[bool]:
+    """The same condition on other columns (the rollup table's, swapped by name)."""
 
+    def swap(element: Any, **_: Any) -> Any:
+        if isinstance(element, Column) and element.table is R:
+            return columns[element.name]
+        return None
 
-def _fields(expr: Expr) -> Iterator[str]:
-    if isinstance(expr, And | Or):
-        for item in expr.items:
-            yield from _fields(item)
-    elif isinstance(expr, Not):
-        yield from _fields(expr.expr)
-    elif isinstance(expr, Restriction) and expr.op is not None:
-        comp = expr.comparable
-        yield getattr(comp, "path", "")
+    return visitors.replacement_traverse(condition, {}, swap)  # type: ignore[return-value]
 
 
 def compile_run_filter(text: str) -> RunFilter:
-    try:
-        tree = parse(text)
-        if tree is None:
-            return NO_FILTER
-        used = set(_fields(tree))
-        rollups = compile_expr(
-            tree,
-            _schema(t.run_rollups.c.automation, t.run_rollups.c.state, t.run_rollups.c.trigger),
-        )
-        runs = compile_expr(tree, _schema(t.runs.c.automation, t.runs.c.state, t.runs.c.trigger))
-    except (FilterSyntaxError, FilterTypeError) as exc:
-        raise invalid_argument(
-            "filter", str(exc), "INVALID_FILTER", position=str(exc.pos)
-        ) from None
+    """The filter on each target, or INVALID_ARGUMENT (INVALID_FILTER)."""
+    rollups = compile_filter(text, _SCHEMA)
+    if rollups is None:
+        return NO_FILTER
+    used = {e.name for e in visitors.iterate(rollups) if isinstance(e, Column) and e.table is R}
 
     def candidates(
         automation: ColumnElement[str], state: ColumnElement[int], trigger: ColumnElement[int]
     ) -> ColumnElement[bool]:
-        assert tree is not None
-        return compile_expr(tree, _schema(automation, state, trigger))
+        return _retarget(rollups, {"automation": automation, "state": state, "trigger": trigger})
 
-    return RunFilter(rollups, runs, "automation" in used, "trigger" in used, candidates)
+    return RunFilter(
+        rollups, _retarget(rollups, _RUNS), "automation" in used, "trigger" in used, candidates
+    )

@@ -1,4 +1,6 @@
-"""The one narrow interface the API layer sees. SqlStore implements it on
+"""The store's interfaces, one per aggregate (workspaces and automations, runs
+and their events, executions, run aggregates), which the API layer is typed
+against; `Store` is all of them. runyard.store.sql.SqlStore implements them on
 SQLite and PostgreSQL; methods are synchronous and run on worker threads.
 
 Writes that carry a request key (AIP-155) store their answer in the same
@@ -9,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from runyard.aip.listing import ListRequest
-from runyard.aip.pagination import PageTokenCodec
 from runyard.domain.aggregates import AutomationTotals, Totals
 from runyard.domain.runs import Transition
 from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
@@ -52,18 +53,15 @@ ApplyTransition = Callable[[Run, int], Transition]
 BuildRetry = Callable[[Run], tuple[Run, StateChange]]
 
 
-class Store(Protocol):
-    # Signs and checks page tokens with a secret every replica shares.
-    codec: PageTokenCodec
-    # Access tokens (runyard.store.tokens) and the key their secrets are hashed with.
-    tokens: TokenStore
-    token_pepper: bytes
+class PageTokens(Protocol):
+    """Signs and checks page tokens with a secret every replica shares."""
 
-    def close(self) -> None: ...
+    def encode(self, request_fingerprint: str, values: Sequence[Any]) -> str: ...
 
-    def ping(self) -> None: ...
+    def decode(self, token: str, request_fingerprint: str, arity: int) -> list[Any]: ...
 
-    # Workspaces
+
+class WorkspaceStore(Protocol):
     def create_workspace(
         self, ref: WorkspaceRef, workspace: workspace_pb2.Workspace, request_key: str
     ) -> workspace_pb2.Workspace: ...
@@ -72,7 +70,10 @@ class Store(Protocol):
 
     def list_workspaces(self, organization: str, params: ListRequest) -> Page[bytes]: ...
 
-    # Automations
+    def is_empty(self) -> bool:
+        """Whether no workspace exists yet (a fresh database)."""
+        ...
+
     def create_automation(
         self, ref: AutomationRef, automation: automation_pb2.Automation, request_key: str
     ) -> automation_pb2.Automation: ...
@@ -90,7 +91,8 @@ class Store(Protocol):
 
     def delete_automation(self, ref: AutomationRef, etag: str) -> None: ...
 
-    # Runs
+
+class RunStore(Protocol):
     def create_run(self, ref: RunRef, run: Run, change: StateChange, request_key: str) -> Run: ...
 
     def get_run(self, ref: RunRef) -> Run: ...
@@ -106,16 +108,27 @@ class Store(Protocol):
     ) -> Run: ...
 
     def append_journal(
-        self, ref: RunRef, entries: Sequence[RunEvent.JournalEntry], now_us: int
+        self,
+        ref: RunRef,
+        entries: Sequence[RunEvent.JournalEntry],
+        now_us: int,
+        request_key: str = "",
+        check: Callable[[Run], None] | None = None,
     ) -> list[RunEvent]: ...
 
     def list_run_events(self, parent: RunRef, params: ListRequest) -> Page[bytes]: ...
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None: ...
 
-    # Aggregates (runyard.store.aggregates): totals per [bounds[i], bounds[i+1]) of
-    # create_time, and per automation (ids after `after`, at most `limit`; and
-    # whether more follow) over [start_us, end_us) (None: open).
+
+class AggregateStore(Protocol):
+    """Totals per [bounds[i], bounds[i+1]) of create_time, and per automation
+    (ids after `after`, at most `limit`; and whether more follow) over
+    [start_us, end_us) (None: open). The queries are in runyard.store.aggregates."""
+
+    @property
+    def page_tokens(self) -> PageTokens: ...
+
     def daily_run_aggregates(
         self, workspace: WorkspaceRef, bounds: Sequence[int], filter: str
     ) -> list[Totals]: ...
@@ -130,7 +143,12 @@ class Store(Protocol):
         limit: int,
     ) -> tuple[list[AutomationTotals], bool]: ...
 
-    # Executions
+    def rebuild_rollups(self) -> int:
+        """Recomputes every rollup from the runs table; returns how many runs were counted."""
+        ...
+
+
+class ExecutionStore(Protocol):
     def record_execution(
         self,
         ref: ExecutionRef,
@@ -150,3 +168,15 @@ class Store(Protocol):
     def get_execution_outputs(self, ref: ExecutionRef) -> execution_pb2.ExecutionOutputs: ...
 
     def list_executions(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]: ...
+
+
+class Store(WorkspaceStore, RunStore, AggregateStore, ExecutionStore, Protocol):
+    """Every aggregate on one database."""
+
+    # Access tokens (runyard.store.tokens) and the key their secrets are hashed with.
+    tokens: TokenStore
+    token_pepper: bytes
+
+    def close(self) -> None: ...
+
+    def ping(self) -> None: ...

@@ -11,11 +11,11 @@ from sqlalchemy import Connection, Select
 
 from runyard.aip.filtering import Field, FieldType, Schema
 from runyard.aip.listing import Collection, ListRequest, run_list
-from runyard.aip.names import is_valid_id
 from runyard.aip.ordering import OrderField
 from runyard.aip.pagination import PageTokenCodec
 from runyard.store import tables as t
 from runyard.store.interface import Page
+from runyard.store.refs import AutomationRef
 from runyard.v1 import automation_pb2, execution_pb2, run_pb2
 
 Run = run_pb2.Run
@@ -25,14 +25,17 @@ def _enum(descriptor: Any) -> dict[str, int]:
     return {v.name: v.number for v in descriptor.values}
 
 
+# Enum names a filter may use, one map per enum (the aggregate filters use these too).
+RUN_STATES = _enum(Run.State.DESCRIPTOR)
+RUN_TRIGGERS = _enum(Run.Trigger.DESCRIPTOR)
+
+
 def automation_id(value: str) -> str:
     """`organizations/o/workspaces/w/automations/a` or `a` → `a`."""
-    parts = value.split("/")
-    if len(parts) == 6 and parts[0::2] == ["organizations", "workspaces", "automations"]:
-        value = parts[5]
-    if not is_valid_id(value):
+    automation = AutomationRef.id_of(value)
+    if automation is None:
         raise ValueError(f"{value!r} is not an automation name or id")
-    return value
+    return automation
 
 
 def _timestamps(table: Any, *names: str, nullable: tuple[str, ...] = ()) -> list[Field]:
@@ -51,18 +54,13 @@ r = t.runs.c
 RUNS = Collection(
     name="runs",
     schema=Schema.of(
-        Field("state", FieldType.ENUM, r.state, _enum(Run.DESCRIPTOR.enum_types_by_name["State"])),
-        Field(
-            "trigger",
-            FieldType.ENUM,
-            r.trigger,
-            _enum(Run.DESCRIPTOR.enum_types_by_name["Trigger"]),
-        ),
+        Field("state", FieldType.ENUM, r.state, RUN_STATES),
+        Field("trigger", FieldType.ENUM, r.trigger, RUN_TRIGGERS),
         Field(
             "end_reason",
             FieldType.ENUM,
             r.end_reason,
-            _enum(Run.DESCRIPTOR.enum_types_by_name["EndReason"]),
+            _enum(Run.EndReason.DESCRIPTOR),
         ),
         *_timestamps(
             t.runs,
@@ -116,7 +114,7 @@ RUN_EVENTS = Collection(
             "type",
             FieldType.ENUM,
             e.type,
-            _enum(run_pb2.RunEvent.DESCRIPTOR.enum_types_by_name["Type"]),
+            _enum(run_pb2.RunEvent.Type.DESCRIPTOR),
         ),
         Field("node_kind", FieldType.STRING, e.node_kind),
         Field("journal.node_kind", FieldType.STRING, e.node_kind),
@@ -137,7 +135,7 @@ EXECUTIONS = Collection(
             "state",
             FieldType.ENUM,
             x.state,
-            _enum(execution_pb2.Execution.DESCRIPTOR.enum_types_by_name["State"]),
+            _enum(execution_pb2.Execution.State.DESCRIPTOR),
         ),
         *_strings(t.executions, "resource", "resource_version", "caller", "failure_reason"),
         Field("run", FieldType.RESOURCE_NAME, x.run),
@@ -172,7 +170,7 @@ AUTOMATIONS = Collection(
             "kind",
             FieldType.ENUM,
             a.kind,
-            _enum(automation_pb2.Automation.DESCRIPTOR.enum_types_by_name["Kind"]),
+            _enum(automation_pb2.Automation.Kind.DESCRIPTOR),
         ),
         Field("config_version", FieldType.INT, a.config_version),
         Field("labels", FieldType.MAP, a.labels),

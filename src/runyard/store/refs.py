@@ -1,8 +1,21 @@
-"""Parsed resource names: what the API layer hands to the store."""
+"""runyard's resource names: one pattern per resource type (AIP-122), and the
+parsed references the API layer hands to the store. Names are parsed and built
+from the same patterns (runyard.aip.names.Pattern), nowhere else."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from runyard.aip.names import Pattern, is_valid_id
+
+ORGANIZATION = Pattern("organizations/{organization}", "runyard.dev/Organization")
+WORKSPACE = ORGANIZATION.child("workspaces", "workspace", "runyard.dev/Workspace")
+AUTOMATION = WORKSPACE.child("automations", "automation", "runyard.dev/Automation")
+RUN = AUTOMATION.child("runs", "run", "runyard.dev/Run")
+RUN_EVENT = RUN.child("events", "event", "runyard.dev/RunEvent")
+EXECUTION = WORKSPACE.child("executions", "execution", "runyard.dev/Execution")
+TOKEN = ORGANIZATION.child("tokens", "token", "runyard.dev/Token")
+EXECUTION_OUTPUTS = Pattern(EXECUTION.template + "/outputs", "runyard.dev/ExecutionOutputs")
 
 
 @dataclass(frozen=True)
@@ -12,7 +25,15 @@ class WorkspaceRef:
 
     @property
     def name(self) -> str:
-        return f"organizations/{self.organization}/workspaces/{self.workspace}"
+        return WORKSPACE.format(**self.ids())
+
+    def ids(self) -> dict[str, str]:
+        return {"organization": self.organization, "workspace": self.workspace}
+
+    @classmethod
+    def parse(cls, name: str, field: str = "name") -> WorkspaceRef:
+        ids = WORKSPACE.parse(name, field)
+        return cls(ids["organization"], ids["workspace"])
 
 
 @dataclass(frozen=True)
@@ -22,7 +43,23 @@ class AutomationRef:
 
     @property
     def name(self) -> str:
-        return f"{self.workspace.name}/automations/{self.automation}"
+        return AUTOMATION.format(**self.ids())
+
+    def ids(self) -> dict[str, str]:
+        return {**self.workspace.ids(), "automation": self.automation}
+
+    @classmethod
+    def parse(cls, name: str, field: str = "name", *, wildcard: bool = False) -> AutomationRef:
+        ids = AUTOMATION.parse(name, field, wildcards=("automation",) if wildcard else ())
+        return cls(WorkspaceRef(ids["organization"], ids["workspace"]), ids["automation"])
+
+    @staticmethod
+    def id_of(value: str) -> str | None:
+        """The automation id of a full automation name or of a bare id; None for neither."""
+        ids = AUTOMATION.match(value)
+        if ids is not None:
+            return ids["automation"]
+        return value if is_valid_id(value) else None
 
 
 @dataclass(frozen=True)
@@ -32,7 +69,17 @@ class RunRef:
 
     @property
     def name(self) -> str:
-        return f"{self.automation.name}/runs/{self.run}"
+        return RUN.format(**self.automation.ids(), run=self.run)
+
+    def event_name(self, sequence: int) -> str:
+        # Event ids are their sequence numbers: built here, never parsed.
+        return RUN_EVENT.format(**self.automation.ids(), run=self.run, event=str(sequence))
+
+    @classmethod
+    def parse(cls, name: str, field: str = "name") -> RunRef:
+        ids = RUN.parse(name, field)
+        workspace = WorkspaceRef(ids["organization"], ids["workspace"])
+        return cls(AutomationRef(workspace, ids["automation"]), ids["run"])
 
 
 @dataclass(frozen=True)
@@ -42,4 +89,13 @@ class ExecutionRef:
 
     @property
     def name(self) -> str:
-        return f"{self.workspace.name}/executions/{self.execution}"
+        return EXECUTION.format(**self.workspace.ids(), execution=self.execution)
+
+    @property
+    def outputs_name(self) -> str:
+        return EXECUTION_OUTPUTS.format(**self.workspace.ids(), execution=self.execution)
+
+    @classmethod
+    def parse(cls, name: str, field: str = "name", *, outputs: bool = False) -> ExecutionRef:
+        ids = (EXECUTION_OUTPUTS if outputs else EXECUTION).parse(name, field)
+        return cls(WorkspaceRef(ids["organization"], ids["workspace"]), ids["execution"])

@@ -1,5 +1,5 @@
-"""Run rollups maintained on write (levels, "all" rows and the histogram are
-described in runyard.domain.aggregates).
+"""Run rollups maintained on write (levels and "all" rows are described in
+runyard.store.layout, the histogram in runyard.domain.aggregates).
 
 `apply` is called inside the writing transaction with the run before and after
 the change (None when it did not exist): it subtracts the old contribution and
@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, case, delete, func, select, text, updat
 from sqlalchemy.dialects import postgresql, sqlite
 
 from runyard.domain import aggregates as agg
+from runyard.store import layout
 from runyard.store import tables as t
 from runyard.v1 import run_pb2
 
@@ -64,7 +65,7 @@ def _accumulate(items: Iterable[tuple[Contribution, int]]) -> dict[Key, _Acc]:
     # other levels and the "all" rows happens per quarter, not per run.
     quarters: dict[tuple[str, int, int, int], _Acc] = {}
     for (automation, created, state, trigger, duration), sign in items:
-        qkey = (automation, agg.floor_to(created, agg.QUARTER_US), state, trigger)
+        qkey = (automation, layout.floor_to(created, layout.QUARTER_US), state, trigger)
         acc = quarters.get(qkey)
         if acc is None:
             acc = quarters[qkey] = _Acc()
@@ -78,9 +79,9 @@ def _accumulate(items: Iterable[tuple[Contribution, int]]) -> dict[Key, _Acc]:
             acc.hist[k] = acc.hist.get(k, 0) + sign
     out: dict[Key, _Acc] = {}
     for (automation, qstart, state, trigger), acc in quarters.items():
-        for level, start in agg.bucket_starts(qstart):
-            for a in (automation, agg.ALL_AUTOMATIONS):
-                for tr in (trigger, agg.ALL_TRIGGERS):
+        for level, start in layout.bucket_starts(qstart):
+            for a in (automation, layout.ALL_AUTOMATIONS):
+                for tr in (trigger, layout.ALL_TRIGGERS):
                     key = (level, a, start, state, tr)
                     target = out.get(key)
                     if target is None:
@@ -134,11 +135,11 @@ def _recompute_max(conn: Connection, workspace_id: int, keys: Iterable[Key]) -> 
             runs.c.state == state,
             runs.c.duration.is_not(None),
         ]
-        if automation != agg.ALL_AUTOMATIONS:
+        if automation != layout.ALL_AUTOMATIONS:
             conds.append(runs.c.automation == automation)
-        if trigger != agg.ALL_TRIGGERS:
+        if trigger != layout.ALL_TRIGGERS:
             conds.append(runs.c.trigger == trigger)
-        lo, hi = agg.bucket_span(level, start)
+        lo, hi = layout.bucket_span(level, start)
         if lo is not None and hi is not None:
             conds += [runs.c.create_time >= lo, runs.c.create_time < hi]
         true_max = select(func.coalesce(func.max(runs.c.duration), 0)).where(*conds)

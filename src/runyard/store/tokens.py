@@ -1,29 +1,26 @@
 """The tokens table: create, read, list, revoke, and look a secret's hash up.
 
 Secrets never reach this module; it stores the keyed hash the caller gives it
-(runyard.auth.secrets). Writes share SqlStore's transaction plumbing.
+(runyard.auth.secrets). Writes share the store's plumbing (runyard.store.db).
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from google.protobuf.message import Message
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
-from runyard.aip.errors import already_exists, not_found
+from runyard.aip.errors import not_found
 from runyard.aip.filtering import Schema
 from runyard.aip.listing import Collection, ListRequest
 from runyard.aip.ordering import OrderField
-from runyard.aip.pagination import PageTokenCodec
 from runyard.store import listing
 from runyard.store import tables as t
+from runyard.store.db import Part, identified, insert_new, opt_micros
 from runyard.store.interface import Page
+from runyard.store.refs import TOKEN, WorkspaceRef
 from runyard.v1 import token_pb2
 
 Token = token_pb2.Token
@@ -66,58 +63,39 @@ class TokenStore(Protocol):
     def touch_token(self, organization: str, token_id: str, now_us: int) -> None: ...
 
 
-Tx = Callable[[], AbstractContextManager[Connection]]
-Idempotent = Callable[[str, type[M], Callable[[Connection], M]], M]
-
-
-class SqlTokenStore:
-    def __init__(
-        self, read: Tx, write: Tx, idempotent: Idempotent[Token], codec: PageTokenCodec
-    ) -> None:
-        self._read = read
-        self._write = write
-        self._idempotent = idempotent
-        self._codec = codec
-
+class SqlTokenStore(Part):
     def create_token(
         self, organization: str, token: Token, secret_hash: bytes, request_key: str
     ) -> Token:
         def work(conn: Connection) -> Token:
-            stored = Token()
-            stored.CopyFrom(token)
+            stored = identified(token, token.name, versioned=False)
             stored.ClearField("secret")
-            stored.uid = str(uuid.uuid4())
-            try:
-                with conn.begin_nested():
-                    conn.execute(
-                        insert(t.tokens).values(
-                            organization=organization,
-                            token=stored.name.rsplit("/", 1)[1],
-                            workspace=_workspace_id(stored.workspace),
-                            role=stored.role,
-                            secret_hash=secret_hash,
-                            create_time=_us(stored, "create_time"),
-                            expire_time=_us(stored, "expire_time"),
-                            body=stored.SerializeToString(),
-                        )
-                    )
-            except IntegrityError:
-                raise already_exists(RESOURCE_TYPE, stored.name) from None
+            statement = insert(t.tokens).values(
+                organization=organization,
+                token=TOKEN.parse(stored.name)["token"],
+                workspace=_workspace_id(stored.workspace),
+                role=stored.role,
+                secret_hash=secret_hash,
+                create_time=opt_micros(stored, "create_time"),
+                expire_time=opt_micros(stored, "expire_time"),
+                body=stored.SerializeToString(),
+            )
+            insert_new(conn, statement, RESOURCE_TYPE, stored.name)
             return stored
 
-        return self._idempotent(request_key, Token, work)
+        return self.db.idempotent(request_key, Token, work)
 
     def get_token(self, organization: str, token_id: str) -> Token:
-        with self._read() as conn:
+        with self.db.read() as conn:
             return _load(conn, organization, token_id)
 
     def list_tokens(self, organization: str, params: ListRequest) -> Page[bytes]:
-        with self._read() as conn:
+        with self.db.read() as conn:
             base = select(c.body).where(c.organization == organization)
-            return listing.page(conn, TOKENS, base, params, self._codec)
+            return listing.page(conn, TOKENS, base, params, self.db.page_tokens)
 
     def revoke_token(self, organization: str, token_id: str, now_us: int) -> Token:
-        with self._write() as conn:
+        with self.db.write() as conn:
             token = _load(conn, organization, token_id)
             if not token.HasField("revoke_time"):
                 token.revoke_time.FromMicroseconds(now_us)
@@ -129,7 +107,7 @@ class SqlTokenStore:
             return token
 
     def find_token(self, secret_hash: bytes) -> TokenRecord | None:
-        with self._read() as conn:
+        with self.db.read() as conn:
             row = conn.execute(
                 select(c.body, c.expire_time, c.revoke_time, c.last_use_time).where(
                     c.secret_hash == secret_hash
@@ -141,7 +119,7 @@ class SqlTokenStore:
 
     def touch_token(self, organization: str, token_id: str, now_us: int) -> None:
         # Called at most once a minute per token (runyard.auth.authenticator).
-        with self._write() as conn:
+        with self.db.write() as conn:
             token = _load(conn, organization, token_id)
             token.last_use_time.FromMicroseconds(now_us)
             conn.execute(
@@ -156,16 +134,9 @@ def _load(conn: Connection, organization: str, token_id: str) -> Token:
         select(c.body).where(c.organization == organization, c.token == token_id)
     ).first()
     if row is None:
-        raise not_found(RESOURCE_TYPE, f"organizations/{organization}/tokens/{token_id}")
+        raise not_found(RESOURCE_TYPE, TOKEN.format(organization=organization, token=token_id))
     return Token.FromString(row[0])
 
 
 def _workspace_id(name: str) -> str:
-    return name.rsplit("/", 1)[1] if name else ""
-
-
-def _us(msg: Message, field: str) -> int | None:
-    if not msg.HasField(field):
-        return None
-    ts = getattr(msg, field)
-    return int(ts.seconds) * 1_000_000 + int(ts.nanos) // 1000
+    return WorkspaceRef.parse(name, "token.workspace").workspace if name else ""

@@ -12,7 +12,7 @@ from runyard.aip.errors import ApiError
 from runyard.api import aggregates as api
 from runyard.store.sql import SqlStore
 from runyard.v1 import run_pb2, run_service_pb2
-from tests.test_aggregates import AUTOMATIONS, EPOCH, R, load, new_workspace, pb_date, store
+from tests.api.test_aggregates import AUTOMATIONS, EPOCH, R, load, new_workspace, pb_date, store
 
 Run = run_pb2.Run
 __all__ = ["store"]  # the fixture, re-used

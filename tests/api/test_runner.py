@@ -8,9 +8,9 @@ from google.protobuf import struct_pb2
 from google.rpc import status_pb2
 
 from runyard.v1 import execution_pb2, run_pb2, run_service_pb2, runner_service_pb2
+from tests.api.test_run_lifecycle import WS, create_run, setup_automation
 from tests.errors import details_of
 from tests.plugins.servers import Stubs
-from tests.test_run_lifecycle import WS, create_run, setup_automation
 
 Run = run_pb2.Run
 RunEvent = run_pb2.RunEvent

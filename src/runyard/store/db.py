@@ -1,0 +1,240 @@
+"""The plumbing every store aggregate shares, written once: one engine, read
+and write transactions that turn database trouble into API errors, request-key
+replays (AIP-155), inserts that map a duplicate key to ALREADY_EXISTS, etags,
+and the workspace id cache."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
+from sqlalchemy import Connection, Executable, insert, select
+from sqlalchemy.engine import CursorResult, Engine
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+
+from runyard.aip.errors import (
+    ApiError,
+    aborted,
+    already_exists,
+    invalid_argument,
+    not_found,
+    unavailable,
+)
+from runyard.aip.pagination import PageTokenCodec
+from runyard.store import migrate
+from runyard.store import tables as t
+from runyard.store.engine import make_engine
+from runyard.store.refs import WorkspaceRef
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=Message)
+# Where a write transaction collects its change topics (runyard.store.changefeed).
+TOPICS = "runyard_topics"
+
+
+def micros(ts: timestamp_pb2.Timestamp) -> int:
+    return int(ts.ToMicroseconds())
+
+
+def opt_micros(msg: Message, field: str) -> int | None:
+    return micros(getattr(msg, field)) if msg.HasField(field) else None
+
+
+def etag_of(version: int) -> str:
+    return f'W/"{version}"'
+
+
+def check_etag(given: str, version: int, name: str) -> None:
+    """An empty etag means "whatever is there"; any other must be the current one."""
+    if given and given != etag_of(version):
+        raise aborted(
+            "ETAG_MISMATCH",
+            f"the etag {given!r} of {name} is stale; read it again",
+            name=name,
+            current_etag=etag_of(version),
+        )
+
+
+def identified(message: M, name: str, *, uid: str = "", versioned: bool = True) -> M:
+    """A copy of a new resource with its name, `uid` (else a fresh one) and first etag."""
+    out = type(message)()
+    out.CopyFrom(message)
+    out.name = name  # type: ignore[attr-defined]
+    out.uid = uid or str(uuid.uuid4())  # type: ignore[attr-defined]
+    if versioned:
+        out.etag = etag_of(1)  # type: ignore[attr-defined]
+    return out
+
+
+def insert_new(
+    conn: Connection, statement: Executable, resource_type: str, name: str
+) -> CursorResult[Any]:
+    """Runs an INSERT in a savepoint; a duplicate key is ALREADY_EXISTS and leaves
+    the surrounding transaction usable."""
+    try:
+        with conn.begin_nested():
+            return conn.execute(statement)  # type: ignore[return-value]
+    except IntegrityError:
+        raise already_exists(resource_type, name) from None
+
+
+class Database:
+    """One SQLAlchemy engine and its transactions. Thread-safe: each call takes its
+    own connection."""
+
+    def __init__(self, url: str, *, migrate_schema: bool = True, pool_size: int = 8) -> None:
+        self.url = url
+        self.engine: Engine = make_engine(url, pool_size=pool_size)
+        self.dialect = self.engine.dialect.name
+        if migrate_schema:
+            migrate.upgrade(self.engine)
+        self._workspace_ids: dict[WorkspaceRef, int] = {}
+        # Told the change topics of each commit (runyard.store.notify's hub).
+        self.on_commit: Callable[[list[str]], None] | None = None
+        self.page_tokens = PageTokenCodec(self.secret("page_token"))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def ping(self) -> None:
+        with self.read() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with _guard(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        topics: list[str] = []
+        with (
+            _guard(),
+            self.engine.connect().execution_options(write=True) as conn,
+            conn.begin(),
+        ):
+            conn.info[TOPICS] = topics  # runyard.store.changefeed.signal adds to it
+            yield conn
+        if topics and self.on_commit is not None:
+            # After the commit: a woken watcher must find what woke it.
+            self.on_commit(topics)
+
+    def secret(self, name: str) -> bytes:
+        """A secret shared by every replica on this database, made on first use."""
+        table = t.server_secrets
+        with self.write() as conn:
+            row = conn.execute(select(table.c.value).where(table.c.name == name)).first()
+            if row is not None:
+                return bytes(row[0])
+            value = secrets.token_bytes(32)
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(table).values(name=name, value=value))
+            except IntegrityError:
+                # Another replica made it first: use theirs.
+                return bytes(
+                    conn.execute(select(table.c.value).where(table.c.name == name)).scalar_one()
+                )
+            return value
+
+    def idempotent(self, key: str, message: type[M], work: Callable[[Connection], M]) -> M:
+        """Runs `work` in a write transaction once per request key; concurrent
+        repeats get the first answer."""
+        try:
+            with self.write() as conn:
+                replayed = _replay(conn, key, message)
+                if replayed is not None:
+                    return replayed
+                result = work(conn)
+                _remember(conn, key, result)
+                return result
+        except IntegrityError:
+            if key:
+                with self.read() as conn:
+                    replayed = _replay(conn, key, message)
+                    if replayed is not None:
+                        return replayed
+            raise
+
+    def workspace_id(self, conn: Connection, ref: WorkspaceRef) -> int:
+        # Workspaces are never deleted or renamed, so a found id stays right.
+        cached = self._workspace_ids.get(ref)
+        if cached is not None:
+            return cached
+        found = int(workspace_row(conn, ref, t.workspaces.c.id)[0])
+        self._workspace_ids[ref] = found
+        return found
+
+
+def workspace_row(conn: Connection, ref: WorkspaceRef, *columns: Any) -> Any:
+    """The workspace's `columns`, or NOT_FOUND."""
+    row = conn.execute(
+        select(*columns).where(
+            t.workspaces.c.organization == ref.organization,
+            t.workspaces.c.workspace == ref.workspace,
+        )
+    ).first()
+    if row is None:
+        raise not_found("runyard.dev/Workspace", ref.name)
+    return row
+
+
+class Part:
+    """A store aggregate on a shared Database (SqlStore joins the parts)."""
+
+    db: Database
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+
+@contextmanager
+def _guard() -> Iterator[None]:
+    """Database trouble becomes UNAVAILABLE (retryable), never INTERNAL with SQL in it."""
+    try:
+        yield
+    except ApiError:
+        raise
+    except IntegrityError:
+        raise
+    except DataError as exc:
+        # A value the database cannot hold (PostgreSQL refuses NUL characters in
+        # text): the caller's data, not our failure.
+        log.info("value refused by the database: %s", type(exc.orig).__name__)
+        raise invalid_argument(
+            "",
+            "a value cannot be stored (a NUL character, or a number out of range)",
+            "UNSTORABLE_VALUE",
+        ) from None
+    except DBAPIError as exc:
+        # Lost connections, a server shutting down, timeouts: the caller may retry.
+        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            raise unavailable("the database is unavailable; retry shortly") from exc
+        raise
+
+
+def _replay(conn: Connection, key: str, message: type[M]) -> M | None:
+    if not key:
+        return None
+    row = conn.execute(select(t.idempotency.c.response).where(t.idempotency.c.key == key)).first()
+    return message.FromString(row[0]) if row else None
+
+
+def _remember(conn: Connection, key: str, response: Message) -> None:
+    if key:
+        conn.execute(
+            insert(t.idempotency).values(
+                key=key,
+                create_time=time.time_ns() // 1000,
+                response=response.SerializeToString(),
+            )
+        )

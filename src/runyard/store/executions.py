@@ -1,0 +1,109 @@
+"""Executions and their outputs (runyard.store.interface.ExecutionStore)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, insert, select
+
+from runyard.aip.errors import not_found
+from runyard.aip.listing import ListRequest
+from runyard.store import listing
+from runyard.store import tables as t
+from runyard.store.db import Database, Part, identified, insert_new, micros, opt_micros
+from runyard.store.interface import Page
+from runyard.store.refs import ExecutionRef, WorkspaceRef
+from runyard.v1 import execution_pb2
+
+Execution = execution_pb2.Execution
+ExecutionOutputs = execution_pb2.ExecutionOutputs
+
+
+def _execution_columns(e: Execution) -> dict[str, Any]:
+    return {
+        "run": e.run,
+        "resource": e.resource,
+        "resource_version": e.resource_version,
+        "caller": e.caller,
+        "state": e.state,
+        "failure_reason": e.failure_reason,
+        "create_time": micros(e.create_time),
+        "start_time": opt_micros(e, "start_time"),
+        "end_time": opt_micros(e, "end_time"),
+        "duration": e.duration.ToMicroseconds() if e.HasField("duration") else None,
+    }
+
+
+def _insert_execution(
+    conn: Connection, ws_id: int, ref: ExecutionRef, execution: Execution, outputs: ExecutionOutputs
+) -> Execution:
+    # Executions are written once and never change: no etag.
+    e = identified(execution, ref.name, uid=execution.uid, versioned=False)
+    out = ExecutionOutputs()
+    out.CopyFrom(outputs)
+    out.name = ref.outputs_name
+    statement = insert(t.executions).values(
+        workspace_id=ws_id,
+        execution=ref.execution,
+        **_execution_columns(e),
+        body=e.SerializeToString(),
+        outputs=out.SerializeToString(),
+    )
+    insert_new(conn, statement, "runyard.dev/Execution", ref.name)
+    return e
+
+
+def _execution_row(db: Database, conn: Connection, ref: ExecutionRef) -> Any:
+    ws_id = db.workspace_id(conn, ref.workspace)
+    row = conn.execute(
+        select(t.executions.c.body, t.executions.c.outputs).where(
+            t.executions.c.workspace_id == ws_id,
+            t.executions.c.execution == ref.execution,
+        )
+    ).first()
+    if row is None:
+        raise not_found("runyard.dev/Execution", ref.name)
+    return row
+
+
+class SqlExecutions(Part):
+    def record_execution(
+        self,
+        ref: ExecutionRef,
+        execution: Execution,
+        outputs: ExecutionOutputs,
+        request_key: str = "",
+    ) -> Execution:
+        def work(conn: Connection) -> Execution:
+            ws_id = self.db.workspace_id(conn, ref.workspace)
+            return _insert_execution(conn, ws_id, ref, execution, outputs)
+
+        return self.db.idempotent(request_key, Execution, work)
+
+    def import_executions(
+        self,
+        workspace: WorkspaceRef,
+        items: Sequence[tuple[str, Execution, ExecutionOutputs]],
+    ) -> list[Execution]:
+        """Records executions with their outputs, all in one transaction."""
+        with self.db.write() as conn:
+            ws_id = self.db.workspace_id(conn, workspace)
+            return [
+                _insert_execution(conn, ws_id, ExecutionRef(workspace, eid), e, out)
+                for eid, e, out in items
+            ]
+
+    def get_execution(self, ref: ExecutionRef) -> Execution:
+        with self.db.read() as conn:
+            return Execution.FromString(_execution_row(self.db, conn, ref).body)
+
+    def get_execution_outputs(self, ref: ExecutionRef) -> ExecutionOutputs:
+        with self.db.read() as conn:
+            return ExecutionOutputs.FromString(_execution_row(self.db, conn, ref).outputs)
+
+    def list_executions(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]:
+        with self.db.read() as conn:
+            ws_id = self.db.workspace_id(conn, workspace)
+            base = select(t.executions.c.body).where(t.executions.c.workspace_id == ws_id)
+            return listing.page(conn, listing.EXECUTIONS, base, params, self.db.page_tokens)
