@@ -15,6 +15,7 @@ from bench.cases import (
     ingestion,
     prefect,
     rest,
+    writes,
 )
 from bench.context import Case
 
@@ -25,6 +26,7 @@ CASES: list[Case] = [
     deep_paging.CASE,
     aggregates.CASE,
     ingestion.CASE,
+    writes.CASE,
     prefect.CASE,
     auth.CASE,
 ]
