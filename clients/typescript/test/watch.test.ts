@@ -23,7 +23,7 @@ let client: RunyardClient;
 
 before(async () => {
   server = new RunyardServer();
-  // Frequent heartbeats: WatchRuns sends its first one (with a resume token) at once.
+  // Frequent heartbeats: the first one on WatchRuns shows that its feed is open.
   await server.start("--stream-heartbeat", "0.2");
   client = createRunyardClient({ baseUrl: server.baseUrl, token: await server.token("ts") });
   await client.workspaces.createWorkspace({ parent: "organizations/ts", workspaceId: "watch", workspace: {} });
