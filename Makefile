@@ -3,13 +3,15 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 RUNVENV := .venv-run
+TS     := clients/typescript
 
-.PHONY: help dev gen check-gen lint test test-sqlite test-postgres run bench bench-smoke clean
+.PHONY: help dev gen check-gen lint chromium test test-sqlite test-postgres test-typescript run bench bench-smoke clean
 
 help:
 	@echo "make run          install runyard in $(RUNVENV) and serve the demo (gRPC :50051, HTTP :8080)"
 	@echo "make test         lint, check generated code, run the suite on SQLite and PostgreSQL"
 	@echo "make gen          regenerate code from protos/"
+	@echo "make test-typescript  the TypeScript client's tests against a real server"
 	@echo "make bench        benchmarks (not part of test)"
 
 $(BIN)/python:
@@ -22,25 +24,41 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 
 dev: $(VENV)/.dev-installed
 
-gen: dev
-	PYTHON=$(BIN)/python scripts/gen.sh
+# The TypeScript generator and client libraries, exactly as package-lock.json pins them.
+$(TS)/node_modules/.installed: $(TS)/package-lock.json
+	cd $(TS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
+gen: dev $(TS)/node_modules/.installed
+	PYTHON=$(BIN)/python BUF=$(BIN)/buf scripts/gen.sh
+
+GENERATED := src/runyard/v1 src/runyard/gen tests/gen $(TS)/src/gen
 # Fails when the committed generated code differs from what protos/ produce.
 check-gen: gen
-	@test -z "$$(git status --porcelain -- src/runyard/v1 tests/gen)" || \
-	  { git status --porcelain -- src/runyard/v1 tests/gen; echo "generated code is stale: run make gen and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || \
+	  { git status --porcelain -- $(GENERATED); echo "generated code is stale: run make gen and commit"; exit 1; }
 
 lint: dev
 	$(BIN)/buf lint
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
 
-test: lint check-gen
+# Debian's chromium and chromium-driver for the dashboard's browser tests (apt, as root).
+chromium:
+	scripts/chromium.sh >/dev/null
+
+test: lint check-gen chromium
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q
+	$(MAKE) --no-print-directory test-typescript
+
+# The TypeScript client (clients/typescript) type-checked, built and run with
+# node --test against a runyard server that the tests start and stop by PID.
+test-typescript: dev $(TS)/node_modules/.installed
+	cd $(TS) && RUNYARD_PYTHON=$(CURDIR)/$(BIN)/python npm test --silent
 
 # The whole suite on SQLite and on a throw-away PostgreSQL (no lint);
 # extra pytest arguments in ARGS, e.g. make test-postgres ARGS='-k runs'.
-test-postgres: dev
+test-postgres: dev chromium
 	scripts/with-postgres.sh $(BIN)/python -m pytest -q $(ARGS)
 
 # Benchmarks (not part of test): 1,000,000 runs, one table to stdout and
@@ -48,6 +66,7 @@ test-postgres: dev
 # tests/test_bench_smoke.py runs it inside make test.
 bench: dev
 	$(BIN)/python -m bench.run
+	scripts/with-postgres.sh $(BIN)/python -m bench.live_bench
 
 bench-smoke: dev
 	$(BIN)/python -m bench.run --smoke
@@ -59,4 +78,4 @@ run:
 	$(RUNVENV)/bin/runyard serve --demo
 
 clean:
-	rm -rf $(VENV) $(RUNVENV) build *.egg-info src/*.egg-info
+	rm -rf $(VENV) $(RUNVENV) build *.egg-info src/*.egg-info $(TS)/node_modules $(TS)/dist

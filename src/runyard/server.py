@@ -13,20 +13,24 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from runyard.api.automations import AutomationService
 from runyard.api.executions import ExecutionService
 from runyard.api.interceptors import ErrorMappingInterceptor
+from runyard.api.reflection import enable_reflection
 from runyard.api.runner import RunnerService
 from runyard.api.runs import RunService
+from runyard.api.streams_http import SSE_RESUME
 from runyard.api.tokens import TokenService
+from runyard.api.watch import HEARTBEAT_SECONDS, Watcher
 from runyard.api.workspaces import WorkspaceService
 from runyard.auth.authenticator import Authenticator
 from runyard.auth.ratelimit import Limit
 from runyard.store.engine import resolve_url
 from runyard.store.interface import Store
-from runyard.store.sql import open_store
+from runyard.store.notify import Hub
+from runyard.store.sql import SqlStore, open_store
+from runyard.store.streams import StreamReads, prune_forever
 from runyard.v1 import (
     automation_pb2,
     automation_pb2_grpc,
@@ -43,6 +47,9 @@ from runyard.v1 import (
 )
 
 log = logging.getLogger("runyard")
+
+# The web dashboard (plain files) the HTTP gateway serves at /.
+DASHBOARD = Path(__file__).parent / "dashboard"
 
 SERVICE_FILES = (
     workspace_pb2,
@@ -64,6 +71,8 @@ class Settings:
     http_address: str | None = "127.0.0.1:8080"
     demo: bool = False
     workers: int = 16
+    # Seconds of quiet after which a watch stream sends a heartbeat (docs/streams.md).
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
     # Development only: every call is allowed and recorded as `anonymous`.
     insecure_no_auth: bool = False
     # Rate limits by role (runyard.auth.ratelimit.DEFAULT_LIMITS for the rest).
@@ -97,6 +106,8 @@ class Runyard:
         self.settings = settings
         self.url = resolve_url(settings.database_url)
         self.store: Store | None = None
+        self.hub: Hub | None = None
+        self._pruner: asyncio.Task[None] | None = None
         self.grpc_server: grpc.aio.Server | None = None
         self.http: Any = None
         self.grpc_port = 0
@@ -141,6 +152,15 @@ class Runyard:
                 self.settings.rate_limits,
                 cache_seconds=self.settings.token_cache_seconds,
             )
+        # One notification hub per process, fed by our commits and one listener.
+        self.hub = Hub(loop)
+        assert isinstance(self.store, SqlStore)  # streams read the SQL store's own tables
+        self.store.db.on_commit = self.hub.publish
+        self.hub.listen(self.url)
+        reads = StreamReads(self.store.db)
+        watcher = Watcher(reads, self.hub, self.settings.heartbeat_seconds)
+        self._pruner = asyncio.create_task(prune_forever(reads))
+
         server = grpc.aio.server(interceptors=[ErrorMappingInterceptor(authenticator)])
         workspace_pb2_grpc.add_WorkspaceServiceServicer_to_server(
             WorkspaceService(self.store), server
@@ -149,7 +169,7 @@ class Runyard:
             AutomationService(self.store), server
         )
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
-            RunService(self.store, self.store), server
+            RunService(self.store, self.store, watcher), server
         )
         execution_pb2_grpc.add_ExecutionServiceServicer_to_server(
             ExecutionService(self.store), server
@@ -163,9 +183,7 @@ class Runyard:
         )
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-        reflection.enable_server_reflection(
-            (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), server
-        )
+        enable_reflection((*SERVICE_NAMES, health.SERVICE_NAME), server)
         host, port = _split(self.settings.grpc_address)
         self.grpc_port = server.add_insecure_port(f"{host}:{port}")
         if self.grpc_port == 0:
@@ -178,14 +196,17 @@ class Runyard:
 
         if self.settings.http_address:
             from runyard import gateway
+            from runyard.gateway.static import StaticSite
 
             channel = grpc.aio.insecure_channel(f"{host}:{self.grpc_port}")
             app = gateway.create_app(
                 channel,
                 [m.DESCRIPTOR for m in SERVICE_FILES],
+                static=StaticSite(DASHBOARD),
                 error_domain="runyard.dev",
                 title="runyard",
                 security_schemes=None if self.settings.insecure_no_auth else BEARER_SCHEME,
+                sse_resume=SSE_RESUME,
             )
             http_host, http_port = _split(self.settings.http_address)
             self.http = await gateway.serve_http(app, http_host, http_port)
@@ -201,6 +222,10 @@ class Runyard:
             await self.http.close()
         if self.grpc_server is not None:
             await self.grpc_server.stop(grace)
+        if self._pruner is not None:
+            self._pruner.cancel()
+        if self.hub is not None:
+            await asyncio.to_thread(self.hub.close)
         if self.store is not None:
             self.store.close()
         log.info("stopped")

@@ -1,0 +1,1 @@
+"""Generated from third_party/grpc by `make gen`; do not edit."""
