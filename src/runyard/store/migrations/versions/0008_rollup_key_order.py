@@ -1,7 +1,7 @@
 """rollup key with the trigger before the bucket
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-30
 
 Aggregate queries read the "all triggers" rows (trigger -1) over a range of
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
