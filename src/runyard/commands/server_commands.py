@@ -12,8 +12,26 @@ DATABASE_HELP = (
     "(default: $RUNYARD_DATABASE_URL, else sqlite:///runyard.db)"
 )
 
+# Shared by `serve` and `gateway`, which answer unknown input alike.
+UNKNOWN_FIELDS_HELP = (
+    "HTTP: skip unknown query parameters, JSON fields and enum names instead of "
+    "answering 400 (for clients built against a newer API)"
+)
+
 
 def register(sub: Any) -> None:
+    _add_serve(sub)
+    migrate = sub.add_parser("migrate", help="apply database migrations and exit")
+    migrate.add_argument("--database-url", help=DATABASE_HELP)
+    migrate.set_defaults(func=_migrate)
+
+    rebuild = sub.add_parser("rebuild-rollups", help="recompute the run rollups from the runs")
+    rebuild.add_argument("--database-url", help=DATABASE_HELP)
+    rebuild.set_defaults(func=_rebuild)
+    _add_gateway(sub)
+
+
+def _add_serve(sub: Any) -> None:
     serve = sub.add_parser(
         "serve",
         help="serve the gRPC API and the HTTP/JSON gateway",
@@ -69,19 +87,12 @@ def register(sub: Any) -> None:
     serve.add_argument(
         "--allow-unknown-fields",
         action="store_true",
-        help="HTTP: skip unknown query parameters, JSON fields and enum names instead of "
-        "answering 400 (for clients built against a newer API)",
+        help=UNKNOWN_FIELDS_HELP,
     )
     serve.set_defaults(func=_serve)
 
-    migrate = sub.add_parser("migrate", help="apply database migrations and exit")
-    migrate.add_argument("--database-url", help=DATABASE_HELP)
-    migrate.set_defaults(func=_migrate)
 
-    rebuild = sub.add_parser("rebuild-rollups", help="recompute the run rollups from the runs")
-    rebuild.add_argument("--database-url", help=DATABASE_HELP)
-    rebuild.set_defaults(func=_rebuild)
-
+def _add_gateway(sub: Any) -> None:
     gw = sub.add_parser(
         "gateway",
         help="serve the HTTP/JSON gateway in front of any gRPC server (learns it by reflection)",
@@ -96,8 +107,7 @@ def register(sub: Any) -> None:
     gw.add_argument(
         "--allow-unknown-fields",
         action="store_true",
-        help="HTTP: skip unknown query parameters, JSON fields and enum names instead of "
-        "answering 400 (for clients built against a newer API)",
+        help=UNKNOWN_FIELDS_HELP,
     )
     gw.set_defaults(func=_gateway)
 
