@@ -24,7 +24,12 @@ def register(sub: Any) -> None:
     )
     rsub = runs.add_subparsers(dest="runs_command", required=True, metavar="COMMAND")
     api = api_parser()
+    _add_reads(rsub, api)
+    _add_lifecycle(rsub, api)
+    _add_events(rsub, api)
 
+
+def _add_reads(rsub: Any, api: argparse.ArgumentParser) -> None:
     ls = rsub.add_parser(
         "list",
         parents=[api],
@@ -44,6 +49,8 @@ def register(sub: Any) -> None:
     get.add_argument("name", metavar="NAME", help=RUN_NAME)
     get.set_defaults(func=_get)
 
+
+def _add_lifecycle(rsub: Any, api: argparse.ArgumentParser) -> None:
     for verb, helptext in (
         ("pause", "pause a running or queued run (a reason is required)"),
         ("continue", "continue a paused run"),
@@ -62,6 +69,8 @@ def register(sub: Any) -> None:
         )
         p.set_defaults(func=_lifecycle, verb=verb)
 
+
+def _add_events(rsub: Any, api: argparse.ArgumentParser) -> None:
     ev = rsub.add_parser("events", parents=[api], help="a run's event timeline")
     ev.add_argument("name", metavar="NAME", help=RUN_NAME)
     ev.add_argument("--filter", default="", help='AIP-160 filter, e.g. "type = STATE_CHANGE"')
