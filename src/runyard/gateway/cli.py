@@ -104,6 +104,33 @@ def cli_main(
     argv: Sequence[str] | None = None, *, field_constraints: Constraints | None = None
 ) -> int:
     """``runyard gateway --upstream HOST:PORT --http-address HOST:PORT``."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        rules = parse_resume_rules(args.sse_resume)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if not logging.getLogger().handlers:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(
+            run_gateway(
+                args.upstream,
+                args.http_address,
+                emit_unpopulated=args.emit_unpopulated,
+                allow_unknown_fields=args.allow_unknown_fields,
+                descriptor_set=args.descriptor_set,
+                field_constraints=field_constraints,
+                error_domain=args.error_domain,
+                sse_resume=rules,
+            )
+        )
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runyard gateway")
     parser.add_argument("--upstream", required=True, metavar="HOST:PORT")
     parser.add_argument("--http-address", default="127.0.0.1:8080", metavar="HOST:PORT")
@@ -138,29 +165,7 @@ def cli_main(
         help="how a streaming method resumes over Server-Sent Events: the request field "
         "Last-Event-ID goes into and the response field that is each event's id (repeatable)",
     )
-    args = parser.parse_args(argv)
-    try:
-        rules = parse_resume_rules(args.sse_resume)
-    except ValueError as exc:
-        parser.error(str(exc))
-    if not logging.getLogger().handlers:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-        )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            run_gateway(
-                args.upstream,
-                args.http_address,
-                emit_unpopulated=args.emit_unpopulated,
-                allow_unknown_fields=args.allow_unknown_fields,
-                descriptor_set=args.descriptor_set,
-                field_constraints=field_constraints,
-                error_domain=args.error_domain,
-                sse_resume=rules,
-            )
-        )
-    return 0
+    return parser
 
 
 def parse_resume_rules(specs: Sequence[str]) -> dict[str, ResumeRule]:
