@@ -94,30 +94,7 @@ class Template:
 
 def parse_template(text: str) -> Template:
     """Parses ``text``; raises :class:`TemplateSyntaxError` when it is not a template."""
-    if not text.startswith("/"):
-        raise TemplateSyntaxError(f"template {text!r} must start with '/'")
-    body = text[1:]
-    verb = ""
-    # The verb is after the last ':' that is outside braces.
-    depth = 0
-    colon = -1
-    for i, ch in enumerate(body):
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif ch == ":" and depth == 0:
-            colon = i
-    if depth != 0:
-        raise TemplateSyntaxError(f"template {text!r}: unbalanced braces")
-    if colon >= 0:
-        verb = body[colon + 1 :]
-        body = body[:colon]
-        if not verb or not _LITERAL.match(verb):
-            raise TemplateSyntaxError(f"template {text!r}: bad verb {verb!r}")
-    if not body:
-        raise TemplateSyntaxError(f"template {text!r} has no segments")
-
+    body, verb = _split_verb(text)
     segments: list[str] = []
     variables: list[Variable] = []
     var_segments: list[tuple[str, ...]] = []
@@ -129,19 +106,7 @@ def parse_template(text: str) -> Template:
             close = body.find("}", i)
             if close < 0:
                 raise TemplateSyntaxError(f"template {text!r}: unclosed variable")
-            inner = body[i + 1 : close]
-            path_text, eq, pattern = inner.partition("=")
-            field_path = tuple(path_text.split("."))
-            if not all(_IDENT.match(p) for p in field_path):
-                raise TemplateSyntaxError(f"template {text!r}: bad field path {path_text!r}")
-            if field_path in names:
-                raise TemplateSyntaxError(f"template {text!r}: {path_text} bound twice")
-            names.add(field_path)
-            sub = pattern.split("/") if eq else [WILD]
-            if "{" in pattern or any(not s for s in sub):
-                raise TemplateSyntaxError(f"template {text!r}: bad variable pattern {inner!r}")
-            for s in sub:
-                _check_segment(text, s)
+            field_path, sub = _variable(text, body[i + 1 : close], names)
             start = len(segments)
             segments.extend(sub)
             end: int | None = None if sub[-1] == WILD2 else len(segments)
@@ -166,6 +131,53 @@ def parse_template(text: str) -> Template:
     if WILD2 in segments[:-1]:
         raise TemplateSyntaxError(f"template {text!r}: '**' must be the last segment")
     return Template(tuple(segments), verb, tuple(variables), text, tuple(var_segments))
+
+
+def _split_verb(text: str) -> tuple[str, str]:
+    """The segments' text (without the leading '/') and the verb ('' when none)."""
+    if not text.startswith("/"):
+        raise TemplateSyntaxError(f"template {text!r} must start with '/'")
+    body = text[1:]
+    verb = ""
+    # The verb is after the last ':' that is outside braces.
+    depth = 0
+    colon = -1
+    for i, ch in enumerate(body):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == ":" and depth == 0:
+            colon = i
+    if depth != 0:
+        raise TemplateSyntaxError(f"template {text!r}: unbalanced braces")
+    if colon >= 0:
+        verb = body[colon + 1 :]
+        body = body[:colon]
+        if not verb or not _LITERAL.match(verb):
+            raise TemplateSyntaxError(f"template {text!r}: bad verb {verb!r}")
+    if not body:
+        raise TemplateSyntaxError(f"template {text!r} has no segments")
+    return body, verb
+
+
+def _variable(
+    text: str, inner: str, names: set[tuple[str, ...]]
+) -> tuple[tuple[str, ...], list[str]]:
+    """``{inner}``'s field path and segments; records the path in ``names`` (once only)."""
+    path_text, eq, pattern = inner.partition("=")
+    field_path = tuple(path_text.split("."))
+    if not all(_IDENT.match(p) for p in field_path):
+        raise TemplateSyntaxError(f"template {text!r}: bad field path {path_text!r}")
+    if field_path in names:
+        raise TemplateSyntaxError(f"template {text!r}: {path_text} bound twice")
+    names.add(field_path)
+    sub = pattern.split("/") if eq else [WILD]
+    if "{" in pattern or any(not s for s in sub):
+        raise TemplateSyntaxError(f"template {text!r}: bad variable pattern {inner!r}")
+    for s in sub:
+        _check_segment(text, s)
+    return field_path, sub
 
 
 def _check_segment(text: str, seg: str) -> None:
