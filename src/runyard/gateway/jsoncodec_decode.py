@@ -119,47 +119,57 @@ def _null_element() -> JsonDecodeError:
 
 
 def _field_handler(fd: FieldDesc) -> Handler:
-    name = fd.name
     if is_map_field(fd):
         return _map_handler(fd)
     if fd.type in (_FD.TYPE_MESSAGE, _FD.TYPE_GROUP):
-        sub_desc = fd.message_type
-        is_value = sub_desc.full_name == "google.protobuf.Value"
-        if is_repeated(fd):
+        return _message_handler(fd)
+    return _scalar_handler(fd)
 
-            def rep_msg(msg: Any, v: Any, ignore: bool, depth: int) -> None:
-                if v is None:
-                    msg.ClearField(name)
-                    return
-                if type(v) is not list and type(v) is not tuple:
-                    raise JsonDecodeError(f"expected a JSON array, got {_kind(v)}")
-                msg.ClearField(name)
-                rep = getattr(msg, name)
-                dec = decoder_for(sub_desc)
-                for i, x in enumerate(v):
-                    try:
-                        if x is None and not is_value:
-                            raise _null_element()
-                        dec(rep.add(), x, ignore, depth + 1)
-                    except JsonDecodeError as e:
-                        e.prepend(f"[{i}]")
-                        raise
 
-            return rep_msg
+def _message_handler(fd: FieldDesc) -> Handler:
+    """A message field, singular or repeated (not a map)."""
+    name = fd.name
+    sub_desc = fd.message_type
+    is_value = sub_desc.full_name == "google.protobuf.Value"
+    if is_repeated(fd):
 
-        def one_msg(msg: Any, v: Any, ignore: bool, depth: int) -> None:
+        def rep_msg(msg: Any, v: Any, ignore: bool, depth: int) -> None:
             if v is None:
-                if is_value:
-                    getattr(msg, name).null_value = 0
-                else:
-                    msg.ClearField(name)
+                msg.ClearField(name)
                 return
-            sub = getattr(msg, name)
-            sub.SetInParent()
-            decoder_for(sub_desc)(sub, v, ignore, depth + 1)
+            if type(v) is not list and type(v) is not tuple:
+                raise JsonDecodeError(f"expected a JSON array, got {_kind(v)}")
+            msg.ClearField(name)
+            rep = getattr(msg, name)
+            dec = decoder_for(sub_desc)
+            for i, x in enumerate(v):
+                try:
+                    if x is None and not is_value:
+                        raise _null_element()
+                    dec(rep.add(), x, ignore, depth + 1)
+                except JsonDecodeError as e:
+                    e.prepend(f"[{i}]")
+                    raise
 
-        return one_msg
+        return rep_msg
 
+    def one_msg(msg: Any, v: Any, ignore: bool, depth: int) -> None:
+        if v is None:
+            if is_value:
+                getattr(msg, name).null_value = 0
+            else:
+                msg.ClearField(name)
+            return
+        sub = getattr(msg, name)
+        sub.SetInParent()
+        decoder_for(sub_desc)(sub, v, ignore, depth + 1)
+
+    return one_msg
+
+
+def _scalar_handler(fd: FieldDesc) -> Handler:
+    """A scalar or enum field, singular or repeated."""
+    name = fd.name
     conv = _scalar_converter(fd)
     null_ok = fd.type == _FD.TYPE_ENUM and fd.enum_type.full_name == "google.protobuf.NullValue"
     if is_repeated(fd):
