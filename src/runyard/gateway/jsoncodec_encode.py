@@ -276,69 +276,74 @@ def _generate(desc: Descriptor, name: str, emit: bool, memo: bool = False) -> st
         get = _attr(fd.name)
         oneof = fd.containing_oneof
         if is_map_field(fd):
-            kf = fd.message_type.fields_by_name["key"]
-            vf = fd.message_type.fields_by_name["value"]
-            if kf.type == _FD.TYPE_BOOL:
-                kexpr = "('true' if k else 'false')"
-            elif kf.type == _FD.TYPE_STRING:
-                kexpr = "k"
-            else:
-                kexpr = "str(k)"
-            vexpr = _element_expr(vf, "x", emit)
-            # Indexing by key beats .items() on upb maps; "for x in [...]" is a plain
-            # assignment inside a comprehension.
-            if vexpr == "x":
-                comp = f"{{{kexpr}: v[k] for k in v}}"
-            else:
-                comp = f"{{{kexpr}: {vexpr} for k in v for x in [v[k]]}}"
-            if emit:
-                add(f"    v = {get}")
-                add(f"    d[{key}] = {comp}")
-            else:
-                add(f"    v = {get}")
-                add("    if v:")
-                add(f"        d[{key}] = {comp}")
+            lines += _map_lines(fd, key, get, emit)
         elif is_repeated(fd):
-            vexpr = _element_expr(fd, "x", emit)
-            if memo and _memoised(fd):
-                vexpr = f"_memo({_function_name(fd.message_type, emit)}, x)"
-            comp = "list(v)" if vexpr == "x" else f"[{vexpr} for x in v]"
-            add(f"    v = {get}")
-            if emit:
-                add(f"    d[{key}] = {comp}")
-            else:
-                add("    if v:")
-                add(f"        d[{key}] = {comp}")
+            lines += _repeated_lines(fd, key, get, emit, memo)
         elif oneof is not None and _in_real_oneof(fd):
             # A real oneof: one WhichOneof call settles all its members.
             if oneof.name in oneof_done:
                 continue
             oneof_done.add(oneof.name)
-            add(f"    w = m.WhichOneof({oneof.name!r})")
-            add("    if w is None:")
-            add("        pass")
-            for member in sorted(oneof.fields, key=lambda f: f.number):
-                add(f"    elif w == {member.name!r}:")
-                add(f"        v = {_attr(member.name)}")
-                add(f"        d[{member.json_name!r}] = {_element_expr(member, 'v', emit)}")
+            lines += _oneof_lines(oneof, emit)
         elif fd.has_presence:
             add(f"    if {has}({fd.name!r}):")
             add(f"        v = {get}")
             add(f"        d[{key}] = {_element_expr(fd, 'v', emit)}")
         else:
-            vexpr = _element_expr(fd, "v", emit)
-            add(f"    v = {get}")
-            if emit:
-                add(f"    d[{key}] = {vexpr}")
-            elif fd.type in (_FD.TYPE_DOUBLE, _FD.TYPE_FLOAT):
-                # -0.0 is falsy but has non-zero bits, so protobuf counts it as set.
-                add("    if v or str(v)[0] == '-':")
-                add(f"        d[{key}] = {vexpr}")
-            else:
-                add("    if v:")
-                add(f"        d[{key}] = {vexpr}")
+            lines += _implicit_lines(fd, key, get, emit)
     add("    return d")
     return "\n".join(lines) + "\n"
+
+
+def _map_lines(fd: FieldDesc, key: str, get: str, emit: bool) -> list[str]:
+    kf = fd.message_type.fields_by_name["key"]
+    vf = fd.message_type.fields_by_name["value"]
+    if kf.type == _FD.TYPE_BOOL:
+        kexpr = "('true' if k else 'false')"
+    elif kf.type == _FD.TYPE_STRING:
+        kexpr = "k"
+    else:
+        kexpr = "str(k)"
+    vexpr = _element_expr(vf, "x", emit)
+    # Indexing by key beats .items() on upb maps; "for x in [...]" is a plain
+    # assignment inside a comprehension.
+    if vexpr == "x":
+        comp = f"{{{kexpr}: v[k] for k in v}}"
+    else:
+        comp = f"{{{kexpr}: {vexpr} for k in v for x in [v[k]]}}"
+    if emit:
+        return [f"    v = {get}", f"    d[{key}] = {comp}"]
+    return [f"    v = {get}", "    if v:", f"        d[{key}] = {comp}"]
+
+
+def _repeated_lines(fd: FieldDesc, key: str, get: str, emit: bool, memo: bool) -> list[str]:
+    vexpr = _element_expr(fd, "x", emit)
+    if memo and _memoised(fd):
+        vexpr = f"_memo({_function_name(fd.message_type, emit)}, x)"
+    comp = "list(v)" if vexpr == "x" else f"[{vexpr} for x in v]"
+    if emit:
+        return [f"    v = {get}", f"    d[{key}] = {comp}"]
+    return [f"    v = {get}", "    if v:", f"        d[{key}] = {comp}"]
+
+
+def _oneof_lines(oneof: Any, emit: bool) -> list[str]:
+    lines = [f"    w = m.WhichOneof({oneof.name!r})", "    if w is None:", "        pass"]
+    for member in sorted(oneof.fields, key=lambda f: f.number):
+        lines.append(f"    elif w == {member.name!r}:")
+        lines.append(f"        v = {_attr(member.name)}")
+        lines.append(f"        d[{member.json_name!r}] = {_element_expr(member, 'v', emit)}")
+    return lines
+
+
+def _implicit_lines(fd: FieldDesc, key: str, get: str, emit: bool) -> list[str]:
+    """A singular field without presence: omitted at its default unless ``emit``."""
+    vexpr = _element_expr(fd, "v", emit)
+    if emit:
+        return [f"    v = {get}", f"    d[{key}] = {vexpr}"]
+    if fd.type in (_FD.TYPE_DOUBLE, _FD.TYPE_FLOAT):
+        # -0.0 is falsy but has non-zero bits, so protobuf counts it as set.
+        return [f"    v = {get}", "    if v or str(v)[0] == '-':", f"        d[{key}] = {vexpr}"]
+    return [f"    v = {get}", "    if v:", f"        d[{key}] = {vexpr}"]
 
 
 def _function_name(desc: Descriptor, emit: bool) -> str:
