@@ -12,7 +12,7 @@ and its HTML page; routes from the rules take precedence over both.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -22,7 +22,8 @@ from google.protobuf.descriptor import FileDescriptor
 from google.rpc import code_pb2
 
 from . import docs as docs_page
-from . import openapi, sse, viewer
+from . import openapi, sse, streaming, viewer
+from .asgi import HeadDone, Receive, Scope, Send, respond, without_body
 from .errors import GatewayError, error_response, gateway_error
 from .httprule import PathDecodeError
 from .invoker import ChannelInvoker, Invoker
@@ -36,9 +37,6 @@ __all__ = ["GatewayApp", "create_app"]
 
 log = logging.getLogger("runyard.gateway")
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
 # Below granian's own limits (64 KiB URI, 100 headers), so that the gateway, not
@@ -153,7 +151,7 @@ class GatewayApp:
                 accept = v.decode("latin-1")
         if method == "HEAD":
             # RFC 9110: HEAD wherever GET works, same headers, no body.
-            send = _without_body(send)
+            send = without_body(send)
         try:
             self._check_sizes(scope, path)
             route, values = self._route(method, path)
@@ -168,7 +166,7 @@ class GatewayApp:
             if not scope.get("gateway.forwarded"):  # refused here, not upstream
                 scope["gateway.rejected"] = e.status.message
             await self._error(send, e, accept, path)
-        except _HeadDone:
+        except HeadDone:
             pass
         except Exception:
             log.exception("gateway failure on %s %s", method, path)
@@ -277,7 +275,7 @@ class GatewayApp:
         )
         payload, content_type = route.encoder.body(result.response)
         extra, code = response_headers(result.initial_metadata, result.trailing_metadata)
-        await _respond(send, code or 200, [("content-type", content_type), *extra], payload)
+        await respond(send, code or 200, [("content-type", content_type), *extra], payload)
 
     async def _document(self, method: str, path: str, send: Send) -> bool:
         """Answers the documents, else a file of the static site; False for neither."""
@@ -293,7 +291,7 @@ class GatewayApp:
         headers = [("content-type", ctype)]
         if path.startswith("/docs/swagger-ui/"):
             headers.append(("cache-control", "public, max-age=86400"))
-        await _respond(send, 200, headers, body)
+        await respond(send, 200, headers, body)
         return True
 
     async def _read_body(self, receive: Receive) -> bytes:
@@ -321,7 +319,7 @@ class GatewayApp:
 
     async def _error(self, send: Send, err: GatewayError, accept: str, path: str) -> None:
         status, headers, body = error_response(err, accept=accept, instance=path)
-        await _respond(send, status, headers, body)
+        await respond(send, status, headers, body)
 
     async def _stream(
         self,
@@ -337,102 +335,18 @@ class GatewayApp:
         call = self.invoker.server_stream(
             b.method_name, request, b.response_class, metadata, timeout
         )
-        messages = call.messages().__aiter__()
-        started = False
-        try:
-            # Headers wait for the first message (or the end), so that an error
-            # before it still gets its own HTTP status.
-            try:
-                first = await messages.__anext__()
-            except StopAsyncIteration:
-                first = None
-            initial = await call.initial_metadata()
-            extra, _ = response_headers(initial, None)
-            if sse.wants_sse(accept):
-                started = True
-                rule = self.sse_resume.get(b.method_name)
-                emit = route.encoder.emit_unpopulated
-                await sse.stream(
-                    send, messages, first, _encode_headers(extra), rule, emit_unpopulated=emit
-                )
-                return
-            ctype = route.encoder.stream_content_type(first)
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": _encode_headers([("content-type", ctype), *extra]),
-                }
-            )
-            started = True
-            if first is not None:
-                await send(
-                    {
-                        "type": "http.response.body",
-                        "body": route.encoder.stream_line(first),
-                        "more_body": True,
-                    }
-                )
-                try:
-                    async for msg in messages:
-                        await send(
-                            {
-                                "type": "http.response.body",
-                                "body": route.encoder.stream_line(msg),
-                                "more_body": True,
-                            }
-                        )
-                except GatewayError as e:
-                    await send(
-                        {
-                            "type": "http.response.body",
-                            "body": route.encoder.error_line(e),
-                            "more_body": True,
-                        }
-                    )
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-        except GatewayError as e:
-            if started:
-                raise
-            await self._error(send, e, accept, path)
-        finally:
-            call.cancel()
+
+        async def refuse(err: GatewayError) -> None:
+            await self._error(send, err, accept, path)
+
+        rule = self.sse_resume.get(b.method_name)
+        await streaming.relay(call, route.encoder, rule, accept, send, refuse)
 
 
 def _internal() -> Any:
     from .errors import make_status
 
     return make_status(code_pb2.INTERNAL, "internal error")
-
-
-class _HeadDone(Exception):
-    """Stops a streamed response to a HEAD request once its headers are sent."""
-
-
-def _without_body(send: Send) -> Send:
-    """``send`` for a HEAD request: the HTTP server drops a final body itself
-    (keeping its Content-Length); a stream ends after its headers."""
-
-    async def head_send(event: dict[str, Any]) -> None:
-        if event["type"] == "http.response.body" and event.get("more_body", False):
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            raise _HeadDone
-        await send(event)
-
-    return head_send
-
-
-def _encode_headers(headers: Sequence[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
-
-
-async def _respond(
-    send: Send, status: int, headers: Sequence[tuple[str, str]], body: bytes
-) -> None:
-    await send(
-        {"type": "http.response.start", "status": status, "headers": _encode_headers(headers)}
-    )
-    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 def create_app(
