@@ -350,43 +350,9 @@ def build_document(
         verb = b.http_method.lower()
         if verb in ops:  # two templates that differ only in variable split
             continue
-        parameters: list[dict[str, Any]] = []
-        for name, field, rest in params:
-            schema: dict[str, Any] = {"type": "string", "minLength": 1}
-            if not rest:
-                schema["pattern"] = "^[^/]+$"
-            parameters.append(
-                {
-                    "name": name,
-                    "in": "path",
-                    "required": True,
-                    "description": f"part of `{field}` (`{rebuild[field]}`)",
-                    "schema": schema,
-                }
-            )
+        parameters = _path_parameters(params, rebuild)
         parameters.extend(query_parameters(b, comments, constraints))
-        op: dict[str, Any] = {
-            "operationId": b.operation_id,
-            "tags": [b.service],
-            "summary": f"{b.service}.{b.rpc}",
-            "description": comments.get(f"{b.service}.{b.rpc}")
-            or f"Calls gRPC method {b.method_name}.",
-            "x-grpc-method": b.method_name,
-            "x-path-variables": rebuild,
-            "parameters": parameters,
-            "responses": {
-                "200": _ok_response(b, schemas),
-                "default": {
-                    "description": "An error, as google.rpc.Status",
-                    "content": {
-                        "application/json": {"schema": STATUS_REF},
-                        "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/ProblemDetails"}
-                        },
-                    },
-                },
-            },
-        }
+        op = _operation(b, parameters, rebuild, schemas)
         body = _request_body(b, schemas)
         if body is not None:
             op["requestBody"] = body
@@ -403,6 +369,54 @@ def build_document(
         document["components"]["securitySchemes"] = dict(security_schemes)
         document["security"] = [{name: []} for name in security_schemes]
     return document
+
+
+def _path_parameters(
+    params: list[tuple[str, str, bool]], rebuild: dict[str, str]
+) -> list[dict[str, Any]]:
+    parameters: list[dict[str, Any]] = []
+    for name, field, rest in params:
+        schema: dict[str, Any] = {"type": "string", "minLength": 1}
+        if not rest:
+            schema["pattern"] = "^[^/]+$"
+        parameters.append(
+            {
+                "name": name,
+                "in": "path",
+                "required": True,
+                "description": f"part of `{field}` (`{rebuild[field]}`)",
+                "schema": schema,
+            }
+        )
+    return parameters
+
+
+def _operation(
+    b: Binding, parameters: list[dict[str, Any]], rebuild: dict[str, str], schemas: _Schemas
+) -> dict[str, Any]:
+    """The Operation object of ``b``, without its request body."""
+    return {
+        "operationId": b.operation_id,
+        "tags": [b.service],
+        "summary": f"{b.service}.{b.rpc}",
+        "description": schemas.comments.get(f"{b.service}.{b.rpc}")
+        or f"Calls gRPC method {b.method_name}.",
+        "x-grpc-method": b.method_name,
+        "x-path-variables": rebuild,
+        "parameters": parameters,
+        "responses": {
+            "200": _ok_response(b, schemas),
+            "default": {
+                "description": "An error, as google.rpc.Status",
+                "content": {
+                    "application/json": {"schema": STATUS_REF},
+                    "application/problem+json": {
+                        "schema": {"$ref": "#/components/schemas/ProblemDetails"}
+                    },
+                },
+            },
+        },
+    }
 
 
 def _request_body(b: Binding, schemas: _Schemas) -> dict[str, Any] | None:
