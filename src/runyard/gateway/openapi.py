@@ -13,43 +13,21 @@ and ``application/problem+json``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
 from .descriptors import is_map_field
 from .httprule import WILD, WILD2, Template
-from .request import QUERY_LEAF_MESSAGES
+from .openapi_query import query_parameters
+from .openapi_scalars import FD, WKT_SCHEMAS, Constraints, scalar_schema
 from .response import NDJSON
 from .routes import HTTP_BODY, Binding
 
 __all__ = ["build_document", "openapi_path"]
 
-FD = FieldDescriptor
-_INT64 = {FD.TYPE_INT64, FD.TYPE_SINT64, FD.TYPE_SFIXED64}
-_UINT64 = {FD.TYPE_UINT64, FD.TYPE_FIXED64}
-_INT32 = {FD.TYPE_INT32, FD.TYPE_SINT32, FD.TYPE_SFIXED32}
-_UINT32 = {FD.TYPE_UINT32, FD.TYPE_FIXED32}
-_MAX_QUERY_DEPTH = 3
-# A field's limits as JSON Schema keywords (maxLength, maxItems, ...).
-Constraints = Callable[[FieldDescriptor], dict[str, Any]]
 STATUS_REF = {"$ref": "#/components/schemas/google.rpc.Status"}
-
-_WKT_SCHEMAS: dict[str, dict[str, Any]] = {
-    "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
-    "google.protobuf.Duration": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]{1,9})?s$"},
-    "google.protobuf.FieldMask": {"type": "string"},
-    "google.protobuf.Struct": {"type": "object", "additionalProperties": True},
-    "google.protobuf.Value": {},
-    "google.protobuf.ListValue": {"type": "array", "items": {}},
-    "google.protobuf.Empty": {"type": "object"},
-    "google.protobuf.Any": {
-        "type": "object",
-        "properties": {"@type": {"type": "string"}},
-        "additionalProperties": True,
-    },
-}
 
 
 def _singular(word: str) -> str:
@@ -121,8 +99,8 @@ class _Schemas:
 
     def ref(self, desc: Descriptor) -> dict[str, Any]:
         name = desc.full_name
-        if name in _WKT_SCHEMAS:
-            return dict(_WKT_SCHEMAS[name])
+        if name in WKT_SCHEMAS:
+            return dict(WKT_SCHEMAS[name])
         if name.startswith("google.protobuf.") and name.endswith("Value"):
             return self.field_schema(desc.fields_by_name["value"]) | {"nullable_": True}
         if name not in self.components:
@@ -184,105 +162,6 @@ def _fix_nullable(s: dict[str, Any]) -> dict[str, Any]:
     if s.pop("nullable_", False) and "type" in s:
         s["type"] = [s["type"], "null"]
     return s
-
-
-def scalar_schema(t: int) -> dict[str, Any]:
-    if t in _INT64:
-        return {"type": "string", "format": "int64", "pattern": r"^-?[0-9]+$"}
-    if t in _UINT64:
-        return {"type": "string", "format": "uint64", "pattern": r"^[0-9]+$"}
-    if t in _INT32:
-        return {"type": "integer", "format": "int32"}
-    if t in _UINT32:
-        return {"type": "integer", "format": "uint32", "minimum": 0}
-    if t in (FD.TYPE_FLOAT, FD.TYPE_DOUBLE):
-        return {
-            "oneOf": [
-                {"type": "number"},
-                {"type": "string", "enum": ["NaN", "Infinity", "-Infinity"]},
-            ]
-        }
-    if t == FD.TYPE_BOOL:
-        return {"type": "boolean"}
-    if t == FD.TYPE_BYTES:
-        return {"type": "string", "format": "byte"}
-    return {"type": "string"}
-
-
-def _query_scalar(f: Any) -> dict[str, Any]:
-    # Query values are text; integers are plain numbers there whatever their size.
-    t = f.type
-    if t == FD.TYPE_ENUM:
-        return {"type": "string", "enum": [v.name for v in f.enum_type.values]}
-    if t == FD.TYPE_MESSAGE:
-        name = f.message_type.full_name
-        if name in ("google.protobuf.Timestamp", "google.protobuf.Duration"):
-            return dict(_WKT_SCHEMAS[name])
-        if name.endswith("Value") and "value" in f.message_type.fields_by_name:
-            return _query_scalar(f.message_type.fields_by_name["value"])
-        return {"type": "string", "description": f"{name} in its JSON form"}
-    if t in _INT64:
-        return {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1}
-    if t in _UINT64:
-        return {"type": "integer", "format": "uint64", "minimum": 0, "maximum": 2**64 - 1}
-    if t in _INT32:
-        return {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
-    if t in _UINT32:
-        return {"type": "integer", "format": "uint32", "minimum": 0, "maximum": 2**32 - 1}
-    if t in (FD.TYPE_FLOAT, FD.TYPE_DOUBLE):
-        return {"type": "number"}
-    if t == FD.TYPE_BOOL:
-        return {"type": "boolean"}
-    if t == FD.TYPE_BYTES:
-        return {"type": "string", "format": "byte"}
-    return {"type": "string"}
-
-
-def query_parameters(
-    b: Binding,
-    comments: Mapping[str, str] | None = None,
-    constraints: Constraints | None = None,
-) -> list[dict[str, Any]]:
-    """The query parameters of a binding: leaf fields neither path-bound nor in the body."""
-    if b.body == "*":
-        return []
-    bound = {".".join(p) for p in b.path_fields}
-    out: list[dict[str, Any]] = []
-
-    def walk(desc: Descriptor, prefix: str, depth: int) -> None:
-        for f in desc.fields:
-            name = prefix + f.name
-            if name in bound or (not prefix and f.name == b.body):
-                continue
-            mt = f.message_type
-            if is_map_field(f):
-                continue
-            if mt is not None and mt.full_name == "google.protobuf.Any":
-                continue
-            if mt is not None and mt.full_name not in QUERY_LEAF_MESSAGES:
-                # Depth-bounded, so recursive types are listed a few levels deep.
-                if f.is_repeated or depth >= _MAX_QUERY_DEPTH:
-                    continue
-                walk(mt, name + ".", depth + 1)
-                continue
-            if mt is not None and mt.full_name == "google.protobuf.Empty":
-                continue
-            schema = _query_scalar(f)
-            param: dict[str, Any] = {"name": name, "in": "query", "required": False}
-            if comments and f.full_name in comments:
-                param["description"] = comments[f.full_name]
-            if f.is_repeated:
-                param["schema"] = {"type": "array", "items": schema}
-                param["style"] = "form"
-                param["explode"] = True
-            else:
-                param["schema"] = schema
-            if constraints is not None and (mt is None or f.is_repeated):
-                param["schema"] = {**param["schema"], **constraints(f)}
-            out.append(param)
-
-    walk(b.input, "", 0)
-    return out
 
 
 def _status_schema() -> dict[str, Any]:
