@@ -10,7 +10,7 @@ from google.protobuf.descriptor import Descriptor
 
 from .descriptors import is_map_field
 from .openapi_scalars import Constraints, query_scalar
-from .request import QUERY_LEAF_MESSAGES
+from .query_values import QUERY_LEAF_MESSAGES
 from .routes import Binding
 
 # Recursive request types are listed this many levels deep.
