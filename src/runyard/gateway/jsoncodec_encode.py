@@ -23,7 +23,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
@@ -34,14 +33,18 @@ from .descriptors import (
     is_repeated,
     resolve_type_url,
 )
+from .jsoncodec_memo import MEMO, MEMO_MIN_FIELDS, ElementMemo
 from .jsoncodec_wkt import (
     EncodeError,
     b64encode,
     format_duration,
     format_field_mask,
     format_timestamp,
+    list_value_json,
     nonfinite,
     shortest_float32,
+    struct_json,
+    value_json,
 )
 
 # Descriptors are typed loosely: the stubs' Optional attributes (message_type, enum_type)
@@ -59,34 +62,6 @@ _INT64_TYPES = frozenset(
 _MESSAGE_TYPES = frozenset({_FD.TYPE_MESSAGE, _FD.TYPE_GROUP})
 
 # ---- hand-written encoders of the self-describing well-known types ----------------------
-
-
-def _value(v: Any) -> Any:
-    kind = v.WhichOneof("kind")
-    if kind == "string_value":
-        return v.string_value
-    if kind == "number_value":
-        x = v.number_value
-        if x - x != 0.0:
-            raise EncodeError(
-                f"Value.number_value {x} has no JSON form (it would read back as a string)"
-            )
-        return x
-    if kind == "bool_value":
-        return v.bool_value
-    if kind == "struct_value":
-        return _struct(v.struct_value)
-    if kind == "list_value":
-        return [_value(x) for x in v.list_value.values]
-    return None  # null_value, or nothing set (json_format prints null too)
-
-
-def _struct(s: Any) -> dict[str, Any]:
-    return {k: _value(x) for k, x in s.fields.items()}
-
-
-def _list_value(lv: Any) -> list[Any]:
-    return [_value(x) for x in lv.values]
 
 
 _AnyPlan = tuple[Any, Encoder, bool]
@@ -125,48 +100,6 @@ def _make_any(emit: bool) -> Encoder:
     return enc_any
 
 
-# ---- memo of encoded elements -----------------------------------------------------------
-
-MEMO_MAX_BYTES = 16 << 20
-# Elements with fewer fields encode about as fast as they serialize: not memoised.
-MEMO_MIN_FIELDS = 8
-
-
-class ElementMemo:
-    """Serialized element bytes -> its JSON as an ``orjson.Fragment``, oldest out first."""
-
-    def __init__(self, max_bytes: int = MEMO_MAX_BYTES) -> None:
-        self.max_bytes = max_bytes
-        self.size = 0
-        self.entries: dict[tuple[Encoder, bytes], tuple[Any, int]] = {}
-        self.lock = threading.Lock()
-
-    def encode(self, enc: Encoder, m: Any) -> Any:
-        key = (enc, m.SerializeToString())
-        hit = self.entries.get(key)
-        if hit is not None:
-            return hit[0]
-        text = orjson.dumps(enc(m))
-        frag = orjson.Fragment(text)
-        cost = len(key[1]) + len(text)
-        with self.lock:
-            if key not in self.entries:
-                self.entries[key] = (frag, cost)
-                self.size += cost
-            while self.size > self.max_bytes and self.entries:
-                oldest = next(iter(self.entries))
-                self.size -= self.entries.pop(oldest)[1]
-        return frag
-
-    def clear(self) -> None:
-        with self.lock:
-            self.entries.clear()
-            self.size = 0
-
-
-MEMO = ElementMemo()
-
-
 # ---- code generation --------------------------------------------------------------------
 
 _lock = threading.RLock()
@@ -181,9 +114,9 @@ _NS: dict[str, Any] = {
     "_nonfinite": nonfinite,
     "_f32": shortest_float32,
     "_b64": b64encode,
-    "_value": _value,
-    "_struct": _struct,
-    "_list_value": _list_value,
+    "_value": value_json,
+    "_struct": struct_json,
+    "_list_value": list_value_json,
     "_any0": _make_any(False),
     "_any1": _make_any(True),
     "_memo": MEMO.encode,
@@ -424,6 +357,7 @@ def generated_source(desc: Descriptor, emit: bool) -> str:
 
 __all__ = [
     "MEMO",
+    "ElementMemo",
     "EncodeError",
     "Message",
     "encoder_for",

@@ -12,6 +12,7 @@ import binascii
 import datetime
 import re
 import struct
+from typing import Any
 
 TIMESTAMP_SECONDS_MIN = -62135596800  # 0001-01-01T00:00:00Z
 TIMESTAMP_SECONDS_MAX = 253402300799  # 9999-12-31T23:59:59Z
@@ -113,6 +114,35 @@ def snake_to_camel(path: str) -> str:
 
 def format_field_mask(paths: object) -> str:
     return ",".join(snake_to_camel(p) for p in paths)  # type: ignore[attr-defined]
+
+
+# Struct, Value and ListValue describe themselves: their JSON is their content.
+def value_json(v: Any) -> Any:
+    kind = v.WhichOneof("kind")
+    if kind == "string_value":
+        return v.string_value
+    if kind == "number_value":
+        x = v.number_value
+        if x - x != 0.0:
+            raise EncodeError(
+                f"Value.number_value {x} has no JSON form (it would read back as a string)"
+            )
+        return x
+    if kind == "bool_value":
+        return v.bool_value
+    if kind == "struct_value":
+        return struct_json(v.struct_value)
+    if kind == "list_value":
+        return [value_json(x) for x in v.list_value.values]
+    return None  # null_value, or nothing set (json_format prints null too)
+
+
+def struct_json(s: Any) -> dict[str, Any]:
+    return {k: value_json(x) for k, x in s.fields.items()}
+
+
+def list_value_json(lv: Any) -> list[Any]:
+    return [value_json(x) for x in lv.values]
 
 
 def nonfinite(x: float) -> str:

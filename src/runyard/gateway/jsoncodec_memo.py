@@ -1,0 +1,51 @@
+"""The memo of encoded elements (see :mod:`.jsoncodec_encode`): a repeated
+message field's elements as ready JSON, keyed by their serialized bytes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+Encoder = Callable[[Any], Any]
+
+MEMO_MAX_BYTES = 16 << 20
+# Elements with fewer fields encode about as fast as they serialize: not memoised.
+MEMO_MIN_FIELDS = 8
+
+
+class ElementMemo:
+    """Serialized element bytes -> its JSON as an ``orjson.Fragment``, oldest out first."""
+
+    def __init__(self, max_bytes: int = MEMO_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.entries: dict[tuple[Encoder, bytes], tuple[Any, int]] = {}
+        self.lock = threading.Lock()
+
+    def encode(self, enc: Encoder, m: Any) -> Any:
+        key = (enc, m.SerializeToString())
+        hit = self.entries.get(key)
+        if hit is not None:
+            return hit[0]
+        text = orjson.dumps(enc(m))
+        frag = orjson.Fragment(text)
+        cost = len(key[1]) + len(text)
+        with self.lock:
+            if key not in self.entries:
+                self.entries[key] = (frag, cost)
+                self.size += cost
+            while self.size > self.max_bytes and self.entries:
+                oldest = next(iter(self.entries))
+                self.size -= self.entries.pop(oldest)[1]
+        return frag
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
+
+MEMO = ElementMemo()
