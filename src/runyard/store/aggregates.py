@@ -13,7 +13,6 @@ the same on every call and compiled once (SQLAlchemy's statement cache).
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -40,6 +39,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from runyard.domain import aggregates as agg
 from runyard.store import layout
 from runyard.store import tables as t
+from runyard.store.covers import plain_cover, signed_cover
 from runyard.store.filters import RunFilter, compile_run_filter
 
 R = t.run_rollups
@@ -181,67 +181,6 @@ def _rollup_sums(
     return _rollup_rows(conn, ws_id, pieces, flt, _row_columns, group, extra)
 
 
-def _cost(pieces: Sequence[layout.Piece]) -> int:
-    """Rollup buckets (so rows per state) that `pieces` read."""
-    step = dict(layout.LEVELS)
-    return sum((hi - lo) // step[level] for level, lo, hi in pieces if level in step) + len(pieces)
-
-
-def signed_cover(lo: int, hi: int) -> tuple[list[layout.Piece], list[layout.Piece]] | None:
-    """[lo, hi) as whole UTC days plus (first list) and minus (second list) the
-    quarter-aligned stretches to the nearest day edges, when that reads fewer
-    rollup rows than layout.decompose's positive cover; else None."""
-    base = layout.floor_to(lo, layout.DAY_US)
-    shape = _signed_shape(lo - base, hi - base)
-    if shape is None:
-        return None
-    plus, minus = shape
-    return _shift(plus, base), _shift(minus, base)
-
-
-def _shift(pieces: Sequence[layout.Piece], by: int) -> list[layout.Piece]:
-    return [(level, lo + by, hi + by) for level, lo, hi in pieces]
-
-
-@functools.lru_cache(maxsize=256)
-def _signed_shape(
-    lo: int, hi: int
-) -> tuple[tuple[layout.Piece, ...], tuple[layout.Piece, ...]] | None:
-    # Every level divides a day, so covers repeat from day to day: one per
-    # (offset into the day, length), cached.
-    plain, raw = layout.decompose(lo, hi)
-    if raw:
-        return None
-    best: tuple[tuple[layout.Piece, ...], tuple[layout.Piece, ...]] | None = None
-    best_cost = _cost(plain)
-    day = layout.DAY_US
-    for a in {layout.floor_to(lo, day), layout.ceil_to(lo, day)}:
-        for b in {layout.floor_to(hi, day), layout.ceil_to(hi, day)}:
-            if a >= b:
-                continue
-            plus: list[layout.Piece] = [(layout.LEVEL_DAY, a, b)]
-            minus: list[layout.Piece] = []
-            for x, y, inside in ((lo, a, lo < a), (b, hi, b < hi)):
-                edge, _ = layout.decompose(min(x, y), max(x, y))
-                (plus if inside else minus).extend(edge)
-            cost = _cost(plus) + _cost(minus)
-            if cost < best_cost:
-                best, best_cost = (tuple(plus), tuple(minus)), cost
-    return best
-
-
-def _plain_cover(lo: int, hi: int) -> tuple[list[layout.Piece], list[layout.RawPiece]]:
-    base = layout.floor_to(lo, layout.DAY_US)
-    pieces, raw = _plain_shape(lo - base, hi - base)
-    return _shift(pieces, base), [(a + base, b + base) for a, b in raw]
-
-
-@functools.lru_cache(maxsize=256)
-def _plain_shape(lo: int, hi: int) -> tuple[tuple[layout.Piece, ...], tuple[layout.RawPiece, ...]]:
-    pieces, raw = layout.decompose(lo, hi)
-    return tuple(pieces), tuple(raw)
-
-
 def _raw_runs(
     conn: Connection,
     ws_id: int,
@@ -275,7 +214,7 @@ def daily(
     for i in range(len(days)):
         signed = signed_cover(bounds[i], bounds[i + 1])
         if signed is None:
-            p, r = _plain_cover(bounds[i], bounds[i + 1])
+            p, r = plain_cover(bounds[i], bounds[i + 1])
             for piece in p:
                 uses.setdefault(piece, []).append((i, True))
             raw += [(i, lo, hi) for lo, hi in r]
@@ -285,7 +224,7 @@ def daily(
             uses.setdefault(piece, []).append((i, True))
         for piece in minus:
             uses.setdefault(piece, []).append((i, False))
-        p, _ = _plain_cover(bounds[i], bounds[i + 1])
+        p, _ = plain_cover(bounds[i], bounds[i + 1])
         plain += [(i, level, lo, hi) for level, lo, hi in p]
     extra: list[ColumnElement[bool]] = []
     if flt.uses_automation:
