@@ -59,6 +59,14 @@ def register(sub: Any) -> None:
         help="with --demo: where the demo admin token's secret is kept "
         "(default: ./runyard-demo-token)",
     )
+    serve.add_argument(
+        "--operation-lease",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long another server waits before resuming an operation whose "
+        "server stopped renewing it (default: 30)",
+    )
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations and exit")
@@ -117,6 +125,7 @@ def _serve(args: argparse.Namespace) -> int:
         insecure_no_auth=args.insecure_no_auth,
         rate_limits=rate_limits(args.rate_limit),
         demo_token_file=args.demo_token_file,
+        operation_lease_seconds=args.operation_lease,
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))

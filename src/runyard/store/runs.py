@@ -151,6 +151,43 @@ def _automation_exists_or_has_runs(conn: Connection, ws_id: int, parent: Automat
         raise not_found("runyard.dev/Automation", parent.name)
 
 
+def change_locked(conn: Connection, row: Any, ref: RunRef, apply: ApplyTransition) -> Run:
+    """Applies a transition to a run row read with a lock: the row, its rollups
+    and a new event, in the caller's transaction (single and bulk changes alike)."""
+    current = Run.FromString(row.body)
+    change = apply(current, row.paused_from_state)
+    version = row.version + 1
+    sequence = row.last_event + 1
+    new = change.run
+    new.etag = etag_of(version)
+    # Compare-and-set on version: a second replica that read the same row loses.
+    result = conn.execute(
+        update(t.runs)
+        .where(t.runs.c.id == row.id, t.runs.c.version == row.version)
+        .values(
+            **_run_columns(new),
+            paused_from_state=change.paused_from,
+            version=version,
+            last_event=sequence,
+            body=new.SerializeToString(),
+        )
+    )
+    if result.rowcount != 1:
+        raise aborted("CONCURRENT_MODIFICATION", f"{ref.name} changed meanwhile; retry")
+    rollups.apply(conn, row.workspace_id, ref.automation.automation, current, new)
+    _insert_event(conn, row.id, ref, sequence, micros(new.update_time), state_change=change.change)
+    return new
+
+
+def retry_locked(
+    conn: Connection, row: Any, ref: RunRef, new_run_id: str, build: BuildRetry
+) -> Run:
+    """Inserts the run that retries a locked run row, in the caller's transaction."""
+    new, change = build(Run.FromString(row.body))
+    new_ref = RunRef(ref.automation, new_run_id)
+    return _insert_run(conn, row.workspace_id, new_ref, new, change)
+
+
 class SqlRuns(Part):
     def create_run(
         self, ref: RunRef, run: Run, change: RunEvent.StateChange, request_key: str
@@ -183,30 +220,7 @@ class SqlRuns(Part):
         def work(conn: Connection) -> Run:
             row = _run_row(self.db, conn, ref, lock=True)
             check_etag(etag, row.version, ref.name)
-            current = Run.FromString(row.body)
-            change = apply(current, row.paused_from_state)
-            version = row.version + 1
-            sequence = row.last_event + 1
-            new = change.run
-            new.etag = etag_of(version)
-            # Compare-and-set on version: a second replica that read the same row loses.
-            result = conn.execute(
-                update(t.runs)
-                .where(t.runs.c.id == row.id, t.runs.c.version == row.version)
-                .values(
-                    **_run_columns(new),
-                    paused_from_state=change.paused_from,
-                    version=version,
-                    last_event=sequence,
-                    body=new.SerializeToString(),
-                )
-            )
-            if result.rowcount != 1:
-                raise aborted("CONCURRENT_MODIFICATION", f"{ref.name} changed meanwhile; retry")
-            rollups.apply(conn, row.workspace_id, ref.automation.automation, current, new)
-            now = micros(new.update_time)
-            _insert_event(conn, row.id, ref, sequence, now, state_change=change.change)
-            return new
+            return change_locked(conn, row, ref, apply)
 
         return self.db.idempotent(request_key, Run, work)
 
@@ -216,9 +230,7 @@ class SqlRuns(Part):
         def work(conn: Connection) -> Run:
             row = _run_row(self.db, conn, ref, lock=True)
             check_etag(etag, row.version, ref.name)
-            new, change = build(Run.FromString(row.body))
-            new_ref = RunRef(ref.automation, new_run_id)
-            return _insert_run(conn, row.workspace_id, new_ref, new, change)
+            return retry_locked(conn, row, ref, new_run_id, build)
 
         return self.db.idempotent(request_key, Run, work)
 
