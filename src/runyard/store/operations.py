@@ -20,12 +20,17 @@ from runyard.aip.errors import ApiError, not_found
 from runyard.aip.filtering import compile_filter
 from runyard.aip.listing import ListRequest
 from runyard.aip.names import generated_id
-from runyard.store import listing
+from runyard.store import listing, rollups
 from runyard.store import tables as t
 from runyard.store.db import Part
 from runyard.store.interface import BulkAction, Page, RunSelection
 from runyard.store.refs import AutomationRef, OperationRef, RunRef, WorkspaceRef
-from runyard.store.runs import _automation_exists_or_has_runs, change_locked, retry_locked
+from runyard.store.runs import (
+    RollupChanges,
+    _automation_exists_or_has_runs,
+    change_locked,
+    retry_locked,
+)
 from runyard.v1 import operation_pb2
 
 Operation = operation_pb2.Operation
@@ -230,8 +235,11 @@ class SqlOperations(Part):
                 batch = _matching_rows(conn, row, workspace, meta, action, limit)
                 cursor = batch[-1][1].id if batch else row.cursor
                 finished = len(batch) < limit
+            deferred: RollupChanges = []
             for ref, run_row in batch:
-                self._change_one(conn, row.id, op, ref, run_row, action, now_us)
+                self._change_one(conn, row.id, op, ref, run_row, action, now_us, deferred)
+            # One rollup upsert per key for the whole batch, not one per run.
+            rollups.apply_changes(conn, row.workspace_id, deferred)
             meta.update_time.FromMicroseconds(now_us)
             if finished:
                 _finish(op, Meta.SUCCEEDED, now_us, None)
@@ -248,6 +256,7 @@ class SqlOperations(Part):
         run_row: Any,
         action: BulkAction,
         now_us: int,
+        deferred: RollupChanges,
     ) -> None:
         """Changes one run in a savepoint; a refusal is counted and listed, not raised."""
         meta = op.metadata
@@ -257,10 +266,10 @@ class SqlOperations(Part):
                 raise not_found("runyard.dev/Run", ref.name)
             with conn.begin_nested():
                 if action.build is not None:
-                    retry_locked(conn, run_row, ref, generated_id("r"), action.build)
+                    retry_locked(conn, run_row, ref, generated_id("r"), action.build, deferred)
                 else:
                     assert action.apply is not None
-                    change_locked(conn, run_row, ref, action.apply)
+                    change_locked(conn, run_row, ref, action.apply, deferred)
             meta.done_count += 1
         except ApiError as err:
             # FAILED_PRECONDITION: the run moved on since it matched (or was named

@@ -32,6 +32,8 @@ from runyard.v1 import run_pb2
 
 Run = run_pb2.Run
 RunEvent = run_pb2.RunEvent
+# Rollup changes (automation, before, after) collected for rollups.apply_changes.
+RollupChanges = list[tuple[str, Run | None, Run | None]]
 
 
 def _run_columns(run: Run) -> dict[str, Any]:
@@ -112,7 +114,12 @@ def _insert_event(
 
 
 def _insert_run(
-    conn: Connection, ws_id: int, ref: RunRef, new: Run, change: RunEvent.StateChange
+    conn: Connection,
+    ws_id: int,
+    ref: RunRef,
+    new: Run,
+    change: RunEvent.StateChange,
+    deferred: RollupChanges | None = None,
 ) -> Run:
     run = identified(new, ref.name)
     statement = insert(t.runs).values(
@@ -128,7 +135,10 @@ def _insert_run(
     result = insert_new(conn, statement, "runyard.dev/Run", ref.name)
     run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     _insert_event(conn, run_id, ref, 1, micros(run.update_time), state_change=change)
-    rollups.apply(conn, ws_id, ref.automation.automation, None, run)
+    if deferred is None:
+        rollups.apply(conn, ws_id, ref.automation.automation, None, run)
+    else:
+        deferred.append((ref.automation.automation, None, run))
     return run
 
 
@@ -151,9 +161,17 @@ def _automation_exists_or_has_runs(conn: Connection, ws_id: int, parent: Automat
         raise not_found("runyard.dev/Automation", parent.name)
 
 
-def change_locked(conn: Connection, row: Any, ref: RunRef, apply: ApplyTransition) -> Run:
+def change_locked(
+    conn: Connection,
+    row: Any,
+    ref: RunRef,
+    apply: ApplyTransition,
+    deferred: RollupChanges | None = None,
+) -> Run:
     """Applies a transition to a run row read with a lock: the row, its rollups
-    and a new event, in the caller's transaction (single and bulk changes alike)."""
+    and a new event, in the caller's transaction (single and bulk changes alike).
+    With `deferred`, the rollup change is collected there for
+    rollups.apply_changes instead of applied now."""
     current = Run.FromString(row.body)
     change = apply(current, row.paused_from_state)
     version = row.version + 1
@@ -174,18 +192,26 @@ def change_locked(conn: Connection, row: Any, ref: RunRef, apply: ApplyTransitio
     )
     if result.rowcount != 1:
         raise aborted("CONCURRENT_MODIFICATION", f"{ref.name} changed meanwhile; retry")
-    rollups.apply(conn, row.workspace_id, ref.automation.automation, current, new)
     _insert_event(conn, row.id, ref, sequence, micros(new.update_time), state_change=change.change)
+    if deferred is None:
+        rollups.apply(conn, row.workspace_id, ref.automation.automation, current, new)
+    else:
+        deferred.append((ref.automation.automation, current, new))
     return new
 
 
 def retry_locked(
-    conn: Connection, row: Any, ref: RunRef, new_run_id: str, build: BuildRetry
+    conn: Connection,
+    row: Any,
+    ref: RunRef,
+    new_run_id: str,
+    build: BuildRetry,
+    deferred: RollupChanges | None = None,
 ) -> Run:
     """Inserts the run that retries a locked run row, in the caller's transaction."""
     new, change = build(Run.FromString(row.body))
     new_ref = RunRef(ref.automation, new_run_id)
-    return _insert_run(conn, row.workspace_id, new_ref, new, change)
+    return _insert_run(conn, row.workspace_id, new_ref, new, change, deferred)
 
 
 class SqlRuns(Part):
