@@ -66,6 +66,7 @@ test-postgres: dev chromium
 # tests/test_bench_smoke.py runs it inside make test.
 bench: dev
 	$(BIN)/python -m bench.run
+	scripts/with-postgres.sh $(BIN)/python -m bench.live_bench
 
 bench-smoke: dev
 	$(BIN)/python -m bench.run --smoke

@@ -7,4 +7,9 @@ _GEN = Path(__file__).parent / "gen"
 if _GEN.is_dir() and str(_GEN) not in sys.path:
     sys.path.insert(0, str(_GEN))
 
-pytest_plugins = ["tests.plugins.databases", "tests.plugins.servers", "tests.plugins.demo"]
+pytest_plugins = [
+    "tests.plugins.databases",
+    "tests.plugins.servers",
+    "tests.plugins.demo",
+    "tests.plugins.watching",
+]

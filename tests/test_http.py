@@ -114,11 +114,15 @@ def test_every_rpc_over_http(http: httpx.Client) -> None:
         "actor": actor,
     }
 
+    # An ended run's timeline is closed; executions go to runs that have not ended.
+    ended = http.post(f"{WS}/executions", json={"run": name, "resource": "functions/resize"})
+    assert ended.status_code == 400 and ended.json()["code"] == 9  # FAILED_PRECONDITION
+    live = ok(http.post(f"{AUTO}/runs", json={"trigger": "MANUAL"}))["name"]
     execution = ok(
         http.post(
             f"{WS}/executions",
             params={"executionId": "x1"},
-            json={"run": name, "resource": "functions/resize", "state": "SUCCEEDED"},
+            json={"run": live, "resource": "functions/resize", "state": "SUCCEEDED"},
         )
     )
     assert execution["name"] == f"{WS}/executions/x1"

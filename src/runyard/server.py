@@ -22,14 +22,18 @@ from runyard.api.reflection import enable_reflection
 from runyard.api.run_batch import RunBatchService
 from runyard.api.runner import RunnerService
 from runyard.api.runs import RunService
+from runyard.api.streams_http import SSE_RESUME
 from runyard.api.tokens import TokenService
+from runyard.api.watch import HEARTBEAT_SECONDS, Watcher
 from runyard.api.workspaces import WorkspaceService
 from runyard.auth.authenticator import Authenticator
 from runyard.auth.ratelimit import Limit
 from runyard.jobs.worker import OperationWorker
 from runyard.store.engine import resolve_url
 from runyard.store.interface import Store
-from runyard.store.sql import open_store
+from runyard.store.notify import Hub
+from runyard.store.sql import SqlStore, open_store
+from runyard.store.streams import StreamReads, prune_forever
 from runyard.v1 import (
     automation_pb2,
     automation_pb2_grpc,
@@ -76,6 +80,8 @@ class Settings:
     http_address: str | None = "127.0.0.1:8080"
     demo: bool = False
     workers: int = 16
+    # Seconds of quiet after which a watch stream sends a heartbeat (docs/streams.md).
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
     # Development only: every call is allowed and recorded as `anonymous`.
     insecure_no_auth: bool = False
     # Rate limits by role (runyard.auth.ratelimit.DEFAULT_LIMITS for the rest).
@@ -112,6 +118,8 @@ class Runyard:
         self.settings = settings
         self.url = resolve_url(settings.database_url)
         self.store: Store | None = None
+        self.hub: Hub | None = None
+        self._pruner: asyncio.Task[None] | None = None
         self.grpc_server: grpc.aio.Server | None = None
         self.http: Any = None
         self.grpc_port = 0
@@ -157,6 +165,15 @@ class Runyard:
                 self.settings.rate_limits,
                 cache_seconds=self.settings.token_cache_seconds,
             )
+        # One notification hub per process, fed by our commits and one listener.
+        self.hub = Hub(loop)
+        assert isinstance(self.store, SqlStore)  # streams read the SQL store's own tables
+        self.store.db.on_commit = self.hub.publish
+        self.hub.listen(self.url)
+        reads = StreamReads(self.store.db)
+        watcher = Watcher(reads, self.hub, self.settings.heartbeat_seconds)
+        self._pruner = asyncio.create_task(prune_forever(reads))
+
         server = grpc.aio.server(interceptors=[ErrorMappingInterceptor(authenticator)])
         workspace_pb2_grpc.add_WorkspaceServiceServicer_to_server(
             WorkspaceService(self.store), server
@@ -165,7 +182,7 @@ class Runyard:
             AutomationService(self.store), server
         )
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
-            RunService(self.store, self.store), server
+            RunService(self.store, self.store, watcher), server
         )
         execution_pb2_grpc.add_ExecutionServiceServicer_to_server(
             ExecutionService(self.store), server
@@ -210,6 +227,7 @@ class Runyard:
                 error_domain="runyard.dev",
                 title="runyard",
                 security_schemes=None if self.settings.insecure_no_auth else BEARER_SCHEME,
+                sse_resume=SSE_RESUME,
             )
             http_host, http_port = _split(self.settings.http_address)
             self.http = await gateway.serve_http(app, http_host, http_port)
@@ -229,6 +247,10 @@ class Runyard:
             await self.http.close()
         if self.grpc_server is not None:
             await self.grpc_server.stop(grace)
+        if self._pruner is not None:
+            self._pruner.cancel()
+        if self.hub is not None:
+            await asyncio.to_thread(self.hub.close)
         if self.store is not None:
             self.store.close()
         log.info("stopped")

@@ -29,6 +29,8 @@ EXPECTED = {
         "CancelRun",
         "RetryRun",
         "ListRunEvents",
+        "WatchRunEvents",
+        "WatchRuns",
         "QueryDailyRunAggregates",
         "QueryAutomationRunAggregates",
     },

@@ -6,13 +6,13 @@ from typing import Any
 
 import grpc
 
-from runyard.aip.errors import invalid_argument, required
+from runyard.aip.errors import ApiError, invalid_argument, required
 from runyard.aip.names import generated_id, validate_id
 from runyard.api import names
 from runyard.api.context import actor, blocking, now_us, request_key
 from runyard.domain import runs as machine
 from runyard.store.interface import ExecutionStore, RunStore
-from runyard.store.refs import ExecutionRef
+from runyard.store.refs import ExecutionRef, RunRef
 from runyard.v1 import execution_pb2, run_pb2, runner_service_pb2, runner_service_pb2_grpc
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -84,8 +84,24 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
         for i, entry in enumerate(request.entries):
             if not entry.node_kind:
                 raise required(f"entries[{i}].node_kind")
-        events = await blocking(self.store.append_journal, ref, list(request.entries), now_us())
+        key = request_key("AppendRunEvents", request.parent, request.request_id)
+
+        def check(run: Run) -> None:
+            machine.check_open(run, "append events to")
+
+        events = await blocking(
+            self.store.append_journal, ref, list(request.entries), now_us(), key, check
+        )
         return runner_service_pb2.AppendRunEventsResponse(run_events=events)
+
+    async def _check_run_open(self, ref: RunRef) -> None:
+        try:
+            run = await blocking(self.store.get_run, ref)
+        except ApiError as error:
+            if error.code == grpc.StatusCode.NOT_FOUND:
+                return  # executions may name runs recorded elsewhere
+            raise
+        machine.check_open(run, "record an execution of")
 
     async def CreateExecution(
         self, request: runner_service_pb2.CreateExecutionRequest, context: Ctx
@@ -100,6 +116,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
             if run_ref.automation.workspace != ws:
                 # Tokens are checked against `parent`; the run must be inside it.
                 raise invalid_argument("execution.run", "must be a run of the parent workspace")
+            await self._check_run_open(run_ref)
         e = execution_pb2.Execution()
         e.CopyFrom(request.execution)
         e.create_time.FromMicroseconds(now_us())

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 
-from runyard.aip.errors import invalid_argument, required
+from runyard.aip.errors import invalid_argument, required, unavailable
 from runyard.aip.names import generated_id, validate_id
 from runyard.api import aggregates, names
 from runyard.api.context import actor, blocking, list_params, request_key
 from runyard.api.pages import list_response
+from runyard.api.watch import Watcher
 from runyard.domain import runs as machine
 from runyard.store.interface import AggregateStore, RunStore
 from runyard.store.refs import RunRef
@@ -31,9 +33,12 @@ def _reason(value: str, *, needed: bool) -> str:
 
 
 class RunService(run_service_pb2_grpc.RunServiceServicer):
-    def __init__(self, store: RunStore, aggregates: AggregateStore) -> None:
+    def __init__(
+        self, store: RunStore, aggregates: AggregateStore, watcher: Watcher | None = None
+    ) -> None:
         self.store = store
         self.aggregates = aggregates
+        self.watcher = watcher
 
     async def GetRun(self, request: run_service_pb2.GetRunRequest, context: Ctx) -> Run:
         return await blocking(self.store.get_run, names.run(request.name))
@@ -129,6 +134,23 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         parent = names.run(request.parent, "parent")
         page = await blocking(self.store.list_run_events, parent, list_params(request))
         return list_response(run_service_pb2.ListRunEventsResponse, page)
+
+    async def WatchRunEvents(
+        self, request: run_service_pb2.WatchRunEventsRequest, context: Ctx
+    ) -> AsyncIterator[run_service_pb2.WatchRunEventsResponse]:
+        async for response in self._watcher().run_events(request, context):
+            yield response
+
+    async def WatchRuns(
+        self, request: run_service_pb2.WatchRunsRequest, context: Ctx
+    ) -> AsyncIterator[run_service_pb2.WatchRunsResponse]:
+        async for response in self._watcher().runs(request, context):
+            yield response
+
+    def _watcher(self) -> Watcher:
+        if self.watcher is None:
+            raise unavailable("streams are not served by this server")
+        return self.watcher
 
     async def QueryDailyRunAggregates(
         self, request: run_service_pb2.QueryDailyRunAggregatesRequest, context: Ctx

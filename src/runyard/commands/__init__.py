@@ -8,6 +8,6 @@ order `--help` shows them.
 
 from __future__ import annotations
 
-from runyard.commands import aggregates, automations, runs, server_commands, tokens
+from runyard.commands import aggregates, automations, exec_command, runs, server_commands, tokens
 
-COMMANDS = [server_commands, tokens, runs, automations, aggregates]
+COMMANDS = [server_commands, tokens, runs, automations, aggregates, exec_command]

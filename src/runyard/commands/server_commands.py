@@ -67,6 +67,13 @@ def register(sub: Any) -> None:
         help="how long another server waits before resuming an operation whose "
         "server stopped renewing it (default: 30)",
     )
+    serve.add_argument(
+        "--stream-heartbeat",
+        type=float,
+        default=15.0,
+        metavar="SECONDS",
+        help="seconds of quiet after which a watch stream sends a heartbeat (default: 15)",
+    )
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations and exit")
@@ -127,6 +134,7 @@ def _serve(args: argparse.Namespace) -> int:
         demo_token_file=args.demo_token_file,
         operation_lease_seconds=args.operation_lease,
     )
+    settings.heartbeat_seconds = max(0.05, args.stream_heartbeat)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
     return 0
@@ -152,6 +160,7 @@ def _rebuild(args: argparse.Namespace) -> int:
 
 def _gateway(args: argparse.Namespace) -> int:
     from runyard import gateway
+    from runyard.api.streams_http import cli_flags
 
     return int(
         gateway.cli_main(
@@ -163,6 +172,8 @@ def _gateway(args: argparse.Namespace) -> int:
                 # The same error domain as the in-process gateway: both answer alike.
                 "--error-domain",
                 "runyard.dev",
+                # runyard's streams resume over Server-Sent Events like in-process.
+                *cli_flags(),
             ]
         )
         or 0

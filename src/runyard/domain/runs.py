@@ -109,6 +109,8 @@ def transition(
 ) -> Transition:
     """Applies `action` to a copy of `run`, or raises FAILED_PRECONDITION."""
     before = run.state
+    if _settles_cancel(run, action, exit_code):
+        return _settle(run, actor, cast(int, exit_code))
     if before not in _ALLOWED_FROM[action]:
         raise _illegal(action, before)
     new = Run()
@@ -140,6 +142,44 @@ def transition(
         from_state=before, to_state=new.state, reason=reason, actor=actor.name
     )
     return Transition(new, new_paused_from, change)
+
+
+def _settles_cancel(run: Run, action: Action, exit_code: int | None) -> bool:
+    # A runner that stopped the process of a cancelled run reports its exit code
+    # with CompleteRun; the run stays CANCELLED.
+    return (
+        action in (Action.SUCCEED, Action.FAIL)
+        and run.state == Run.CANCELLED
+        and exit_code is not None
+        and not run.HasField("exit_code")
+    )
+
+
+def _settle(run: Run, actor: Actor, exit_code: int) -> Transition:
+    new = Run()
+    new.CopyFrom(run)
+    new.exit_code = exit_code
+    new.update_time.CopyFrom(_ts(actor.now_us))
+    change = RunEvent.StateChange(
+        from_state=run.state,
+        to_state=run.state,
+        reason=f"the run's process exited with code {exit_code}",
+        actor=actor.name,
+    )
+    return Transition(new, 0, change)
+
+
+def check_open(run: Run, what: str) -> None:
+    """FAILED_PRECONDITION unless `run` has not ended: an ended run's timeline is
+    closed. QUEUED, RUNNING and PAUSED runs accept journal entries and executions
+    (a paused process may still flush what it wrote before it stopped)."""
+    if run.state in ENDED:
+        raise failed_precondition(
+            "RUN_ENDED",
+            f"cannot {what} a run that is {state_name(run.state)}",
+            state=state_name(run.state),
+            allowed_states="PAUSED,QUEUED,RUNNING",
+        )
 
 
 def _end(

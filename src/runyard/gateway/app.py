@@ -22,7 +22,7 @@ from google.protobuf.descriptor import FileDescriptor
 from google.rpc import code_pb2
 
 from . import docs as docs_page
-from . import openapi
+from . import openapi, sse
 from .errors import GatewayError, error_response, gateway_error
 from .httprule import PathDecodeError
 from .invoker import ChannelInvoker, Invoker
@@ -68,9 +68,11 @@ class GatewayApp:
         max_body_bytes: int = DEFAULT_MAX_BODY,
         title: str = "API",
         security_schemes: Mapping[str, Any] | None = None,
+        sse_resume: sse.ResumeRules | None = None,
     ) -> None:
         self.invoker = invoker
         self.security_schemes = dict(security_schemes or {})
+        self.sse_resume = dict(sse_resume or {})
         self.bindings = list(bindings)
         self.domain = error_domain
         self.max_body_bytes = max_body_bytes
@@ -184,6 +186,10 @@ class GatewayApp:
             request = route.builder.build(found.values, query, body, hdrs.content_type)
             b = route.binding
             if b.server_streaming:
+                if sse.wants_sse(accept):
+                    resume = sse.last_event_id(scope["headers"]) or ""
+                    rule = self.sse_resume.get(b.method_name)
+                    sse.apply_last_event_id(request, rule, resume, self.domain)
                 await self._stream(route, request, hdrs.metadata, hdrs.timeout, accept, path, send)
                 return
             result = await self.invoker.unary(
@@ -263,6 +269,14 @@ class GatewayApp:
                 first = None
             initial = await call.initial_metadata()
             extra, _ = response_headers(initial, None)
+            if sse.wants_sse(accept):
+                started = True
+                rule = self.sse_resume.get(b.method_name)
+                emit = route.encoder.emit_unpopulated
+                await sse.stream(
+                    send, messages, first, _encode_headers(extra), rule, emit_unpopulated=emit
+                )
+                return
             ctype = route.encoder.stream_content_type(first)
             await send(
                 {
@@ -338,15 +352,17 @@ def create_app(
     title: str = "API",
     invoker: Invoker | None = None,
     security_schemes: Mapping[str, Any] | None = None,
+    sse_resume: sse.ResumeRules | None = None,
 ) -> GatewayApp:
     """An ASGI app for every service in ``files`` that has google.api.http rules,
     and for the files of ``static`` at the paths no rule claims.
 
     Calls go to ``upstream`` (a ``grpc.aio`` channel) unless an ``invoker`` is
     given. ``security_schemes`` (OpenAPI Security Scheme objects by name) are
-    declared in the document and required by every operation. Raises
-    :class:`~runyard.gateway.routes.RuleError` for rules it cannot serve
-    (duplicates included)."""
+    declared in the document and required by every operation. ``sse_resume``
+    names, per full method name, how a streaming method resumes over Server-Sent
+    Events (:mod:`.sse`). Raises :class:`~runyard.gateway.routes.RuleError` for
+    rules it cannot serve (duplicates included)."""
     if invoker is None:
         if upstream is None:
             raise ValueError("create_app needs an upstream channel or an invoker")
@@ -362,4 +378,5 @@ def create_app(
         max_body_bytes=max_body_bytes,
         title=title,
         security_schemes=security_schemes,
+        sse_resume=sse_resume,
     )

@@ -14,6 +14,7 @@ import grpc
 from .app import create_app
 from .reflection import load_files
 from .server import serve_http
+from .sse import ResumeRule, ResumeRules
 
 __all__ = ["cli_main", "run_gateway", "split_address"]
 
@@ -33,6 +34,7 @@ async def run_gateway(
     strict_query: bool = False,
     error_domain: str = "gateway",
     stop: asyncio.Event | None = None,
+    sse_resume: ResumeRules | None = None,
 ) -> None:
     """Learns ``upstream`` by reflection and serves it until ``stop`` is set (or
     SIGINT/SIGTERM when no event is given)."""
@@ -45,6 +47,7 @@ async def run_gateway(
             emit_unpopulated=emit_unpopulated,
             strict_query=strict_query,
             error_domain=error_domain,
+            sse_resume=sse_resume,
         )
         log.info("gateway: %d HTTP routes from %s", len(app.bindings), upstream)
         host, port = split_address(http_address)
@@ -81,7 +84,19 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
         default="gateway",
         help="ErrorInfo domain of the gateway's own errors (default: gateway)",
     )
+    parser.add_argument(
+        "--sse-resume",
+        action="append",
+        default=[],
+        metavar="/PKG.SERVICE/METHOD=REQUEST_FIELD:RESPONSE.PATH",
+        help="how a streaming method resumes over Server-Sent Events: the request field "
+        "Last-Event-ID goes into and the response field that is each event's id (repeatable)",
+    )
     args = parser.parse_args(argv)
+    try:
+        rules = parse_resume_rules(args.sse_resume)
+    except ValueError as exc:
+        parser.error(str(exc))
     if not logging.getLogger().handlers:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -94,6 +109,19 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
                 emit_unpopulated=args.emit_unpopulated,
                 strict_query=args.strict_query,
                 error_domain=args.error_domain,
+                sse_resume=rules,
             )
         )
     return 0
+
+
+def parse_resume_rules(specs: Sequence[str]) -> dict[str, ResumeRule]:
+    """``/pkg.Service/Method=request_field:response.path`` → rules by method."""
+    rules: dict[str, ResumeRule] = {}
+    for spec in specs:
+        method, sep, rest = spec.partition("=")
+        field, sep2, path = rest.partition(":")
+        if not (sep and sep2 and method.startswith("/") and field and path):
+            raise ValueError(f"--sse-resume {spec!r}: expected /pkg.Service/Method=field:path")
+        rules[method] = ResumeRule(field, path)
+    return rules

@@ -36,6 +36,8 @@ from runyard.store.refs import WorkspaceRef
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=Message)
+# Where a write transaction collects its change topics (runyard.store.changefeed).
+TOPICS = "runyard_topics"
 
 
 def micros(ts: timestamp_pb2.Timestamp) -> int:
@@ -95,6 +97,8 @@ class Database:
         if migrate_schema:
             migrate.upgrade(self.engine)
         self._workspace_ids: dict[WorkspaceRef, int] = {}
+        # Told the change topics of each commit (runyard.store.notify's hub).
+        self.on_commit: Callable[[list[str]], None] | None = None
         self.page_tokens = PageTokenCodec(self.secret("page_token"))
 
     def close(self) -> None:
@@ -111,12 +115,17 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        topics: list[str] = []
         with (
             _guard(),
             self.engine.connect().execution_options(write=True) as conn,
             conn.begin(),
         ):
+            conn.info[TOPICS] = topics  # runyard.store.changefeed.signal adds to it
             yield conn
+        if topics and self.on_commit is not None:
+            # After the commit: a woken watcher must find what woke it.
+            self.on_commit(topics)
 
     def secret(self, name: str) -> bytes:
         """A secret shared by every replica on this database, made on first use."""

@@ -129,7 +129,12 @@ class RunStore(Protocol):
     ) -> Run: ...
 
     def append_journal(
-        self, ref: RunRef, entries: Sequence[RunEvent.JournalEntry], now_us: int
+        self,
+        ref: RunRef,
+        entries: Sequence[RunEvent.JournalEntry],
+        now_us: int,
+        request_key: str = "",
+        check: Callable[[Run], None] | None = None,
     ) -> list[RunEvent]: ...
 
     def list_run_events(self, parent: RunRef, params: ListRequest) -> Page[bytes]: ...

@@ -6,14 +6,14 @@ Every write to a run appends its events and adjusts the rollups
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Select, insert, select, update
 
 from runyard.aip.errors import aborted, not_found
 from runyard.aip.listing import ListRequest
-from runyard.store import listing, rollups
+from runyard.store import changefeed, listing, rollups
 from runyard.store import tables as t
 from runyard.store.db import (
     Database,
@@ -29,6 +29,7 @@ from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, Pa
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
 from runyard.store.workspaces import automation_row
 from runyard.v1 import run_pb2
+from runyard.v1.runner_service_pb2 import AppendRunEventsResponse
 
 Run = run_pb2.Run
 RunEvent = run_pb2.RunEvent
@@ -139,6 +140,7 @@ def _insert_run(
         rollups.apply(conn, ws_id, ref.automation.automation, None, run)
     else:
         deferred.append((ref.automation.automation, None, run))
+    changefeed.record(conn, ws_id, ref.automation.automation, run_id, run)
     return run
 
 
@@ -197,6 +199,7 @@ def change_locked(
         rollups.apply(conn, row.workspace_id, ref.automation.automation, current, new)
     else:
         deferred.append((ref.automation.automation, current, new))
+    changefeed.record(conn, row.workspace_id, ref.automation.automation, row.id, new)
     return new
 
 
@@ -261,10 +264,19 @@ class SqlRuns(Part):
         return self.db.idempotent(request_key, Run, work)
 
     def append_journal(
-        self, ref: RunRef, entries: Sequence[RunEvent.JournalEntry], now_us: int
+        self,
+        ref: RunRef,
+        entries: Sequence[RunEvent.JournalEntry],
+        now_us: int,
+        request_key: str = "",
+        check: Callable[[Run], None] | None = None,
     ) -> list[RunEvent]:
-        with self.db.write() as conn:
+        """Appends `entries` after `check` accepts the run (under its row lock)."""
+
+        def work(conn: Connection) -> AppendRunEventsResponse:
             row = _run_row(self.db, conn, ref, lock=True)
+            if check is not None:
+                check(Run.FromString(row.body))
             events = [
                 _insert_event(conn, row.id, ref, row.last_event + i, now_us, journal=entry)
                 for i, entry in enumerate(entries, start=1)
@@ -274,7 +286,10 @@ class SqlRuns(Part):
                 .where(t.runs.c.id == row.id)
                 .values(last_event=row.last_event + len(entries))
             )
-            return events
+            changefeed.signal(conn, changefeed.run_topic(row.id))
+            return AppendRunEventsResponse(run_events=events)
+
+        return list(self.db.idempotent(request_key, AppendRunEventsResponse, work).run_events)
 
     def list_run_events(self, parent: RunRef, params: ListRequest) -> Page[bytes]:
         with self.db.read() as conn:

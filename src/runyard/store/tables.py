@@ -269,3 +269,26 @@ operation_failures = Table(
     Column("create_time", BigInteger, nullable=False),
     Column("body", LargeBinary, nullable=False),
 )
+
+# The WatchRuns change feed (runyard.store.changefeed): one row per change of a run,
+# written in the transaction of the change, with the run as it is after it. `seq`
+# counts per workspace (its counter row in change_feed_state is locked until the
+# change commits, so changes commit in seq order); rows older than the retention
+# are pruned and the highest pruned seq is kept, so an older cursor is refused.
+run_changes = Table(
+    "run_changes",
+    metadata,
+    Column("workspace_id", BigInteger, primary_key=True),
+    Column("seq", BigInteger, primary_key=True),
+    Column("automation", String(63), nullable=False),
+    Column("create_time", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+)
+Index("ix_run_changes_ct", run_changes.c.create_time)
+
+change_feed_state = Table(
+    "change_feed_state",
+    metadata,
+    Column("name", String(63), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

@@ -211,3 +211,59 @@ class QueryAutomationRunAggregatesResponse(_message.Message):
     automation_run_aggregates: _containers.RepeatedCompositeFieldContainer[AutomationRunAggregate]
     next_page_token: str
     def __init__(self, automation_run_aggregates: _Optional[_Iterable[_Union[AutomationRunAggregate, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class WatchRunEventsRequest(_message.Message):
+    __slots__ = ("parent", "after_sequence", "filter", "follow")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    FOLLOW_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    after_sequence: int
+    filter: str
+    follow: bool
+    def __init__(self, parent: _Optional[str] = ..., after_sequence: _Optional[int] = ..., filter: _Optional[str] = ..., follow: _Optional[bool] = ...) -> None: ...
+
+class StreamHeartbeat(_message.Message):
+    __slots__ = ("time", "resume_token")
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    time: _timestamp_pb2.Timestamp
+    resume_token: str
+    def __init__(self, time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., resume_token: _Optional[str] = ...) -> None: ...
+
+class WatchRunEventsResponse(_message.Message):
+    __slots__ = ("event", "heartbeat")
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    event: _run_pb2.RunEvent
+    heartbeat: StreamHeartbeat
+    def __init__(self, event: _Optional[_Union[_run_pb2.RunEvent, _Mapping]] = ..., heartbeat: _Optional[_Union[StreamHeartbeat, _Mapping]] = ...) -> None: ...
+
+class WatchRunsRequest(_message.Message):
+    __slots__ = ("parent", "filter", "resume_token")
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    FILTER_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    parent: str
+    filter: str
+    resume_token: str
+    def __init__(self, parent: _Optional[str] = ..., filter: _Optional[str] = ..., resume_token: _Optional[str] = ...) -> None: ...
+
+class RunChange(_message.Message):
+    __slots__ = ("run", "resume_token", "change_time")
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    CHANGE_TIME_FIELD_NUMBER: _ClassVar[int]
+    run: _run_pb2.Run
+    resume_token: str
+    change_time: _timestamp_pb2.Timestamp
+    def __init__(self, run: _Optional[_Union[_run_pb2.Run, _Mapping]] = ..., resume_token: _Optional[str] = ..., change_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class WatchRunsResponse(_message.Message):
+    __slots__ = ("change", "heartbeat")
+    CHANGE_FIELD_NUMBER: _ClassVar[int]
+    HEARTBEAT_FIELD_NUMBER: _ClassVar[int]
+    change: RunChange
+    heartbeat: StreamHeartbeat
+    def __init__(self, change: _Optional[_Union[RunChange, _Mapping]] = ..., heartbeat: _Optional[_Union[StreamHeartbeat, _Mapping]] = ...) -> None: ...

@@ -76,6 +76,16 @@ class RunServiceStub:
                 request_serializer=runyard_dot_v1_dot_run__service__pb2.ListRunEventsRequest.SerializeToString,
                 response_deserializer=runyard_dot_v1_dot_run__service__pb2.ListRunEventsResponse.FromString,
                 _registered_method=True)
+        self.WatchRunEvents = channel.unary_stream(
+                '/runyard.v1.RunService/WatchRunEvents',
+                request_serializer=runyard_dot_v1_dot_run__service__pb2.WatchRunEventsRequest.SerializeToString,
+                response_deserializer=runyard_dot_v1_dot_run__service__pb2.WatchRunEventsResponse.FromString,
+                _registered_method=True)
+        self.WatchRuns = channel.unary_stream(
+                '/runyard.v1.RunService/WatchRuns',
+                request_serializer=runyard_dot_v1_dot_run__service__pb2.WatchRunsRequest.SerializeToString,
+                response_deserializer=runyard_dot_v1_dot_run__service__pb2.WatchRunsResponse.FromString,
+                _registered_method=True)
         self.QueryDailyRunAggregates = channel.unary_unary(
                 '/runyard.v1.RunService/QueryDailyRunAggregates',
                 request_serializer=runyard_dot_v1_dot_run__service__pb2.QueryDailyRunAggregatesRequest.SerializeToString,
@@ -149,6 +159,28 @@ class RunServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchRunEvents(self, request, context):
+        """Streams a run's events in sequence order: first those already stored
+        after `after_sequence`, then new ones as they are committed, with no gap
+        and no duplicate. It ends after the run's final event unless `follow` is
+        set. A heartbeat goes out after every 15 seconds without an event
+        (docs/streams.md). Runners keep this open (filter `type = STATE_CHANGE`)
+        to learn of a pause, a continue or a cancel of their run.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchRuns(self, request, context):
+        """A change feed of the runs under an automation (`-`: the whole workspace)
+        that match a filter: each change carries the run as it now is and a
+        resume token; resuming from a token replays every later change exactly
+        once. A token older than the feed's retention is OUT_OF_RANGE.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def QueryDailyRunAggregates(self, request, context):
         """Counts runs per calendar day in the caller's time zone.
         """
@@ -205,6 +237,16 @@ def add_RunServiceServicer_to_server(servicer, server):
                     servicer.ListRunEvents,
                     request_deserializer=runyard_dot_v1_dot_run__service__pb2.ListRunEventsRequest.FromString,
                     response_serializer=runyard_dot_v1_dot_run__service__pb2.ListRunEventsResponse.SerializeToString,
+            ),
+            'WatchRunEvents': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRunEvents,
+                    request_deserializer=runyard_dot_v1_dot_run__service__pb2.WatchRunEventsRequest.FromString,
+                    response_serializer=runyard_dot_v1_dot_run__service__pb2.WatchRunEventsResponse.SerializeToString,
+            ),
+            'WatchRuns': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRuns,
+                    request_deserializer=runyard_dot_v1_dot_run__service__pb2.WatchRunsRequest.FromString,
+                    response_serializer=runyard_dot_v1_dot_run__service__pb2.WatchRunsResponse.SerializeToString,
             ),
             'QueryDailyRunAggregates': grpc.unary_unary_rpc_method_handler(
                     servicer.QueryDailyRunAggregates,
@@ -434,6 +476,60 @@ class RunService:
             '/runyard.v1.RunService/ListRunEvents',
             runyard_dot_v1_dot_run__service__pb2.ListRunEventsRequest.SerializeToString,
             runyard_dot_v1_dot_run__service__pb2.ListRunEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchRunEvents(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/runyard.v1.RunService/WatchRunEvents',
+            runyard_dot_v1_dot_run__service__pb2.WatchRunEventsRequest.SerializeToString,
+            runyard_dot_v1_dot_run__service__pb2.WatchRunEventsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/runyard.v1.RunService/WatchRuns',
+            runyard_dot_v1_dot_run__service__pb2.WatchRunsRequest.SerializeToString,
+            runyard_dot_v1_dot_run__service__pb2.WatchRunsResponse.FromString,
             options,
             channel_credentials,
             insecure,

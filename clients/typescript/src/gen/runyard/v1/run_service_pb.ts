@@ -22,7 +22,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file runyard/v1/run_service.proto.
  */
 export const file_runyard_v1_run_service: GenFile = /*@__PURE__*/
-  fileDesc("ChxydW55YXJkL3YxL3J1bl9zZXJ2aWNlLnByb3RvEgpydW55YXJkLnYxIjcKDUdldFJ1blJlcXVlc3QSJgoEbmFtZRgBIAEoCUIY4kEBAvpBEQoPcnVueWFyZC5kZXYvUnVuIs8BCg9MaXN0UnVuc1JlcXVlc3QSKAoGcGFyZW50GAEgASgJQhjiQQEC+kEREg9ydW55YXJkLmRldi9SdW4SFwoJcGFnZV9zaXplGAIgASgFQgTiQQEBEhgKCnBhZ2VfdG9rZW4YAyABKAlCBOJBAQESFAoGZmlsdGVyGAQgASgJQgTiQQEBEhYKCG9yZGVyX2J5GAUgASgJQgTiQQEBEhIKBHNraXAYBiABKAVCBOJBAQESHQoPc2hvd190b3RhbF9zaXplGAcgASgIQgTiQQEBIl4KEExpc3RSdW5zUmVzcG9uc2USHQoEcnVucxgBIAMoCzIPLnJ1bnlhcmQudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgFIpABChBDcmVhdGVSdW5SZXF1ZXN0EigKBnBhcmVudBgBIAEoCUIY4kEBAvpBERIPcnVueWFyZC5kZXYvUnVuEiIKA3J1bhgCIAEoCzIPLnJ1bnlhcmQudjEuUnVuQgTiQQECEhQKBnJ1bl9pZBgDIAEoCUIE4kEBARIYCgpyZXF1ZXN0X2lkGAQgASgJQgTiQQEBIn0KD1BhdXNlUnVuUmVxdWVzdBImCgRuYW1lGAEgASgJQhjiQQEC+kERCg9ydW55YXJkLmRldi9SdW4SFAoGcmVhc29uGAIgASgJQgTiQQECEhIKBGV0YWcYAyABKAlCBOJBAQESGAoKcmVxdWVzdF9pZBgEIAEoCUIE4kEBASJqChJDb250aW51ZVJ1blJlcXVlc3QSJgoEbmFtZRgBIAEoCUIY4kEBAvpBEQoPcnVueWFyZC5kZXYvUnVuEhIKBGV0YWcYAiABKAlCBOJBAQESGAoKcmVxdWVzdF9pZBgDIAEoCUIE4kEBASJ+ChBDYW5jZWxSdW5SZXF1ZXN0EiYKBG5hbWUYASABKAlCGOJBAQL6QREKD3J1bnlhcmQuZGV2L1J1bhIUCgZyZWFzb24YAiABKAlCBOJBAQESEgoEZXRhZxgDIAEoCUIE4kEBARIYCgpyZXF1ZXN0X2lkGAQgASgJQgTiQQEBImcKD1JldHJ5UnVuUmVxdWVzdBImCgRuYW1lGAEgASgJQhjiQQEC+kERCg9ydW55YXJkLmRldi9SdW4SEgoEZXRhZxgCIAEoCUIE4kEBARIYCgpyZXF1ZXN0X2lkGAMgASgJQgTiQQEBItkBChRMaXN0UnVuRXZlbnRzUmVxdWVzdBItCgZwYXJlbnQYASABKAlCHeJBAQL6QRYSFHJ1bnlhcmQuZGV2L1J1bkV2ZW50EhcKCXBhZ2Vfc2l6ZRgCIAEoBUIE4kEBARIYCgpwYWdlX3Rva2VuGAMgASgJQgTiQQEBEhQKBmZpbHRlchgEIAEoCUIE4kEBARIWCghvcmRlcl9ieRgFIAEoCUIE4kEBARISCgRza2lwGAYgASgFQgTiQQEBEh0KD3Nob3dfdG90YWxfc2l6ZRgHIAEoCEIE4kEBASJuChVMaXN0UnVuRXZlbnRzUmVzcG9uc2USKAoKcnVuX2V2ZW50cxgBIAMoCzIULnJ1bnlhcmQudjEuUnVuRXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUi1wEKHlF1ZXJ5RGFpbHlSdW5BZ2dyZWdhdGVzUmVxdWVzdBIuCgZwYXJlbnQYASABKAlCHuJBAQL6QRcKFXJ1bnlhcmQuZGV2L1dvcmtzcGFjZRIrCgpzdGFydF9kYXRlGAIgASgLMhEuZ29vZ2xlLnR5cGUuRGF0ZUIE4kEBAhIpCghlbmRfZGF0ZRgDIAEoCzIRLmdvb2dsZS50eXBlLkRhdGVCBOJBAQISFwoJdGltZV96b25lGAQgASgJQgTiQQECEhQKBmZpbHRlchgFIAEoCUIE4kEBASK9AQoRRGFpbHlSdW5BZ2dyZWdhdGUSHwoEZGF0ZRgBIAEoCzIRLmdvb2dsZS50eXBlLkRhdGUSEgoKdG90YWxfcnVucxgCIAEoAxIwCgxzdGF0ZV9jb3VudHMYAyABKAsyGi5ydW55YXJkLnYxLlJ1blN0YXRlQ291bnRzEhQKDHN1Y2Nlc3NfcmF0ZRgEIAEoARIrCghkdXJhdGlvbhgFIAEoCzIZLnJ1bnlhcmQudjEuRHVyYXRpb25TdGF0cyJOCh9RdWVyeURhaWx5UnVuQWdncmVnYXRlc1Jlc3BvbnNlEisKBGRheXMYASADKAsyHS5ydW55YXJkLnYxLkRhaWx5UnVuQWdncmVnYXRlIogCCiNRdWVyeUF1dG9tYXRpb25SdW5BZ2dyZWdhdGVzUmVxdWVzdBIuCgZwYXJlbnQYASABKAlCHuJBAQL6QRcKFXJ1bnlhcmQuZGV2L1dvcmtzcGFjZRI0CgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBARIyCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQESFAoGZmlsdGVyGAQgASgJQgTiQQEBEhcKCXBhZ2Vfc2l6ZRgFIAEoBUIE4kEBARIYCgpwYWdlX3Rva2VuGAYgASgJQgTiQQEBItwCChZBdXRvbWF0aW9uUnVuQWdncmVnYXRlEi8KCmF1dG9tYXRpb24YASABKAlCG/pBGAoWcnVueWFyZC5kZXYvQXV0b21hdGlvbhISCgp0b3RhbF9ydW5zGAIgASgDEjAKDHN0YXRlX2NvdW50cxgDIAEoCzIaLnJ1bnlhcmQudjEuUnVuU3RhdGVDb3VudHMSFAoMc3VjY2Vzc19yYXRlGAQgASgBEisKCGR1cmF0aW9uGAUgASgLMhkucnVueWFyZC52MS5EdXJhdGlvblN0YXRzEiYKCGxhc3RfcnVuGAYgASgJQhT6QREKD3J1bnlhcmQuZGV2L1J1bhIxCg1sYXN0X3J1bl90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCg5sYXN0X3J1bl9zdGF0ZRgIIAEoDjIVLnJ1bnlhcmQudjEuUnVuLlN0YXRlIoYBCiRRdWVyeUF1dG9tYXRpb25SdW5BZ2dyZWdhdGVzUmVzcG9uc2USRQoZYXV0b21hdGlvbl9ydW5fYWdncmVnYXRlcxgBIAMoCzIiLnJ1bnlhcmQudjEuQXV0b21hdGlvblJ1bkFnZ3JlZ2F0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAky6RAKClJ1blNlcnZpY2USxwEKBkdldFJ1bhIZLnJ1bnlhcmQudjEuR2V0UnVuUmVxdWVzdBoPLnJ1bnlhcmQudjEuUnVuIpAB2kEEbmFtZYLT5JMCggFaQhJAL2FwaS92MS97bmFtZT1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyovcnVucy8qfRI8L3YxL3tuYW1lPW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKi9ydW5zLyp9EtoBCghMaXN0UnVucxIbLnJ1bnlhcmQudjEuTGlzdFJ1bnNSZXF1ZXN0GhwucnVueWFyZC52MS5MaXN0UnVuc1Jlc3BvbnNlIpIB2kEGcGFyZW50gtPkkwKCAVpCEkAvYXBpL3YxL3twYXJlbnQ9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKi9hdXRvbWF0aW9ucy8qfS9ydW5zEjwvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyp9L3J1bnMSkgEKCUNyZWF0ZVJ1bhIcLnJ1bnlhcmQudjEuQ3JlYXRlUnVuUmVxdWVzdBoPLnJ1bnlhcmQudjEuUnVuIlbaQQpwYXJlbnQscnVugtPkkwJDOgNydW4iPC92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKn0vcnVucxLkAQoIUGF1c2VSdW4SGy5ydW55YXJkLnYxLlBhdXNlUnVuUmVxdWVzdBoPLnJ1bnlhcmQudjEuUnVuIqkB2kELbmFtZSxyZWFzb26C0+STApQBOgEqWks6ASoiRi9hcGkvdjEve25hbWU9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKi9hdXRvbWF0aW9ucy8qL3J1bnMvKn06cGF1c2UiQi92MS97bmFtZT1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyovcnVucy8qfTpwYXVzZRLpAQoLQ29udGludWVSdW4SHi5ydW55YXJkLnYxLkNvbnRpbnVlUnVuUmVxdWVzdBoPLnJ1bnlhcmQudjEuUnVuIqgB2kEEbmFtZYLT5JMCmgE6ASpaTjoBKiJJL2FwaS92MS97bmFtZT1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyovcnVucy8qfTpjb250aW51ZSJFL3YxL3tuYW1lPW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKi9ydW5zLyp9OmNvbnRpbnVlEpEBCglDYW5jZWxSdW4SHC5ydW55YXJkLnYxLkNhbmNlbFJ1blJlcXVlc3QaDy5ydW55YXJkLnYxLlJ1biJV2kEEbmFtZYLT5JMCSDoBKiJDL3YxL3tuYW1lPW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKi9ydW5zLyp9OmNhbmNlbBKOAQoIUmV0cnlSdW4SGy5ydW55YXJkLnYxLlJldHJ5UnVuUmVxdWVzdBoPLnJ1bnlhcmQudjEuUnVuIlTaQQRuYW1lgtPkkwJHOgEqIkIvdjEve25hbWU9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKi9hdXRvbWF0aW9ucy8qL3J1bnMvKn06cmV0cnkS+wEKDUxpc3RSdW5FdmVudHMSIC5ydW55YXJkLnYxLkxpc3RSdW5FdmVudHNSZXF1ZXN0GiEucnVueWFyZC52MS5MaXN0UnVuRXZlbnRzUmVzcG9uc2UipAHaQQZwYXJlbnSC0+STApQBWksSSS9hcGkvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyovcnVucy8qfS9ldmVudHMSRS92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKi9ydW5zLyp9L2V2ZW50cxL+AQoXUXVlcnlEYWlseVJ1bkFnZ3JlZ2F0ZXMSKi5ydW55YXJkLnYxLlF1ZXJ5RGFpbHlSdW5BZ2dyZWdhdGVzUmVxdWVzdBorLnJ1bnlhcmQudjEuUXVlcnlEYWlseVJ1bkFnZ3JlZ2F0ZXNSZXNwb25zZSKJAYLT5JMCggFaQhJAL2FwaS92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyp9OmRhaWx5UnVuQWdncmVnYXRlcxI8L3YxL3twYXJlbnQ9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKn06ZGFpbHlSdW5BZ2dyZWdhdGVzEpcCChxRdWVyeUF1dG9tYXRpb25SdW5BZ2dyZWdhdGVzEi8ucnVueWFyZC52MS5RdWVyeUF1dG9tYXRpb25SdW5BZ2dyZWdhdGVzUmVxdWVzdBowLnJ1bnlhcmQudjEuUXVlcnlBdXRvbWF0aW9uUnVuQWdncmVnYXRlc1Jlc3BvbnNlIpMBgtPkkwKMAVpHEkUvYXBpL3YxL3twYXJlbnQ9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKn06YXV0b21hdGlvblJ1bkFnZ3JlZ2F0ZXMSQS92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyp9OmF1dG9tYXRpb25SdW5BZ2dyZWdhdGVzGg7KQQtydW55YXJkLmRldkJbCg5kZXYucnVueWFyZC52MUIPUnVuU2VydmljZVByb3RvUAFaNmdpdGh1Yi5jb20vcnVueWFyZC9ydW55YXJkL2dlbi9nby9ydW55YXJkL3YxO3J1bnlhcmR2MWIGcHJvdG8z", [file_google_api_annotations, file_google_api_client, file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp, file_google_type_date, file_runyard_v1_common, file_runyard_v1_run]);
+  fileDesc("ChxydW55YXJkL3YxL3J1bl9zZXJ2aWNlLnByb3RvEgpydW55YXJkLnYxIjcKDUdldFJ1blJlcXVlc3QSJgoEbmFtZRgBIAEoCUIY4kEBAvpBEQoPcnVueWFyZC5kZXYvUnVuIs8BCg9MaXN0UnVuc1JlcXVlc3QSKAoGcGFyZW50GAEgASgJQhjiQQEC+kEREg9ydW55YXJkLmRldi9SdW4SFwoJcGFnZV9zaXplGAIgASgFQgTiQQEBEhgKCnBhZ2VfdG9rZW4YAyABKAlCBOJBAQESFAoGZmlsdGVyGAQgASgJQgTiQQEBEhYKCG9yZGVyX2J5GAUgASgJQgTiQQEBEhIKBHNraXAYBiABKAVCBOJBAQESHQoPc2hvd190b3RhbF9zaXplGAcgASgIQgTiQQEBIl4KEExpc3RSdW5zUmVzcG9uc2USHQoEcnVucxgBIAMoCzIPLnJ1bnlhcmQudjEuUnVuEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgFIpABChBDcmVhdGVSdW5SZXF1ZXN0EigKBnBhcmVudBgBIAEoCUIY4kEBAvpBERIPcnVueWFyZC5kZXYvUnVuEiIKA3J1bhgCIAEoCzIPLnJ1bnlhcmQudjEuUnVuQgTiQQECEhQKBnJ1bl9pZBgDIAEoCUIE4kEBARIYCgpyZXF1ZXN0X2lkGAQgASgJQgTiQQEBIn0KD1BhdXNlUnVuUmVxdWVzdBImCgRuYW1lGAEgASgJQhjiQQEC+kERCg9ydW55YXJkLmRldi9SdW4SFAoGcmVhc29uGAIgASgJQgTiQQECEhIKBGV0YWcYAyABKAlCBOJBAQESGAoKcmVxdWVzdF9pZBgEIAEoCUIE4kEBASJqChJDb250aW51ZVJ1blJlcXVlc3QSJgoEbmFtZRgBIAEoCUIY4kEBAvpBEQoPcnVueWFyZC5kZXYvUnVuEhIKBGV0YWcYAiABKAlCBOJBAQESGAoKcmVxdWVzdF9pZBgDIAEoCUIE4kEBASJ+ChBDYW5jZWxSdW5SZXF1ZXN0EiYKBG5hbWUYASABKAlCGOJBAQL6QREKD3J1bnlhcmQuZGV2L1J1bhIUCgZyZWFzb24YAiABKAlCBOJBAQESEgoEZXRhZxgDIAEoCUIE4kEBARIYCgpyZXF1ZXN0X2lkGAQgASgJQgTiQQEBImcKD1JldHJ5UnVuUmVxdWVzdBImCgRuYW1lGAEgASgJQhjiQQEC+kERCg9ydW55YXJkLmRldi9SdW4SEgoEZXRhZxgCIAEoCUIE4kEBARIYCgpyZXF1ZXN0X2lkGAMgASgJQgTiQQEBItkBChRMaXN0UnVuRXZlbnRzUmVxdWVzdBItCgZwYXJlbnQYASABKAlCHeJBAQL6QRYSFHJ1bnlhcmQuZGV2L1J1bkV2ZW50EhcKCXBhZ2Vfc2l6ZRgCIAEoBUIE4kEBARIYCgpwYWdlX3Rva2VuGAMgASgJQgTiQQEBEhQKBmZpbHRlchgEIAEoCUIE4kEBARIWCghvcmRlcl9ieRgFIAEoCUIE4kEBARISCgRza2lwGAYgASgFQgTiQQEBEh0KD3Nob3dfdG90YWxfc2l6ZRgHIAEoCEIE4kEBASJuChVMaXN0UnVuRXZlbnRzUmVzcG9uc2USKAoKcnVuX2V2ZW50cxgBIAMoCzIULnJ1bnlhcmQudjEuUnVuRXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUi1wEKHlF1ZXJ5RGFpbHlSdW5BZ2dyZWdhdGVzUmVxdWVzdBIuCgZwYXJlbnQYASABKAlCHuJBAQL6QRcKFXJ1bnlhcmQuZGV2L1dvcmtzcGFjZRIrCgpzdGFydF9kYXRlGAIgASgLMhEuZ29vZ2xlLnR5cGUuRGF0ZUIE4kEBAhIpCghlbmRfZGF0ZRgDIAEoCzIRLmdvb2dsZS50eXBlLkRhdGVCBOJBAQISFwoJdGltZV96b25lGAQgASgJQgTiQQECEhQKBmZpbHRlchgFIAEoCUIE4kEBASK9AQoRRGFpbHlSdW5BZ2dyZWdhdGUSHwoEZGF0ZRgBIAEoCzIRLmdvb2dsZS50eXBlLkRhdGUSEgoKdG90YWxfcnVucxgCIAEoAxIwCgxzdGF0ZV9jb3VudHMYAyABKAsyGi5ydW55YXJkLnYxLlJ1blN0YXRlQ291bnRzEhQKDHN1Y2Nlc3NfcmF0ZRgEIAEoARIrCghkdXJhdGlvbhgFIAEoCzIZLnJ1bnlhcmQudjEuRHVyYXRpb25TdGF0cyJOCh9RdWVyeURhaWx5UnVuQWdncmVnYXRlc1Jlc3BvbnNlEisKBGRheXMYASADKAsyHS5ydW55YXJkLnYxLkRhaWx5UnVuQWdncmVnYXRlIogCCiNRdWVyeUF1dG9tYXRpb25SdW5BZ2dyZWdhdGVzUmVxdWVzdBIuCgZwYXJlbnQYASABKAlCHuJBAQL6QRcKFXJ1bnlhcmQuZGV2L1dvcmtzcGFjZRI0CgpzdGFydF90aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBARIyCghlbmRfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQESFAoGZmlsdGVyGAQgASgJQgTiQQEBEhcKCXBhZ2Vfc2l6ZRgFIAEoBUIE4kEBARIYCgpwYWdlX3Rva2VuGAYgASgJQgTiQQEBItwCChZBdXRvbWF0aW9uUnVuQWdncmVnYXRlEi8KCmF1dG9tYXRpb24YASABKAlCG/pBGAoWcnVueWFyZC5kZXYvQXV0b21hdGlvbhISCgp0b3RhbF9ydW5zGAIgASgDEjAKDHN0YXRlX2NvdW50cxgDIAEoCzIaLnJ1bnlhcmQudjEuUnVuU3RhdGVDb3VudHMSFAoMc3VjY2Vzc19yYXRlGAQgASgBEisKCGR1cmF0aW9uGAUgASgLMhkucnVueWFyZC52MS5EdXJhdGlvblN0YXRzEiYKCGxhc3RfcnVuGAYgASgJQhT6QREKD3J1bnlhcmQuZGV2L1J1bhIxCg1sYXN0X3J1bl90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCg5sYXN0X3J1bl9zdGF0ZRgIIAEoDjIVLnJ1bnlhcmQudjEuUnVuLlN0YXRlIoYBCiRRdWVyeUF1dG9tYXRpb25SdW5BZ2dyZWdhdGVzUmVzcG9uc2USRQoZYXV0b21hdGlvbl9ydW5fYWdncmVnYXRlcxgBIAMoCzIiLnJ1bnlhcmQudjEuQXV0b21hdGlvblJ1bkFnZ3JlZ2F0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkikAEKFVdhdGNoUnVuRXZlbnRzUmVxdWVzdBItCgZwYXJlbnQYASABKAlCHeJBAQL6QRYSFHJ1bnlhcmQuZGV2L1J1bkV2ZW50EhwKDmFmdGVyX3NlcXVlbmNlGAIgASgDQgTiQQEBEhQKBmZpbHRlchgDIAEoCUIE4kEBARIUCgZmb2xsb3cYBCABKAhCBOJBAQEiUQoPU3RyZWFtSGVhcnRiZWF0EigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhQKDHJlc3VtZV90b2tlbhgCIAEoCSJ5ChZXYXRjaFJ1bkV2ZW50c1Jlc3BvbnNlEiUKBWV2ZW50GAEgASgLMhQucnVueWFyZC52MS5SdW5FdmVudEgAEjAKCWhlYXJ0YmVhdBgCIAEoCzIbLnJ1bnlhcmQudjEuU3RyZWFtSGVhcnRiZWF0SABCBgoEa2luZCJuChBXYXRjaFJ1bnNSZXF1ZXN0EigKBnBhcmVudBgBIAEoCUIY4kEBAvpBERIPcnVueWFyZC5kZXYvUnVuEhQKBmZpbHRlchgCIAEoCUIE4kEBARIaCgxyZXN1bWVfdG9rZW4YAyABKAlCBOJBAQEicAoJUnVuQ2hhbmdlEhwKA3J1bhgBIAEoCzIPLnJ1bnlhcmQudjEuUnVuEhQKDHJlc3VtZV90b2tlbhgCIAEoCRIvCgtjaGFuZ2VfdGltZRgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAidgoRV2F0Y2hSdW5zUmVzcG9uc2USJwoGY2hhbmdlGAEgASgLMhUucnVueWFyZC52MS5SdW5DaGFuZ2VIABIwCgloZWFydGJlYXQYAiABKAsyGy5ydW55YXJkLnYxLlN0cmVhbUhlYXJ0YmVhdEgAQgYKBGtpbmQyxRMKClJ1blNlcnZpY2USxwEKBkdldFJ1bhIZLnJ1bnlhcmQudjEuR2V0UnVuUmVxdWVzdBoPLnJ1bnlhcmQudjEuUnVuIpAB2kEEbmFtZYLT5JMCggFaQhJAL2FwaS92MS97bmFtZT1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyovcnVucy8qfRI8L3YxL3tuYW1lPW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKi9ydW5zLyp9EtoBCghMaXN0UnVucxIbLnJ1bnlhcmQudjEuTGlzdFJ1bnNSZXF1ZXN0GhwucnVueWFyZC52MS5MaXN0UnVuc1Jlc3BvbnNlIpIB2kEGcGFyZW50gtPkkwKCAVpCEkAvYXBpL3YxL3twYXJlbnQ9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKi9hdXRvbWF0aW9ucy8qfS9ydW5zEjwvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyp9L3J1bnMSkgEKCUNyZWF0ZVJ1bhIcLnJ1bnlhcmQudjEuQ3JlYXRlUnVuUmVxdWVzdBoPLnJ1bnlhcmQudjEuUnVuIlbaQQpwYXJlbnQscnVugtPkkwJDOgNydW4iPC92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKn0vcnVucxLkAQoIUGF1c2VSdW4SGy5ydW55YXJkLnYxLlBhdXNlUnVuUmVxdWVzdBoPLnJ1bnlhcmQudjEuUnVuIqkB2kELbmFtZSxyZWFzb26C0+STApQBOgEqWks6ASoiRi9hcGkvdjEve25hbWU9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKi9hdXRvbWF0aW9ucy8qL3J1bnMvKn06cGF1c2UiQi92MS97bmFtZT1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyovcnVucy8qfTpwYXVzZRLpAQoLQ29udGludWVSdW4SHi5ydW55YXJkLnYxLkNvbnRpbnVlUnVuUmVxdWVzdBoPLnJ1bnlhcmQudjEuUnVuIqgB2kEEbmFtZYLT5JMCmgE6ASpaTjoBKiJJL2FwaS92MS97bmFtZT1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyovcnVucy8qfTpjb250aW51ZSJFL3YxL3tuYW1lPW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKi9ydW5zLyp9OmNvbnRpbnVlEpEBCglDYW5jZWxSdW4SHC5ydW55YXJkLnYxLkNhbmNlbFJ1blJlcXVlc3QaDy5ydW55YXJkLnYxLlJ1biJV2kEEbmFtZYLT5JMCSDoBKiJDL3YxL3tuYW1lPW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKi9ydW5zLyp9OmNhbmNlbBKOAQoIUmV0cnlSdW4SGy5ydW55YXJkLnYxLlJldHJ5UnVuUmVxdWVzdBoPLnJ1bnlhcmQudjEuUnVuIlTaQQRuYW1lgtPkkwJHOgEqIkIvdjEve25hbWU9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKi9hdXRvbWF0aW9ucy8qL3J1bnMvKn06cmV0cnkS+wEKDUxpc3RSdW5FdmVudHMSIC5ydW55YXJkLnYxLkxpc3RSdW5FdmVudHNSZXF1ZXN0GiEucnVueWFyZC52MS5MaXN0UnVuRXZlbnRzUmVzcG9uc2UipAHaQQZwYXJlbnSC0+STApQBWksSSS9hcGkvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyovcnVucy8qfS9ldmVudHMSRS92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKi9ydW5zLyp9L2V2ZW50cxK3AQoOV2F0Y2hSdW5FdmVudHMSIS5ydW55YXJkLnYxLldhdGNoUnVuRXZlbnRzUmVxdWVzdBoiLnJ1bnlhcmQudjEuV2F0Y2hSdW5FdmVudHNSZXNwb25zZSJc2kEGcGFyZW50gtPkkwJNEksvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyovcnVucy8qfS9ldmVudHM6d2F0Y2gwARKfAQoJV2F0Y2hSdW5zEhwucnVueWFyZC52MS5XYXRjaFJ1bnNSZXF1ZXN0Gh0ucnVueWFyZC52MS5XYXRjaFJ1bnNSZXNwb25zZSJT2kEGcGFyZW50gtPkkwJEEkIvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyp9L3J1bnM6d2F0Y2gwARL+AQoXUXVlcnlEYWlseVJ1bkFnZ3JlZ2F0ZXMSKi5ydW55YXJkLnYxLlF1ZXJ5RGFpbHlSdW5BZ2dyZWdhdGVzUmVxdWVzdBorLnJ1bnlhcmQudjEuUXVlcnlEYWlseVJ1bkFnZ3JlZ2F0ZXNSZXNwb25zZSKJAYLT5JMCggFaQhJAL2FwaS92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyp9OmRhaWx5UnVuQWdncmVnYXRlcxI8L3YxL3twYXJlbnQ9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKn06ZGFpbHlSdW5BZ2dyZWdhdGVzEpcCChxRdWVyeUF1dG9tYXRpb25SdW5BZ2dyZWdhdGVzEi8ucnVueWFyZC52MS5RdWVyeUF1dG9tYXRpb25SdW5BZ2dyZWdhdGVzUmVxdWVzdBowLnJ1bnlhcmQudjEuUXVlcnlBdXRvbWF0aW9uUnVuQWdncmVnYXRlc1Jlc3BvbnNlIpMBgtPkkwKMAVpHEkUvYXBpL3YxL3twYXJlbnQ9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKn06YXV0b21hdGlvblJ1bkFnZ3JlZ2F0ZXMSQS92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyp9OmF1dG9tYXRpb25SdW5BZ2dyZWdhdGVzGg7KQQtydW55YXJkLmRldkJbCg5kZXYucnVueWFyZC52MUIPUnVuU2VydmljZVByb3RvUAFaNmdpdGh1Yi5jb20vcnVueWFyZC9ydW55YXJkL2dlbi9nby9ydW55YXJkL3YxO3J1bnlhcmR2MWIGcHJvdG8z", [file_google_api_annotations, file_google_api_client, file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_timestamp, file_google_type_date, file_runyard_v1_common, file_runyard_v1_run]);
 
 /**
  * Request message for GetRun.
@@ -713,6 +713,228 @@ export const QueryAutomationRunAggregatesResponseSchema: GenMessage<QueryAutomat
   messageDesc(file_runyard_v1_run_service, 15);
 
 /**
+ * Request message for WatchRunEvents.
+ *
+ * @generated from message runyard.v1.WatchRunEventsRequest
+ */
+export type WatchRunEventsRequest = Message<"runyard.v1.WatchRunEventsRequest"> & {
+  /**
+   * The run.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * The resume point: only events with a larger sequence number are sent;
+   * 0 sends the whole timeline. Negative is INVALID_ARGUMENT.
+   *
+   * @generated from field: int64 after_sequence = 2;
+   */
+  afterSequence: bigint;
+
+  /**
+   * An AIP-160 filter, the same as ListRunEvents takes.
+   *
+   * @generated from field: string filter = 3;
+   */
+  filter: string;
+
+  /**
+   * Keep the stream open after the run's final event (until the caller
+   * cancels it); by default it ends once the run has ended and every
+   * event has been sent.
+   *
+   * @generated from field: bool follow = 4;
+   */
+  follow: boolean;
+};
+
+/**
+ * Describes the message runyard.v1.WatchRunEventsRequest.
+ * Use `create(WatchRunEventsRequestSchema)` to create a new message.
+ */
+export const WatchRunEventsRequestSchema: GenMessage<WatchRunEventsRequest> = /*@__PURE__*/
+  messageDesc(file_runyard_v1_run_service, 16);
+
+/**
+ * A sign of life on a quiet stream.
+ *
+ * @generated from message runyard.v1.StreamHeartbeat
+ */
+export type StreamHeartbeat = Message<"runyard.v1.StreamHeartbeat"> & {
+  /**
+   * When the server sent it.
+   *
+   * @generated from field: google.protobuf.Timestamp time = 1;
+   */
+  time?: Timestamp | undefined;
+
+  /**
+   * On WatchRuns: a resume token covering every change examined so far, to
+   * resume from even when no change matched the filter. Empty on
+   * WatchRunEvents (resume from the last event's sequence number).
+   *
+   * @generated from field: string resume_token = 2;
+   */
+  resumeToken: string;
+};
+
+/**
+ * Describes the message runyard.v1.StreamHeartbeat.
+ * Use `create(StreamHeartbeatSchema)` to create a new message.
+ */
+export const StreamHeartbeatSchema: GenMessage<StreamHeartbeat> = /*@__PURE__*/
+  messageDesc(file_runyard_v1_run_service, 17);
+
+/**
+ * Response message for WatchRunEvents: an event, or a heartbeat.
+ *
+ * @generated from message runyard.v1.WatchRunEventsResponse
+ */
+export type WatchRunEventsResponse = Message<"runyard.v1.WatchRunEventsResponse"> & {
+  /**
+   * What this message carries.
+   *
+   * @generated from oneof runyard.v1.WatchRunEventsResponse.kind
+   */
+  kind: {
+    /**
+     * The next event of the run.
+     *
+     * @generated from field: runyard.v1.RunEvent event = 1;
+     */
+    value: RunEvent;
+    case: "event";
+  } | {
+    /**
+     * Nothing happened for a while; the stream is alive.
+     *
+     * @generated from field: runyard.v1.StreamHeartbeat heartbeat = 2;
+     */
+    value: StreamHeartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message runyard.v1.WatchRunEventsResponse.
+ * Use `create(WatchRunEventsResponseSchema)` to create a new message.
+ */
+export const WatchRunEventsResponseSchema: GenMessage<WatchRunEventsResponse> = /*@__PURE__*/
+  messageDesc(file_runyard_v1_run_service, 18);
+
+/**
+ * Request message for WatchRuns.
+ *
+ * @generated from message runyard.v1.WatchRunsRequest
+ */
+export type WatchRunsRequest = Message<"runyard.v1.WatchRunsRequest"> & {
+  /**
+   * The automation, or `organizations/{o}/workspaces/{w}/automations/-` for
+   * every automation of the workspace.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * An AIP-160 filter on the run as it is after the change, with the fields
+   * of ListRuns, e.g. `state = FAILED`.
+   *
+   * @generated from field: string filter = 2;
+   */
+  filter: string;
+
+  /**
+   * Where to resume: the resume_token of the last change (or heartbeat)
+   * received. Empty starts with the changes made from now on.
+   *
+   * @generated from field: string resume_token = 3;
+   */
+  resumeToken: string;
+};
+
+/**
+ * Describes the message runyard.v1.WatchRunsRequest.
+ * Use `create(WatchRunsRequestSchema)` to create a new message.
+ */
+export const WatchRunsRequestSchema: GenMessage<WatchRunsRequest> = /*@__PURE__*/
+  messageDesc(file_runyard_v1_run_service, 19);
+
+/**
+ * One change of a run.
+ *
+ * @generated from message runyard.v1.RunChange
+ */
+export type RunChange = Message<"runyard.v1.RunChange"> & {
+  /**
+   * The run as it is after the change.
+   *
+   * @generated from field: runyard.v1.Run run = 1;
+   */
+  run?: Run | undefined;
+
+  /**
+   * Resume here to receive the changes after this one.
+   *
+   * @generated from field: string resume_token = 2;
+   */
+  resumeToken: string;
+
+  /**
+   * When the change was committed.
+   *
+   * @generated from field: google.protobuf.Timestamp change_time = 3;
+   */
+  changeTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message runyard.v1.RunChange.
+ * Use `create(RunChangeSchema)` to create a new message.
+ */
+export const RunChangeSchema: GenMessage<RunChange> = /*@__PURE__*/
+  messageDesc(file_runyard_v1_run_service, 20);
+
+/**
+ * Response message for WatchRuns: a change, or a heartbeat.
+ *
+ * @generated from message runyard.v1.WatchRunsResponse
+ */
+export type WatchRunsResponse = Message<"runyard.v1.WatchRunsResponse"> & {
+  /**
+   * What this message carries.
+   *
+   * @generated from oneof runyard.v1.WatchRunsResponse.kind
+   */
+  kind: {
+    /**
+     * A run changed.
+     *
+     * @generated from field: runyard.v1.RunChange change = 1;
+     */
+    value: RunChange;
+    case: "change";
+  } | {
+    /**
+     * Nothing matching happened for a while; the stream is alive.
+     *
+     * @generated from field: runyard.v1.StreamHeartbeat heartbeat = 2;
+     */
+    value: StreamHeartbeat;
+    case: "heartbeat";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message runyard.v1.WatchRunsResponse.
+ * Use `create(WatchRunsResponseSchema)` to create a new message.
+ */
+export const WatchRunsResponseSchema: GenMessage<WatchRunsResponse> = /*@__PURE__*/
+  messageDesc(file_runyard_v1_run_service, 21);
+
+/**
  * Records runs of automations, answers questions about them and steers them.
  *
  * @generated from service runyard.v1.RunService
@@ -798,6 +1020,34 @@ export const RunService: GenService<{
     methodKind: "unary";
     input: typeof ListRunEventsRequestSchema;
     output: typeof ListRunEventsResponseSchema;
+  },
+  /**
+   * Streams a run's events in sequence order: first those already stored
+   * after `after_sequence`, then new ones as they are committed, with no gap
+   * and no duplicate. It ends after the run's final event unless `follow` is
+   * set. A heartbeat goes out after every 15 seconds without an event
+   * (docs/streams.md). Runners keep this open (filter `type = STATE_CHANGE`)
+   * to learn of a pause, a continue or a cancel of their run.
+   *
+   * @generated from rpc runyard.v1.RunService.WatchRunEvents
+   */
+  watchRunEvents: {
+    methodKind: "server_streaming";
+    input: typeof WatchRunEventsRequestSchema;
+    output: typeof WatchRunEventsResponseSchema;
+  },
+  /**
+   * A change feed of the runs under an automation (`-`: the whole workspace)
+   * that match a filter: each change carries the run as it now is and a
+   * resume token; resuming from a token replays every later change exactly
+   * once. A token older than the feed's retention is OUT_OF_RANGE.
+   *
+   * @generated from rpc runyard.v1.RunService.WatchRuns
+   */
+  watchRuns: {
+    methodKind: "server_streaming";
+    input: typeof WatchRunsRequestSchema;
+    output: typeof WatchRunsResponseSchema;
   },
   /**
    * Counts runs per calendar day in the caller's time zone.

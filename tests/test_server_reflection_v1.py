@@ -9,7 +9,7 @@ from google.protobuf import descriptor_pb2
 
 from runyard.gen.grpc.reflection.v1 import reflection_pb2 as v1
 from tests.plugins.servers import RunyardProcess
-from tests.test_contract import EXPECTED
+from tests.v1.test_contract import EXPECTED
 
 METHOD = "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo"
 

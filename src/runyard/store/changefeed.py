@@ -1,0 +1,135 @@
+"""The write side of live streams: change-feed rows and change signals.
+
+Every write that a stream may care about calls `signal` with its topics inside
+its transaction: `r:<run row id>` when a run's timeline grew, `w:<workspace
+id>` when a run of the workspace changed (a new change-feed row). On
+PostgreSQL the topics also go out with pg_notify, which the database delivers
+to every LISTENing replica only when the transaction commits; the store hands
+them to the in-process hub after the commit (runyard.store.notify).
+
+`record` writes one row of the WatchRuns change feed in the transaction of the
+run's change, so a change is in the feed exactly when it is committed.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from runyard.store import tables as t
+from runyard.store.db import TOPICS
+from runyard.v1 import run_pb2
+
+CHANNEL = "runyard_changes"
+# Changes are kept this long (docs/streams.md); older cursors are OUT_OF_RANGE.
+RETENTION_US = 7 * 24 * 3600 * 1_000_000
+
+
+def run_topic(run_row_id: int) -> str:
+    return f"r:{run_row_id}"
+
+
+def workspace_topic(workspace_id: int) -> str:
+    return f"w:{workspace_id}"
+
+
+def signal(conn: Connection, *topics: str) -> None:
+    """Announces `topics` once the transaction of `conn` commits."""
+    pending: list[str] | None = conn.info.get(TOPICS)
+    if pending is not None:
+        pending.extend(topics)
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_notify(:channel, :payload)"),
+            {"channel": CHANNEL, "payload": " ".join(topics)},
+        )
+
+
+def _next_seq(conn: Connection, workspace_id: int) -> int:
+    """Takes the workspace's next change number. The counter row stays locked until
+    the transaction ends, so changes of one workspace commit in number order and a
+    reader that has seen n never later finds a smaller one."""
+    state = t.change_feed_state
+    name = f"ws:{workspace_id}"
+    bump = update(state).where(state.c.name == name).values(value=state.c.value + 1)
+    value = conn.execute(bump.returning(state.c.value)).scalar()
+    if value is not None:
+        return int(value)
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(state).values(name=name, value=1))
+        return 1
+    except IntegrityError:
+        # Another transaction made the counter first: count on it.
+        return int(conn.execute(bump.returning(state.c.value)).scalar_one())
+
+
+def record(
+    conn: Connection, workspace_id: int, automation: str, run_row_id: int, run: run_pb2.Run
+) -> None:
+    """Appends the run as it now is to the change feed and signals its watchers."""
+    conn.execute(
+        insert(t.run_changes).values(
+            workspace_id=workspace_id,
+            seq=_next_seq(conn, workspace_id),
+            automation=automation,
+            create_time=time.time_ns() // 1000,
+            body=run.SerializeToString(),
+        )
+    )
+    signal(conn, workspace_topic(workspace_id), run_topic(run_row_id))
+
+
+def _state(conn: Connection, name: str) -> int:
+    state = t.change_feed_state
+    return int(conn.execute(select(state.c.value).where(state.c.name == name)).scalar() or 0)
+
+
+def pruned_through(conn: Connection, workspace_id: int) -> int:
+    """The workspace's highest change number removed by pruning (0 when none was)."""
+    return _state(conn, f"pruned:{workspace_id}")
+
+
+def head(conn: Connection, workspace_id: int) -> int:
+    """The workspace's highest change number so far (0 when none)."""
+    return _state(conn, f"ws:{workspace_id}")
+
+
+def prune(conn: Connection, older_than_us: int) -> int:
+    """Removes changes committed before `older_than_us`; returns how many."""
+    c = t.run_changes.c
+    lasts = conn.execute(
+        select(c.workspace_id, func.max(c.seq))
+        .where(c.create_time < older_than_us)
+        .group_by(c.workspace_id)
+    ).all()
+    removed = 0
+    state = t.change_feed_state
+    for workspace_id, last in lasts:
+        removed += int(
+            conn.execute(
+                delete(t.run_changes).where(c.workspace_id == workspace_id, c.seq <= last)
+            ).rowcount
+            or 0
+        )
+        name = f"pruned:{workspace_id}"
+        done = conn.execute(update(state).where(state.c.name == name).values(value=last))
+        if not done.rowcount:
+            conn.execute(insert(state).values(name=name, value=last))
+    return removed
+
+
+def changes_after(
+    conn: Connection, workspace_id: int, automation: str, after: int, upto: int, limit: int
+) -> list[Any]:
+    """Up to `limit` changes (seq, create_time, body) in (after, upto], in order."""
+    c = t.run_changes.c
+    query = select(c.seq, c.create_time, c.body).where(
+        c.workspace_id == workspace_id, c.seq > after, c.seq <= upto
+    )
+    if automation != "-":
+        query = query.where(c.automation == automation)
+    return list(conn.execute(query.order_by(c.seq).limit(limit)).all())
