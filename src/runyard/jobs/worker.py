@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 100
 DEFAULT_RATE = 500.0
+PAUSE_SECONDS = 0.02
 
 
 def _now_us() -> int:
@@ -70,6 +71,7 @@ class OperationWorker:
     async def _work(self, op_id: int) -> None:
         log.info("operation worker %s took operation %d", self.owner, op_id)
         rate = self.default_rate
+        last_matched: int | None = None
         try:
             while True:
                 started = time.monotonic()
@@ -92,9 +94,12 @@ class OperationWorker:
                 if op is None or op.done:
                     return
                 rate = op.metadata.max_runs_per_second or self.default_rate
-                delay = limit / rate - (time.monotonic() - started)
-                if delay > 0:
-                    await asyncio.sleep(delay)
+                matched = op.metadata.matched_count
+                visited = limit if last_matched is None else matched - last_matched
+                last_matched = matched
+                delay = visited / rate - (time.monotonic() - started)
+                # Always a breath between batches, so waiting writers get their turn.
+                await asyncio.sleep(max(delay, PAUSE_SECONDS))
         except asyncio.CancelledError:
             await asyncio.shield(self.release(op_id))
             raise

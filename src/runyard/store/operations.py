@@ -9,6 +9,7 @@ loses no acknowledged progress and repeats no change."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,6 +39,8 @@ Meta = operation_pb2.OperationMetadata
 Failure = operation_pb2.OperationFailure
 OPS = t.operations
 R = t.runs
+# The longest a batch's transaction goes on changing runs.
+BATCH_SECONDS = 0.25
 
 # The run columns change_locked and retry_locked need, plus the run's name.
 _RUN_COLUMNS = (
@@ -230,14 +233,25 @@ class SqlOperations(Part):
             if row.names:
                 names = list(row.names)[row.cursor : row.cursor + limit]
                 batch = _named_rows(conn, row.workspace_id, workspace, names)
-                cursor, finished = row.cursor + len(names), row.cursor + limit >= len(row.names)
+                more = row.cursor + len(names) < len(row.names)
             else:
                 batch = _matching_rows(conn, row, workspace, meta, action, limit)
-                cursor = batch[-1][1].id if batch else row.cursor
-                finished = len(batch) < limit
+                more = len(batch) == limit
             deferred: RollupChanges = []
+            # A batch also ends after BATCH_SECONDS, so a slow or busy database
+            # never holds other writers (on SQLite: all of them) for long.
+            deadline = time.monotonic() + BATCH_SECONDS
+            visited = 0
             for ref, run_row in batch:
                 self._change_one(conn, row.id, op, ref, run_row, action, now_us, deferred)
+                visited += 1
+                if time.monotonic() > deadline:
+                    break
+            finished = not more and visited == len(batch)
+            if row.names:
+                cursor = row.cursor + visited
+            else:
+                cursor = batch[visited - 1][1].id if visited else row.cursor
             # One rollup upsert per key for the whole batch, not one per run.
             rollups.apply_changes(conn, row.workspace_id, deferred)
             meta.update_time.FromMicroseconds(now_us)
