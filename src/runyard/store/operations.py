@@ -21,14 +21,15 @@ from runyard.aip.errors import ApiError, not_found
 from runyard.aip.filtering import compile_filter
 from runyard.aip.listing import ListRequest
 from runyard.aip.names import generated_id
-from runyard.store import listing, rollups
+from runyard.store import listing
 from runyard.store import tables as t
 from runyard.store.db import Part
 from runyard.store.interface import BulkAction, Page, RunSelection
 from runyard.store.refs import AutomationRef, OperationRef, RunRef, WorkspaceRef
 from runyard.store.runs import (
-    RollupChanges,
+    Deferred,
     _automation_exists_or_has_runs,
+    apply_deferred,
     change_locked,
     retry_locked,
 )
@@ -237,7 +238,7 @@ class SqlOperations(Part):
             else:
                 batch = _matching_rows(conn, row, workspace, meta, action, limit)
                 more = len(batch) == limit
-            deferred: RollupChanges = []
+            deferred: Deferred = []
             # A batch also ends after BATCH_SECONDS, so a slow or busy database
             # never holds other writers (on SQLite: all of them) for long.
             deadline = time.monotonic() + BATCH_SECONDS
@@ -253,7 +254,7 @@ class SqlOperations(Part):
             else:
                 cursor = batch[visited - 1][1].id if visited else row.cursor
             # One rollup upsert per key for the whole batch, not one per run.
-            rollups.apply_changes(conn, row.workspace_id, deferred)
+            apply_deferred(conn, row.workspace_id, deferred)
             meta.update_time.FromMicroseconds(now_us)
             if finished:
                 _finish(op, Meta.SUCCEEDED, now_us, None)
@@ -270,7 +271,7 @@ class SqlOperations(Part):
         run_row: Any,
         action: BulkAction,
         now_us: int,
-        deferred: RollupChanges,
+        deferred: Deferred,
     ) -> None:
         """Changes one run in a savepoint; a refusal is counted and listed, not raised."""
         meta = op.metadata

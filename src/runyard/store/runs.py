@@ -33,8 +33,9 @@ from runyard.v1.runner_service_pb2 import AppendRunEventsResponse
 
 Run = run_pb2.Run
 RunEvent = run_pb2.RunEvent
-# Rollup changes (automation, before, after) collected for rollups.apply_changes.
-RollupChanges = list[tuple[str, Run | None, Run | None]]
+# Run changes (automation, before, after, run row id) whose rollups and
+# change-feed rows a bulk action writes once per batch (apply_deferred).
+Deferred = list[tuple[str, Run | None, Run, int]]
 
 
 def _run_columns(run: Run) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def _insert_run(
     ref: RunRef,
     new: Run,
     change: RunEvent.StateChange,
-    deferred: RollupChanges | None = None,
+    deferred: Deferred | None = None,
 ) -> Run:
     run = identified(new, ref.name)
     statement = insert(t.runs).values(
@@ -136,10 +137,10 @@ def _insert_run(
     result = insert_new(conn, statement, "runyard.dev/Run", ref.name)
     run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     _insert_event(conn, run_id, ref, 1, micros(run.update_time), state_change=change)
-    if deferred is None:
-        rollups.apply(conn, ws_id, ref.automation.automation, None, run)
-    else:
-        deferred.append((ref.automation.automation, None, run))
+    if deferred is not None:
+        deferred.append((ref.automation.automation, None, run, run_id))
+        return run
+    rollups.apply(conn, ws_id, ref.automation.automation, None, run)
     changefeed.record(conn, ws_id, ref.automation.automation, run_id, run)
     return run
 
@@ -168,12 +169,12 @@ def change_locked(
     row: Any,
     ref: RunRef,
     apply: ApplyTransition,
-    deferred: RollupChanges | None = None,
+    deferred: Deferred | None = None,
 ) -> Run:
     """Applies a transition to a run row read with a lock: the row, its rollups
     and a new event, in the caller's transaction (single and bulk changes alike).
-    With `deferred`, the rollup change is collected there for
-    rollups.apply_changes instead of applied now."""
+    With `deferred`, the rollups and change-feed row are collected there for
+    `apply_deferred` instead of written now."""
     current = Run.FromString(row.body)
     change = apply(current, row.paused_from_state)
     version = row.version + 1
@@ -195,12 +196,21 @@ def change_locked(
     if result.rowcount != 1:
         raise aborted("CONCURRENT_MODIFICATION", f"{ref.name} changed meanwhile; retry")
     _insert_event(conn, row.id, ref, sequence, micros(new.update_time), state_change=change.change)
-    if deferred is None:
-        rollups.apply(conn, row.workspace_id, ref.automation.automation, current, new)
-    else:
-        deferred.append((ref.automation.automation, current, new))
+    if deferred is not None:
+        deferred.append((ref.automation.automation, current, new, row.id))
+        return new
+    rollups.apply(conn, row.workspace_id, ref.automation.automation, current, new)
     changefeed.record(conn, row.workspace_id, ref.automation.automation, row.id, new)
     return new
+
+
+def apply_deferred(conn: Connection, workspace_id: int, deferred: Deferred) -> None:
+    """The rollups (one upsert per key) and change-feed rows of a batch of run
+    changes, in the same order single changes take those locks (rollups, then
+    the feed counter), so a batch and a single change cannot deadlock."""
+    rollups.apply_changes(conn, workspace_id, [(a, b, n) for a, b, n, _ in deferred])
+    for automation, _, new, run_id in deferred:
+        changefeed.record(conn, workspace_id, automation, run_id, new)
 
 
 def retry_locked(
@@ -209,7 +219,7 @@ def retry_locked(
     ref: RunRef,
     new_run_id: str,
     build: BuildRetry,
-    deferred: RollupChanges | None = None,
+    deferred: Deferred | None = None,
 ) -> Run:
     """Inserts the run that retries a locked run row, in the caller's transaction."""
     new, change = build(Run.FromString(row.body))

@@ -37,9 +37,7 @@ def upgrade() -> None:
         sa.Column("body", sa.LargeBinary(), nullable=False),
         sa.UniqueConstraint("workspace_id", "operation", name="uq_operations_name"),
     )
-    op.create_index(
-        "ix_operations_ws_ct", "operations", ["workspace_id", "create_time", "id"]
-    )
+    op.create_index("ix_operations_ws_ct", "operations", ["workspace_id", "create_time", "id"])
     op.create_index("ix_operations_done", "operations", ["done", "id"])
     op.create_table(
         "operation_failures",
