@@ -9,6 +9,7 @@ from __future__ import annotations
 from bench.cases import (
     aggregates,
     auth,
+    batch_cancel,
     deep_paging,
     encoding,
     grpc_list,
@@ -27,4 +28,5 @@ CASES: list[Case] = [
     ingestion.CASE,
     prefect.CASE,
     auth.CASE,
+    batch_cancel.CASE,
 ]
