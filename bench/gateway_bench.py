@@ -1,4 +1,5 @@
-"""Gateway throughput per HTTP server: granian (embedded) vs uvicorn (in-loop).
+"""Gateway throughput on its HTTP server (granian, embedded; uvicorn was compared
+once, see runyard.gateway.server, and is not a dependency).
 
 The Library test service and the gateway run in a child process on one asyncio
 loop (as in ``runyard serve``); this process drives it with keep-alive
@@ -36,7 +37,7 @@ async def _serve(server: str, port: int) -> None:
 
     grpc_server, gport = await start_library(reflect=False)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{gport}")
-    http = await serve_http(create_app(channel, [pb.DESCRIPTOR]), "127.0.0.1", port, server=server)
+    http = await serve_http(create_app(channel, [pb.DESCRIPTOR]), "127.0.0.1", port)
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await http.close()
@@ -99,7 +100,7 @@ def main() -> None:
     import socket
 
     results: dict[str, dict[str, float]] = {}
-    for server in ("granian", "uvicorn"):
+    for server in ("granian",):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]

@@ -100,9 +100,7 @@ def fmt(x: float | None) -> str:
 
 def table(rows: list[Row]) -> str:
     head = ("what", "runyard", "baseline", "ratio", "unit", "notes")
-    body = [
-        (r.what, fmt(r.runyard), fmt(r.baseline), fmt(r.ratio), r.unit, r.notes) for r in rows
-    ]
+    body = [(r.what, fmt(r.runyard), fmt(r.baseline), fmt(r.ratio), r.unit, r.notes) for r in rows]
     widths = [max(len(x[i]) for x in [head, *body]) for i in range(5)]
     lines = []
     for i, cells in enumerate([head, *body]):

@@ -11,7 +11,7 @@ rm -rf "$out"
 mkdir -p "$out"
 "$PY" -m grpc_tools.protoc -I protos -I third_party \
   --python_out=src --pyi_out=src --grpc_python_out=src \
-  --include_imports --descriptor_set_out="$out/runyard.binpb" \
+  --include_imports --include_source_info --descriptor_set_out="$out/runyard.binpb" \
   protos/runyard/v1/*.proto
 printf '"""Generated from protos/runyard/v1 by `make gen`; do not edit."""\n' > "$out/__init__.py"
 

@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.plugins.servers",
     "tests.plugins.demo",
     "tests.plugins.watching",
+    "tests.plugins.gateways",
 ]

@@ -16,6 +16,7 @@ from bench.cases import (
     ingestion,
     prefect,
     rest,
+    writes,
 )
 from bench.context import Case
 
@@ -26,6 +27,7 @@ CASES: list[Case] = [
     deep_paging.CASE,
     aggregates.CASE,
     ingestion.CASE,
+    writes.CASE,
     prefect.CASE,
     auth.CASE,
     batch_cancel.CASE,

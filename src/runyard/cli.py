@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -25,6 +26,13 @@ def _parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="logging verbosity (default: INFO)",
     )
+    parser.add_argument(
+        "--log-format",
+        default=os.environ.get("RUNYARD_LOG_FORMAT", "text"),
+        choices=["text", "json"],
+        help="log lines as text or as one JSON object each "
+        "(default: $RUNYARD_LOG_FORMAT, else text)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)
@@ -33,9 +41,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    from runyard.ops.logs import configure
+
+    configure(args.log_level, args.log_format)
     # Alembic narrates every plugin at INFO; its migration lines are what matter.
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     return int(args.func(args))

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,13 @@ from runyard.api.runner import RunnerService
 from runyard.api.runs import RunService
 from runyard.api.streams_http import SSE_RESUME
 from runyard.api.tokens import TokenService
+from runyard.api.validation import schema_limits
 from runyard.api.watch import HEARTBEAT_SECONDS, Watcher
 from runyard.api.workspaces import WorkspaceService
 from runyard.auth.authenticator import Authenticator
 from runyard.auth.ratelimit import Limit
 from runyard.jobs.worker import OperationWorker
+from runyard.ops.metrics import METRICS
 from runyard.store.engine import resolve_url
 from runyard.store.interface import Store
 from runyard.store.notify import Hub
@@ -93,6 +96,8 @@ class Settings:
     # How long a server holds an operation without renewing it before another
     # server may take it over (a killed server's operations resume after this).
     operation_lease_seconds: float = 30.0
+    # HTTP: skip unknown query parameters, JSON fields and enum names instead of 400.
+    allow_unknown_fields: bool = False
 
 
 BEARER_SCHEME = {
@@ -125,6 +130,8 @@ class Runyard:
         self.grpc_port = 0
         self.http_port = 0
         self.worker_task: asyncio.Task[None] | None = None
+        self.health: Any = None
+        self.stopping = False
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -136,6 +143,8 @@ class Runyard:
         )
         self.store = await asyncio.to_thread(open_store, self.url)
         log.info("store ready: %s", _redact(self.url))
+        if isinstance(self.store, SqlStore):
+            METRICS.watch_pool(self.store.db.engine)
         if self.settings.demo:
             from runyard import demo
 
@@ -203,6 +212,7 @@ class Runyard:
         )
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        self.health = health_servicer
         enable_reflection((*SERVICE_NAMES, health.SERVICE_NAME), server)
         host, port = _split(self.settings.grpc_address)
         self.grpc_port = server.add_insecure_port(f"{host}:{port}")
@@ -227,10 +237,17 @@ class Runyard:
                 error_domain="runyard.dev",
                 title="runyard",
                 security_schemes=None if self.settings.insecure_no_auth else BEARER_SCHEME,
+                strict_query=not self.settings.allow_unknown_fields,
+                ignore_unknown_body_fields=self.settings.allow_unknown_fields,
+                comments=api_comments(),
+                field_constraints=schema_limits,
                 sse_resume=SSE_RESUME,
             )
+            from runyard.gateway.observe import Observer
+
             http_host, http_port = _split(self.settings.http_address)
-            self.http = await gateway.serve_http(app, http_host, http_port)
+            observed = Observer(app, health=self._healthy)
+            self.http = await gateway.serve_http(observed, http_host, http_port)
             self.http_port = getattr(self.http, "port", http_port)
             log.info("HTTP gateway listening on %s:%d", http_host, self.http_port)
 
@@ -238,11 +255,27 @@ class Runyard:
         assert self.grpc_server is not None
         await self.grpc_server.wait_for_termination()
 
+    async def _healthy(self) -> bool:
+        """GET /healthz: serving, and the database answers."""
+        if self.stopping or self.store is None:
+            return False
+        try:
+            await asyncio.wait_for(asyncio.to_thread(self.store.ping), 2.0)
+        except Exception as exc:  # UNAVAILABLE, a timeout: not healthy, say why
+            log.warning("health check: database not answering: %s", type(exc).__name__)
+            return False
+        return True
+
     async def stop(self, grace: float = 5.0) -> None:
         if self.worker_task is not None:
             # Cancelling releases the lease, so another server resumes at once.
             self.worker_task.cancel()
             await asyncio.gather(self.worker_task, return_exceptions=True)
+        # Graceful: report NOT_SERVING first (load balancers stop sending), let the
+        # HTTP server finish its requests, then give gRPC calls `grace` seconds.
+        self.stopping = True
+        if self.health is not None:
+            await self.health.enter_graceful_shutdown()
         if self.http is not None:
             await self.http.close()
         if self.grpc_server is not None:
@@ -254,6 +287,18 @@ class Runyard:
         if self.store is not None:
             self.store.close()
         log.info("stopped")
+
+
+def descriptor_set_path() -> Path:
+    """runyard's descriptor set (imports and comments included), from the package."""
+    return Path(str(resources.files("runyard.v1").joinpath("runyard.binpb")))
+
+
+def api_comments() -> dict[str, str]:
+    """The proto comments of runyard's API, for the OpenAPI document."""
+    from runyard.gateway.comments import read_comments
+
+    return read_comments(descriptor_set_path().read_bytes())
 
 
 def _ignore(_: str) -> None:

@@ -119,6 +119,9 @@ def test_signed_but_unexpected_contents_are_rejected() -> None:
     assert bad_token(signed(b'[1, "fp", [true, 2]]')) == "malformed"
     assert bad_token(signed(b'[1, "fp", [null, 2]]')) == "malformed"
     assert bad_token(signed(b'[1, "fp", [[1], 2]]')) == "malformed"
+    # signed with the real secret, but past what a database column can compare
+    for values in (b"[9223372036854775808, 2]", b"[1, -9223372036854775809]", b"[Infinity, 1]"):
+        assert bad_token(signed(b'[1, "fp", ' + values + b"]")) == "cursor value out of range"
 
 
 def test_fingerprint_separates_its_parts() -> None:

@@ -65,6 +65,16 @@ class Cli:
                 code = int(e.code or 0)
         return Result(code, _text(out), _text(err))
 
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        """`runyard ARGS` started in the background (the caller waits for it)."""
+        return subprocess.Popen(
+            [sys.executable, "-m", "runyard", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env,
+        )
+
     def process(self, *args: str, env: dict[str, str] | None = None) -> Result:
         proc = subprocess.run(
             [sys.executable, "-m", "runyard", *args],

@@ -4,6 +4,7 @@ a reason and continued, and the daily chart in two time zones."""
 
 from __future__ import annotations
 
+import httpx
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -11,6 +12,7 @@ from selenium.webdriver.support.ui import Select
 
 from tests.dashboard.conftest import Page
 from tests.plugins.demo import DEMO_WORKSPACE
+from tests.plugins.servers import RunyardProcess
 
 ALL_RUNS = f"/runs/{DEMO_WORKSPACE}/automations/-"
 
@@ -183,3 +185,23 @@ def test_daily_chart_in_two_time_zones(page: Page, dashboard_token: str) -> None
     assert auckland != berlin
     assert page.browser.find_elements(By.CSS_SELECTOR, "#daily-chart rect.bar")
     page.screenshot("workspace-pacific-auckland")
+
+
+def test_run_page_follows_changes_made_elsewhere(
+    page: Page, dashboard_token: str, demo_server: RunyardProcess
+) -> None:
+    page.open(ALL_RUNS + "?filter=state%20%3D%20RUNNING")
+    _sign_in(page, dashboard_token)
+    page.wait(lambda b: len(_rows(b)) > 0, "running runs")
+    name = _rows(page.browser)[0][0]
+    page.open(f"/run/{name}")
+    page.wait(lambda b: state(b) == "RUNNING", "the run page")
+    page.wait(lambda b: b.find_element(By.ID, "live").is_displayed(), "the live timeline")
+    headers = {"Authorization": f"Bearer {dashboard_token}"}
+    with httpx.Client(base_url=demo_server.http_base, headers=headers) as http:
+        r = http.post(f"/v1/{name}:cancel", json={"reason": "stopped from another tab"})
+        assert r.status_code == 200, r.text
+    page.wait(lambda b: state(b) == "CANCELLED", "the change, without reloading")
+    assert "stopped from another tab" in text(page.browser, "#events")
+    page.wait(lambda b: not b.find_element(By.ID, "live").is_displayed(), "the stream's end")
+    page.screenshot("run-live-cancelled")

@@ -129,7 +129,7 @@ async def test_response_body_is_the_bare_field(client: httpx.AsyncClient) -> Non
 async def test_method_not_allowed_is_405_with_allow(client: httpx.AsyncClient) -> None:
     r = await client.put("/v1/shelves/s/items/i")
     assert r.status_code == 405
-    assert r.headers["allow"] == "DELETE, GET, PATCH"
+    assert r.headers["allow"] == "DELETE, GET, HEAD, PATCH"
     assert r.headers["content-type"] == "application/json"
     assert r.json()["code"] == 12
     r = await client.get("/v1/shelves/s/items/i:archive")

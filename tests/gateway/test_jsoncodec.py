@@ -534,6 +534,39 @@ def test_encode_rejects_messages_nested_too_deeply() -> None:
         encode_message(value)
 
 
+def test_page_elements_memoised_by_their_bytes() -> None:
+    from runyard.gateway.jsoncodec_encode import MEMO, ElementMemo
+
+    def page(tag: str) -> run_service_pb2.ListRunsResponse:
+        runs = [
+            run_pb2.Run(name=f"r{i}", caller=tag, labels={"k": tag}, config_version=i)
+            for i in range(3)
+        ]
+        for i, r in enumerate(runs):
+            r.create_time.FromSeconds(1_700_000_000 + i)
+        return run_service_pb2.ListRunsResponse(runs=runs, next_page_token=tag)
+
+    MEMO.clear()
+    first = page("a")
+    cold = encode_message(first)
+    assert MEMO.entries  # the runs were kept…
+    warm = encode_message(page("a"))  # …and a page with the same runs reads them back
+    assert warm == cold
+    assert orjson.loads(warm) == _reference(first, False)
+    changed = page("b")  # other bytes: encoded afresh, never the kept JSON
+    assert orjson.loads(encode_message(changed)) == _reference(changed, False)
+    for emit in (False, True):  # kept apart per emit_unpopulated
+        assert orjson.loads(encode_message(first, emit_unpopulated=emit)) == _reference(first, emit)
+    # to_json_value gives plain values, never memoised fragments.
+    assert to_json_value(first) == _reference(first, False)
+
+    small = ElementMemo(max_bytes=200)
+    enc = jsoncodec.encoder_for(run_pb2.Run.DESCRIPTOR, False)
+    for r in page("c").runs:
+        assert orjson.loads(orjson.dumps(small.encode(enc, r))) == enc(r)
+    assert 0 < small.size <= 200 and len(small.entries) < 3  # oldest out first
+
+
 def test_field_names_that_are_python_keywords() -> None:
     fdp = descriptor_pb2.FileDescriptorProto(name="kwtest.proto", package="kwtest", syntax="proto3")
     msg = fdp.message_type.add(name="K")

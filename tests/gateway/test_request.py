@@ -88,7 +88,12 @@ ECHO_QUERY = [
     ("choiceNumber=4", {"choiceNumber": 4}),
     ("renamed=r", {"renamed": "r"}),
     ("custom=r", {"renamed": "r"}),  # proto name and json name both work
-    ("page_size=4&unknown=1&nested.nope=2&any.type_url=x", {}),  # unknown parameters are ignored
+    # http.proto binds sub-fields of well-known types too
+    ("time.seconds=1&time.nanos=5", {"time": "1970-01-01T00:00:01.000000005Z"}),
+    ("wait.seconds=-3", {"wait": "-3s"}),
+    ("mask.paths=a_b&mask.paths=cD", {"mask": "aB,cD"}),
+    ("strValue.value=s&i64_value.value=-9", {"strValue": "s", "i64Value": "-9"}),
+    ("boolValue.value=true", {"boolValue": True}),
 ]
 
 
@@ -160,10 +165,48 @@ def test_query_pairs() -> None:
     ]
 
 
-def test_strict_query_rejects_unknown_parameters() -> None:
+UNKNOWN_QUERY = ["page_size=4", "nested.nope=2", "any.type_url=x", "struct.fields=1", "COLOR=RED"]
+
+
+@pytest.mark.parametrize("query", UNKNOWN_QUERY)
+def test_unknown_query_parameters_are_refused_unless_relaxed(query: str) -> None:
     with pytest.raises(GatewayError) as info:
-        build("Echo", "nope=1", path={"id": "1"}, strict_query=True)
+        build("Echo", query, path={"id": "1"})
     assert "unknown parameter" in info.value.status.message
+    key = query.split("=")[0]
+    assert _violations(info.value) == [key]
+    assert as_dict(build("Echo", query, path={"id": "1"}, strict_query=False)) == {"id": "1"}
+
+
+def _violations(err: GatewayError) -> list[str]:
+    from google.rpc import error_details_pb2
+
+    out: list[str] = []
+    for d in err.status.details:
+        if d.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+            br = error_details_pb2.BadRequest()
+            d.Unpack(br)
+            out += [v.field for v in br.field_violations]
+    return out
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "time=1970-01-01T00:00:01Z&time.seconds=2",  # one value set both ways
+        "mask=a&mask.paths=b",
+        "time.seconds=253402300800",  # past 9999-12-31
+        "time.nanos=-1",
+        "wait.seconds=1&wait.nanos=-1",  # signs differ
+        "color=red",  # enum names are case-sensitive
+        "time.seconds=x",
+    ],
+)
+def test_bad_well_known_sub_fields_and_enum_case_are_400(query: str) -> None:
+    with pytest.raises(GatewayError) as info:
+        build("Echo", query, path={"id": "1"})
+    assert info.value.http_status == 400
+    assert _violations(info.value)
 
 
 def test_path_values_are_typed_and_nested() -> None:
@@ -204,11 +247,17 @@ def test_body_field_and_remaining_query() -> None:
         "itemId": "i7",
         "item": {"title": "T", "size": "5", "tags": ["a"]},
     }
-    # The wrapped form is an unknown field of Item: ignored, as Envoy does.
-    assert as_dict(build("CreateItem", body=b'{"item":{"title":"T"}}', path={"parent": "p"})) == {
-        "parent": "p",
-        "item": {},
-    }
+    # The wrapped form is an unknown field of Item: refused, or ignored when relaxed.
+    with pytest.raises(GatewayError) as info:
+        build("CreateItem", body=b'{"item":{"title":"T"}}', path={"parent": "p"})
+    assert _violations(info.value) == ["item"]
+    relaxed = build(
+        "CreateItem",
+        body=b'{"item":{"title":"T"}}',
+        path={"parent": "p"},
+        ignore_unknown_body_fields=True,
+    )
+    assert as_dict(relaxed) == {"parent": "p", "item": {}}
     # update_mask from the query, camelCase paths stored snake_case
     msg = build("UpdateItem", "updateMask=title,createTime", b"{}", path={"item.name": "n"})
     assert list(msg.update_mask.paths) == ["title", "create_time"]  # type: ignore[attr-defined]
@@ -232,12 +281,14 @@ def test_bad_bodies_are_400(body: bytes) -> None:
     assert info.value.http_status == 400
 
 
-def test_unknown_body_fields_ignored_or_rejected() -> None:
-    assert as_dict(build("ArchiveItem", body=b'{"nope":1}', path={"name": "n"})) == {"name": "n"}
-    with pytest.raises(GatewayError):
-        build(
-            "ArchiveItem", body=b'{"nope":1}', path={"name": "n"}, ignore_unknown_body_fields=False
-        )
+def test_unknown_body_fields_and_enum_names_rejected_or_ignored() -> None:
+    relaxed = {"ignore_unknown_body_fields": True}
+    got = build("ArchiveItem", body=b'{"nope":1}', path={"name": "n"}, **relaxed)
+    assert as_dict(got) == {"name": "n"}
+    with pytest.raises(GatewayError) as info:
+        build("ArchiveItem", body=b'{"nope":1}', path={"name": "n"})
+    assert _violations(info.value) == ["nope"]
+    assert "nope" in info.value.status.message
 
 
 def test_empty_body_gives_defaults_and_no_body_rule_ignores_body() -> None:

@@ -13,9 +13,11 @@ import orjson
 import pytest
 from gatewaytest.v1 import gatewaytest_pb2 as pb
 
+from runyard.api.validation import schema_limits
 from runyard.gateway import create_app, load_files, serve_http
 from runyard.gateway.cli import run_gateway
 from runyard.gateway.routes import read_bindings
+from runyard.server import descriptor_set_path
 from tests.gateway.test_http import ROUTES
 from tests.plugins.servers import RunyardProcess, free_port
 
@@ -100,7 +102,12 @@ async def test_runyard_standalone_equals_in_process(runyard_demo: RunyardProcess
     stop = asyncio.Event()
     task = asyncio.create_task(
         run_gateway(
-            runyard_demo.grpc_target, f"127.0.0.1:{port}", error_domain="runyard.dev", stop=stop
+            runyard_demo.grpc_target,
+            f"127.0.0.1:{port}",
+            error_domain="runyard.dev",
+            descriptor_set=str(descriptor_set_path()),
+            field_constraints=schema_limits,
+            stop=stop,
         )
     )
     try:

@@ -7,6 +7,7 @@ import {
   Code,
   Run_State,
   Run_Trigger,
+  Token_Role,
   call,
   createRunyardClient,
   health,
@@ -241,8 +242,13 @@ describe("authentication", () => {
     assert.equal(reply.status, health.HealthCheckResponse_ServingStatus.SERVING);
   });
 
-  test("a viewer may list but not create runs", async () => {
-    const viewer = createRunyardClient({ baseUrl: server.baseUrl, token: await server.token("ts", "viewer") });
+  test("an admin issues a viewer token through TokenService; a viewer may list but not create runs", async () => {
+    const issued = await client.tokens.createToken({
+      parent: "organizations/ts",
+      token: { role: Token_Role.VIEWER, displayName: "ts viewer" },
+    });
+    assert.ok(issued.secret);
+    const viewer = createRunyardClient({ baseUrl: server.baseUrl, token: issued.secret });
     const page = await viewer.runs.listRuns({ parent: AUTO, pageSize: 1 });
     assert.equal(page.runs.length, 1);
     const err = await rejection(viewer.runs.createRun({ parent: AUTO, run: {} }));

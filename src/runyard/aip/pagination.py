@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -99,7 +100,22 @@ class PageTokenCodec:
             raise _bad("malformed")
         if not all(isinstance(v, int | str | float) and not isinstance(v, bool) for v in values):
             raise _bad("malformed")
+        # Only a holder of the secret can sign values, but a signed token must still
+        # never take a database to values it cannot compare (64-bit, finite).
+        if not all(_in_range(v) for v in values):
+            raise _bad("cursor value out of range")
         return values
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _in_range(v: Any) -> bool:
+    if isinstance(v, int):
+        return _INT64[0] <= v <= _INT64[1]
+    if isinstance(v, float):
+        return math.isfinite(v)
+    return True
 
 
 def after(order: OrderBy, values: Sequence[Any]) -> ColumnElement[bool]:

@@ -54,7 +54,7 @@ class AutomationService(automation_pb2_grpc.AutomationServiceServicer):
         a.create_time.FromMicroseconds(now)
         a.update_time.FromMicroseconds(now)
         ref = AutomationRef(ws, request.automation_id)
-        key = request_key("CreateAutomation", request.parent, request.request_id)
+        key = request_key("CreateAutomation", request.parent, request.request_id, request)
         return await blocking(self.store.create_automation, ref, a, key)
 
     async def GetAutomation(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import time
 from collections.abc import Callable
@@ -10,6 +11,7 @@ from contextvars import ContextVar
 from typing import Any, TypeVar
 
 import grpc
+from google.protobuf.message import Message
 
 from runyard.aip.errors import invalid_argument
 from runyard.aip.listing import ListRequest
@@ -40,15 +42,28 @@ def actor(context: grpc.aio.ServicerContext[Any, Any]) -> Actor:
     return Actor(who.name if who is not None else ANONYMOUS, now_us())
 
 
-def request_key(method: str, resource: str, request_id: str) -> str:
-    """The idempotency key of an AIP-155 request_id, scoped to its method and resource."""
+def request_key(
+    method: str, resource: str, request_id: str, request: Message | None = None
+) -> str:
+    """The idempotency key of an AIP-155 request_id, scoped to its method and resource.
+
+    With ``request`` the key carries a fingerprint of the request (everything but
+    its request_id) after a ``#``: the store keeps it with the first answer and
+    refuses the same request_id with another request (REQUEST_ID_REUSED)."""
     if not request_id:
         return ""
     if not _UUID.match(request_id):
         raise invalid_argument(
             "request_id", "must be a UUID, e.g. 5f1b2c3d-…", "INVALID_REQUEST_ID"
         )
-    return f"{method}:{resource}:{request_id.lower()}"
+    key = f"{method}:{resource}:{request_id.lower()}"
+    if request is None:
+        return key
+    copy = type(request)()
+    copy.CopyFrom(request)
+    copy.ClearField("request_id")  # type: ignore[arg-type]
+    digest = hashlib.sha256(copy.SerializeToString(deterministic=True)).hexdigest()
+    return f"{key}#{digest}"
 
 
 def list_params(request: Any) -> ListRequest:

@@ -22,9 +22,11 @@ from grpc_status import rpc_status
 
 from runyard.aip.errors import ApiError, internal
 from runyard.api.context import PRINCIPAL
+from runyard.api.decoding import check_decoded, guarded
 from runyard.api.validation import check_request
 from runyard.auth import policy
 from runyard.auth.authenticator import Authenticator, Principal, authorize
+from runyard.ops import rpc as ops_rpc
 
 log = logging.getLogger("runyard.rpc")
 
@@ -42,14 +44,16 @@ async def _abort(context: Ctx, error: ApiError) -> None:
 class _Call:
     """One call's gate and log line."""
 
-    def __init__(self, gate: Gate, method: str) -> None:
+    def __init__(self, gate: Gate, method: str, context: Ctx | None = None) -> None:
         self.gate = gate
         self.method = method
+        self.context = context
         self.started = time.perf_counter()
         self.code = "OK"
         self.principal = ""
 
     async def admit(self, request: Any, context: Ctx) -> None:
+        check_decoded(request)
         principal = await self.gate.admit(self.method, request, context)
         if principal is not None:
             self.principal = principal.name
@@ -70,15 +74,9 @@ class _Call:
             await _abort(context, internal())
 
     def done(self) -> None:
-        level = logging.DEBUG if self.method.startswith("/grpc.") else logging.INFO
         who = self.principal or ("insecure-no-auth" if self.gate.insecure else "-")
-        log.log(
-            level,
-            "%s %s %.1fms principal=%s",
-            self.method,
-            self.code,
-            (time.perf_counter() - self.started) * 1000,
-            who,
+        ops_rpc.finished(
+            self.method, self.code, time.perf_counter() - self.started, who, self.context
         )
 
 
@@ -104,7 +102,7 @@ class Gate:
 
 def _wrap_unary(gate: Gate, method: str, behavior: Behavior) -> Behavior:
     async def handle(request: Any, context: Ctx) -> Any:
-        call = _Call(gate, method)
+        call = _Call(gate, method, context)
         try:
             await call.admit(request, context)
             return await behavior(request, context)
@@ -118,7 +116,8 @@ def _wrap_unary(gate: Gate, method: str, behavior: Behavior) -> Behavior:
 
 def _wrap_stream(gate: Gate, method: str, behavior: Behavior) -> Behavior:
     async def handle(request: Any, context: Ctx) -> AsyncIterator[Any]:
-        call = _Call(gate, method)
+        call = _Call(gate, method, context)
+        ops_rpc.stream_opened(method)
         try:
             await call.admit(request, context)
             result = behavior(request, context)
@@ -130,6 +129,7 @@ def _wrap_stream(gate: Gate, method: str, behavior: Behavior) -> Behavior:
         except Exception as exc:
             await call.fail(context, exc)
         finally:
+            ops_rpc.stream_closed(method)
             call.done()
 
     return handle
@@ -151,13 +151,13 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 _wrap_unary(self.gate, method, cast(Behavior, handler.unary_unary)),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=guarded(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
                 _wrap_stream(self.gate, method, cast(Behavior, handler.unary_stream)),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=guarded(handler.request_deserializer),
                 response_serializer=handler.response_serializer,
             )
         return handler

@@ -76,7 +76,7 @@ class RunBatchService(run_batch_service_pb2_grpc.RunBatchServiceServicer):
             meta.state = Meta.SUCCEEDED
             return Operation(metadata=meta, done=True)
         ref = OperationRef(parent.workspace, generated_id("op"))
-        key = request_key(method, request.parent, request.request_id)
+        key = request_key(method, request.parent, request.request_id, request)
         op = await blocking(
             self.store.create_operation, ref, Operation(metadata=meta), selection, key
         )

@@ -27,7 +27,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
 
     async def StartRun(self, request: runner_service_pb2.StartRunRequest, context: Ctx) -> Run:
         ref = names.run(request.name)
-        key = request_key("StartRun", request.name, request.request_id)
+        key = request_key("StartRun", request.name, request.request_id, request)
         who = actor(context)
 
         def apply(run: Run, paused_from: int) -> machine.Transition:
@@ -49,7 +49,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
                 "must be FAILURE, TIMEOUT, CRASHED or LOG_OVERFLOW",
                 "INVALID_END_REASON",
             )
-        key = request_key("CompleteRun", request.name, request.request_id)
+        key = request_key("CompleteRun", request.name, request.request_id, request)
         who = actor(context)
         action = machine.Action.SUCCEED if request.succeeded else machine.Action.FAIL
         exit_code = request.exit_code if request.HasField("exit_code") else None
@@ -84,7 +84,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
         for i, entry in enumerate(request.entries):
             if not entry.node_kind:
                 raise required(f"entries[{i}].node_kind")
-        key = request_key("AppendRunEvents", request.parent, request.request_id)
+        key = request_key("AppendRunEvents", request.parent, request.request_id, request)
 
         def check(run: Run) -> None:
             machine.check_open(run, "append events to")
@@ -124,7 +124,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
             e.duration.FromMicroseconds(
                 max(0, e.end_time.ToMicroseconds() - e.start_time.ToMicroseconds())
             )
-        key = request_key("CreateExecution", request.parent, request.request_id)
+        key = request_key("CreateExecution", request.parent, request.request_id, request)
         return await blocking(
             self.executions.record_execution,
             ExecutionRef(ws, execution_id),

@@ -58,21 +58,20 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
             validate_id("run_id", request.run_id)
         run, change = machine.new_run(request.run, actor(context))
         ref = RunRef(parent, request.run_id or generated_id("r"))
-        key = request_key("CreateRun", request.parent, request.request_id)
+        key = request_key("CreateRun", request.parent, request.request_id, request)
         return await blocking(self.store.create_run, ref, run, change, key)
 
     async def _transition(
         self,
         method: str,
-        name: str,
-        etag: str,
-        request_id: str,
+        request: Any,
         action: machine.Action,
         context: Ctx,
         reason: str = "",
     ) -> Run:
+        name, etag = request.name, request.etag
         ref = names.run(name)
-        key = request_key(method, name, request_id)
+        key = request_key(method, name, request.request_id, request)
         who = actor(context)
 
         def apply(run: Run, paused_from: int) -> machine.Transition:
@@ -85,9 +84,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         reason = _reason(request.reason, needed=True)
         return await self._transition(
             "PauseRun",
-            request.name,
-            request.etag,
-            request.request_id,
+            request,
             machine.Action.PAUSE,
             context,
             reason,
@@ -96,9 +93,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
     async def ContinueRun(self, request: run_service_pb2.ContinueRunRequest, context: Ctx) -> Run:
         return await self._transition(
             "ContinueRun",
-            request.name,
-            request.etag,
-            request.request_id,
+            request,
             machine.Action.CONTINUE,
             context,
         )
@@ -108,9 +103,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         reason = _reason(request.reason, needed=False)
         return await self._transition(
             "CancelRun",
-            request.name,
-            request.etag,
-            request.request_id,
+            request,
             machine.Action.CANCEL,
             context,
             reason,
@@ -118,7 +111,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
 
     async def RetryRun(self, request: run_service_pb2.RetryRunRequest, context: Ctx) -> Run:
         ref = names.run(request.name)
-        key = request_key("RetryRun", request.name, request.request_id)
+        key = request_key("RetryRun", request.name, request.request_id, request)
         who = actor(context)
 
         def build(old: Run) -> tuple[Run, run_pb2.RunEvent.StateChange]:

@@ -30,7 +30,7 @@ class TokenService(token_pb2_grpc.TokenServiceServicer):
         if not request.HasField("token"):
             raise required("token")
         who = principal()
-        key = request_key("CreateToken", request.parent, request.request_id)
+        key = request_key("CreateToken", request.parent, request.request_id, request)
         return await blocking(
             lambda: issue_token(
                 self.store.tokens,

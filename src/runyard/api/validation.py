@@ -102,3 +102,23 @@ def _walk(message: Message, path: str, depth: int) -> None:
                     _walk(item, f"{name}[{i}]", depth + 1)
             else:
                 _walk(value, name, depth + 1)
+
+
+def schema_limits(field: Any) -> dict[str, Any]:
+    """The limits above as JSON Schema keywords of ``field``'s schema in the
+    OpenAPI document (the HTTP gateway's ``field_constraints`` hook)."""
+    entry = field.message_type
+    if entry is not None and entry.GetOptions().map_entry:
+        value = entry.fields_by_name["value"]
+        if field.name == "labels" and value.type == FieldDescriptor.TYPE_STRING:
+            return {
+                "maxProperties": MAX_LABELS,
+                "propertyNames": {"minLength": 1, "maxLength": MAX_LABEL_KEY},
+                "additionalProperties": {"type": "string", "maxLength": MAX_LABEL_VALUE},
+            }
+        return {"maxProperties": MAX_ITEMS}
+    if field.type == FieldDescriptor.TYPE_STRING:
+        if field.is_repeated:
+            return {"maxItems": MAX_ITEMS, "items": {"type": "string", "maxLength": MAX_STRING}}
+        return {"maxLength": MAX_STRING}
+    return {"maxItems": MAX_ITEMS} if field.is_repeated else {}

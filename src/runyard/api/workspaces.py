@@ -37,7 +37,7 @@ class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
         ws.create_time.FromMicroseconds(now)
         ws.update_time.FromMicroseconds(now)
         ref = WorkspaceRef(org, request.workspace_id)
-        key = request_key("CreateWorkspace", request.parent, request.request_id)
+        key = request_key("CreateWorkspace", request.parent, request.request_id, request)
         return await blocking(self.store.create_workspace, ref, ws, key)
 
     async def GetWorkspace(

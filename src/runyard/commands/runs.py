@@ -69,6 +69,28 @@ def register(sub: Any) -> None:
     paging.add_arguments(ev, "events")
     ev.set_defaults(func=_events)
 
+    watch = rsub.add_parser(
+        "watch",
+        parents=[api],
+        help="follow a run's events live until it ends",
+        description="Prints the run's events as they are committed (WatchRunEvents): "
+        "first those already stored, then new ones, until the run has ended "
+        "(--follow: until interrupted). -o json prints each stream message as a JSON line.",
+    )
+    watch.add_argument("name", metavar="NAME", help=RUN_NAME)
+    watch.add_argument("--filter", default="", help='AIP-160 filter, e.g. "type = STATE_CHANGE"')
+    watch.add_argument(
+        "--after-sequence",
+        type=int,
+        default=0,
+        metavar="N",
+        help="only events after sequence number N (default: 0, the whole timeline)",
+    )
+    watch.add_argument(
+        "--follow", action="store_true", help="keep watching after the run has ended"
+    )
+    watch.set_defaults(func=_watch)
+
 
 def _list(args: argparse.Namespace) -> int:
     def body(client: Client) -> None:
@@ -108,6 +130,15 @@ def _lifecycle(args: argparse.Namespace) -> int:
         emit(client.call(method, req), args.output, render.run)
 
     return invoke(args, body)
+
+
+def _watch(args: argparse.Namespace) -> int:
+    from runyard.console.follow import follow
+
+    try:
+        return invoke(args, lambda client: follow(client, args))
+    except KeyboardInterrupt:
+        return 130  # the shell's code for an interrupt; the watch itself went fine
 
 
 def _events(args: argparse.Namespace) -> int:

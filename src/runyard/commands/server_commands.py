@@ -74,6 +74,12 @@ def register(sub: Any) -> None:
         metavar="SECONDS",
         help="seconds of quiet after which a watch stream sends a heartbeat (default: 15)",
     )
+    serve.add_argument(
+        "--allow-unknown-fields",
+        action="store_true",
+        help="HTTP: skip unknown query parameters, JSON fields and enum names instead of "
+        "answering 400 (for clients built against a newer API)",
+    )
     serve.set_defaults(func=_serve)
 
     migrate = sub.add_parser("migrate", help="apply database migrations and exit")
@@ -94,6 +100,12 @@ def register(sub: Any) -> None:
         default="127.0.0.1:8080",
         metavar="HOST:PORT",
         help="HTTP listen address (default: 127.0.0.1:8080)",
+    )
+    gw.add_argument(
+        "--allow-unknown-fields",
+        action="store_true",
+        help="HTTP: skip unknown query parameters, JSON fields and enum names instead of "
+        "answering 400 (for clients built against a newer API)",
     )
     gw.set_defaults(func=_gateway)
 
@@ -133,6 +145,7 @@ def _serve(args: argparse.Namespace) -> int:
         rate_limits=rate_limits(args.rate_limit),
         demo_token_file=args.demo_token_file,
         operation_lease_seconds=args.operation_lease,
+        allow_unknown_fields=args.allow_unknown_fields,
     )
     settings.heartbeat_seconds = max(0.05, args.stream_heartbeat)
     with contextlib.suppress(KeyboardInterrupt):
@@ -161,6 +174,8 @@ def _rebuild(args: argparse.Namespace) -> int:
 def _gateway(args: argparse.Namespace) -> int:
     from runyard import gateway
     from runyard.api.streams_http import cli_flags
+    from runyard.api.validation import schema_limits
+    from runyard.server import descriptor_set_path
 
     return int(
         gateway.cli_main(
@@ -174,7 +189,12 @@ def _gateway(args: argparse.Namespace) -> int:
                 "runyard.dev",
                 # runyard's streams resume over Server-Sent Events like in-process.
                 *cli_flags(),
-            ]
+                *(["--allow-unknown-fields"] if args.allow_unknown_fields else []),
+                # runyard's comments for the OpenAPI document (reflection has none)
+                "--descriptor-set",
+                str(descriptor_set_path()),
+            ],
+            field_constraints=schema_limits,  # runyard's limits in the document
         )
         or 0
     )

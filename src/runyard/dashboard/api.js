@@ -71,3 +71,38 @@ export async function listAll(path, field, query = {}, maxPages = 20) {
   }
   return items;
 }
+
+// A server-streaming method as NDJSON ({"result": …} or {"error": …} per line):
+// calls onMessage(result) for each message until the stream ends, `signal`
+// aborts it, or an error arrives (thrown as ApiError).
+export async function stream(path, { query = {}, signal, onMessage }) {
+  const url = new URL(`/v1/${path}`, location.origin);
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
+  }
+  const headers = { Accept: "application/x-ndjson" };
+  const secret = token.get();
+  if (secret) headers.Authorization = `Bearer ${secret}`;
+  const response = await fetch(url, { headers, signal });
+  if (!response.ok) {
+    let data = {};
+    try { data = await response.json(); } catch { /* not JSON */ }
+    throw new ApiError(response.status, data);
+  }
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffered += value;
+    let newline;
+    while ((newline = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (!line) continue;
+      const message = JSON.parse(line);
+      if (message.error) throw new ApiError(500, message.error);
+      onMessage(message.result);
+    }
+  }
+}

@@ -61,9 +61,12 @@ const ROUTES = [
 ];
 
 let generation = 0;
+let leave = null; // what the page being left stops (a live stream)
 
 async function route() {
   const mine = ++generation;
+  if (leave) leave();
+  leave = null;
   const raw = location.hash.replace(/^#/, "") || "/";
   const q = raw.indexOf("?");
   const path = decodeURIComponent(q < 0 ? raw : raw.slice(0, q));
@@ -74,7 +77,11 @@ async function route() {
     const match = pattern.exec(path);
     if (match) {
       setCrumbs(match[1]);
-      await render(root, match[1], params, () => mine === generation);
+      const cleanup = await render(root, match[1], params, () => mine === generation);
+      if (typeof cleanup === "function") {
+        if (mine === generation) leave = cleanup;
+        else cleanup();
+      }
       return;
     }
   }

@@ -1,7 +1,7 @@
 // One run: its fields, its event timeline, and the lifecycle actions, each a
 // POST to the REST API (pause asks for a reason; cancel takes an optional one).
 
-import { api, listAll } from "./api.js";
+import { api, listAll, stream } from "./api.js";
 import { errorPanel, fmtDuration, fmtTime, h, lastSegment, stateBadge } from "./dom.js";
 
 // Which actions each state allows (the server decides; this only greys buttons out).
@@ -54,32 +54,38 @@ function eventDetail(event) {
   return [];
 }
 
-function timeline(events) {
-  return h("ol", { id: "events", class: "timeline" }, events.map((e) =>
-    h("li", { class: `event event-${e.type}`, "data-sequence": e.sequence },
-      h("span", { class: "seq" }, `#${e.sequence}`),
-      h("time", {}, fmtTime(e.createTime)), " ",
-      ...eventDetail(e))));
+// The timeline: events in sequence order, each once, however they arrive.
+function timeline() {
+  const list = h("ol", { id: "events", class: "timeline" });
+  let last = 0;
+  return {
+    list,
+    get last() { return last; },
+    add(e) {
+      const sequence = Number(e.sequence);
+      if (sequence <= last) return false;
+      last = sequence;
+      list.append(h("li", { class: `event event-${e.type}`, "data-sequence": e.sequence },
+        h("span", { class: "seq" }, `#${e.sequence}`),
+        h("time", {}, fmtTime(e.createTime)), " ",
+        ...eventDetail(e)));
+      return true;
+    },
+  };
 }
 
 export async function renderRun(root, name, _params, current) {
   const status = h("div", { id: "status" });
   const head = h("div", { class: "run-head" });
   const body = h("div", { class: "run-body" });
-  const eventsBox = h("section", { class: "events" });
+  const live = h("span", { id: "live", class: "live", hidden: true }, "● live");
+  const events = timeline();
   const reasonInput = h("input", { id: "reason", name: "reason", placeholder: "why?" });
   const reasonForm = h("form", { id: "reason-form", class: "inline", hidden: true });
+  const watching = new AbortController();
   root.append(h("h1", {}, "Run ", h("span", { class: "muted" }, lastSegment(name))),
-    status, head, reasonForm, body, eventsBox);
-
-  const loadEvents = async () => {
-    const events = await listAll(`${name}/events`, "runEvents", {}, 10);
-    if (!current()) return;
-    eventsBox.replaceChildren(
-      h("h2", {}, "Timeline ", h("button", { id: "refresh", type: "button", onclick: reload },
-        "Refresh")),
-      timeline(events));
-  };
+    status, head, reasonForm, body,
+    h("section", { class: "events" }, h("h2", {}, "Timeline ", live), events.list));
 
   const show = (run) => {
     const buttons = Object.entries(ACTIONS).map(([action, from]) =>
@@ -89,6 +95,38 @@ export async function renderRun(root, name, _params, current) {
     head.replaceChildren(h("div", { id: "run-state", class: "big-state" }, stateBadge(run.state)),
       h("div", { class: "actions" }, buttons));
     body.replaceChildren(fields(run));
+  };
+
+  const refresh = async () => {
+    try {
+      const run = await api(name);
+      if (current()) show(run);
+    } catch (err) {
+      status.replaceChildren(errorPanel(err));
+    }
+  };
+
+  // Polled reading, for when the stream is not there or has ended.
+  const readEvents = async () => {
+    for (const e of await listAll(`${name}/events`, "runEvents", {}, 10)) events.add(e);
+  };
+
+  // The timeline live: each event as it is committed after those read;
+  // a state change also refreshes the run's fields and buttons.
+  const follow = async () => {
+    live.hidden = false;
+    try {
+      await stream(`${name}/events:watch`, {
+        query: { after_sequence: events.last }, signal: watching.signal,
+        onMessage: (m) => {
+          if (m.event && events.add(m.event) && m.event.stateChange) refresh();
+        },
+      });
+    } catch (err) {
+      if (err.name !== "AbortError") await readEvents().catch(() => {});
+    } finally {
+      live.hidden = true;
+    }
   };
 
   const act = async (action, run, reason) => {
@@ -103,7 +141,7 @@ export async function renderRun(root, name, _params, current) {
         return;
       }
       show(result);
-      await loadEvents();
+      if (live.hidden) await readEvents();
     } catch (err) {
       status.append(errorPanel(err));
     }
@@ -130,16 +168,12 @@ export async function renderRun(root, name, _params, current) {
     reasonInput.focus();
   };
 
-  async function reload() {
-    status.replaceChildren();
-    try {
-      const run = await api(name);
-      if (!current()) return;
-      show(run);
-      await loadEvents();
-    } catch (err) {
-      status.append(errorPanel(err));
-    }
+  try {
+    show(await api(name));
+    await readEvents();
+    follow(); // from the last event read on: every event it brings is news
+  } catch (err) {
+    status.append(errorPanel(err));
   }
-  await reload();
+  return () => watching.abort();
 }

@@ -75,8 +75,7 @@ class Totals:
         self.duration_count += d_count
         self.duration_sum += d_sum
         self.duration_max = max(self.duration_max, d_max)
-        for k, n in enumerate(hist):
-            self.hist[k] += n
+        self.hist = [a + b for a, b in zip(self.hist, hist, strict=True)]
 
     def add_run(self, state: int, duration_us: int | None) -> None:
         self.by_state[state] += 1

@@ -22,7 +22,7 @@ from google.protobuf.descriptor import FileDescriptor
 from google.rpc import code_pb2
 
 from . import docs as docs_page
-from . import openapi, sse
+from . import openapi, sse, viewer
 from .errors import GatewayError, error_response, gateway_error
 from .httprule import PathDecodeError
 from .invoker import ChannelInvoker, Invoker
@@ -41,6 +41,11 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
+# Below granian's own limits (64 KiB URI, 100 headers), so that the gateway, not
+# the server, refuses and the answer is a google.rpc.Status.
+MAX_URI_BYTES = 16 * 1024
+MAX_HEADERS = 64
+MAX_HEADER_BYTES = 32 * 1024
 
 
 class _Route:
@@ -61,17 +66,22 @@ class GatewayApp:
         bindings: Sequence[Binding],
         *,
         emit_unpopulated: bool = False,
-        strict_query: bool = False,
-        ignore_unknown_body_fields: bool = True,
+        strict_query: bool = True,
+        ignore_unknown_body_fields: bool = False,
         static: StaticSite | None = None,
         error_domain: str = "gateway",
         max_body_bytes: int = DEFAULT_MAX_BODY,
         title: str = "API",
         security_schemes: Mapping[str, Any] | None = None,
+        comments: Mapping[str, str] | None = None,
+        field_constraints: openapi.Constraints | None = None,
         sse_resume: sse.ResumeRules | None = None,
     ) -> None:
         self.invoker = invoker
         self.security_schemes = dict(security_schemes or {})
+        self.comments = dict(comments or {})
+        self.field_constraints = field_constraints
+        self.ignore_unknown_body_fields = ignore_unknown_body_fields
         self.sse_resume = dict(sse_resume or {})
         self.bindings = list(bindings)
         self.domain = error_domain
@@ -100,7 +110,12 @@ class GatewayApp:
 
     def openapi_document(self) -> dict[str, Any]:
         return openapi.build_document(
-            self.bindings, title=self.title, security_schemes=self.security_schemes
+            self.bindings,
+            title=self.title,
+            security_schemes=self.security_schemes,
+            comments=self.comments,
+            closed=not self.ignore_unknown_body_fields,
+            constraints=self.field_constraints,
         )
 
     def _openapi_bytes(self) -> bytes:
@@ -136,86 +151,150 @@ class GatewayApp:
         for k, v in scope["headers"]:
             if k == b"accept":
                 accept = v.decode("latin-1")
+        if method == "HEAD":
+            # RFC 9110: HEAD wherever GET works, same headers, no body.
+            send = _without_body(send)
         try:
-            try:
-                found = self.router.lookup(method, path)
-            except PathDecodeError as e:
-                raise gateway_error(
-                    code_pb2.INVALID_ARGUMENT, str(e), "INVALID_PATH", self.domain
-                ) from None
-            if found is None or isinstance(found, list):
-                if method == "GET" and path in ("/openapi.json", "/docs"):
-                    await self._document(path, send)
-                    return
-                if found is None and self.static and await self.static.respond(method, path, send):
-                    return
-                if found is None:
-                    raise gateway_error(
-                        code_pb2.NOT_FOUND,
-                        f"no HTTP rule matches {method} {path}",
-                        "ROUTE_NOT_FOUND",
-                        self.domain,
-                    )
-                allow = ", ".join(found)
-                raise gateway_error(
-                    code_pb2.UNIMPLEMENTED,
-                    f"method {method} not allowed; allowed: {allow}",
-                    "METHOD_NOT_ALLOWED",
-                    self.domain,
-                    http_status=405,
-                    headers=[("allow", allow)],
-                )
-            route = self._routes[id(found.target)]
-            client = scope.get("client")
-            try:
-                hdrs = metadata_from_headers(scope["headers"], client[0] if client else None)
-            except HeaderError as e:
-                raise gateway_error(
-                    code_pb2.INVALID_ARGUMENT, str(e), "INVALID_HEADER", self.domain
-                ) from None
-            body = await self._read_body(receive)
-            try:
-                query = parse_query(scope.get("query_string", b""))
-            except ValueError400 as e:
-                raise gateway_error(
-                    code_pb2.INVALID_ARGUMENT,
-                    f"invalid query string: {e}",
-                    "INVALID_QUERY_PARAMETER",
-                    self.domain,
-                ) from None
-            request = route.builder.build(found.values, query, body, hdrs.content_type)
-            b = route.binding
-            if b.server_streaming:
-                if sse.wants_sse(accept):
-                    resume = sse.last_event_id(scope["headers"]) or ""
-                    rule = self.sse_resume.get(b.method_name)
-                    sse.apply_last_event_id(request, rule, resume, self.domain)
-                await self._stream(route, request, hdrs.metadata, hdrs.timeout, accept, path, send)
+            self._check_sizes(scope, path)
+            route, values = self._route(method, path)
+            if route is None:
+                if not await self._document(method, path, send):
+                    raise self._not_found(method, path)
                 return
-            result = await self.invoker.unary(
-                b.method_name, request, b.response_class, hdrs.metadata, hdrs.timeout
-            )
-            payload, content_type = route.encoder.body(result.response)
-            extra, code = response_headers(result.initial_metadata, result.trailing_metadata)
-            await _respond(send, code or 200, [("content-type", content_type), *extra], payload)
+            # For an observer around the app (runyard.gateway.observe): the route.
+            scope["gateway.route"] = f"{route.binding.http_method} {route.binding.template.source}"
+            await self._invoke(route, values, scope, receive, send, accept, path)
         except GatewayError as e:
+            if not scope.get("gateway.forwarded"):  # refused here, not upstream
+                scope["gateway.rejected"] = e.status.message
             await self._error(send, e, accept, path)
+        except _HeadDone:
+            pass
         except Exception:
             log.exception("gateway failure on %s %s", method, path)
-            await self._error(
-                send,
-                GatewayError(_internal()),
-                accept,
-                path,
+            await self._error(send, GatewayError(_internal()), accept, path)
+
+    def _check_sizes(self, scope: Scope, path: str) -> None:
+        """414/431 as google.rpc.Status below the HTTP server's own limits (granian
+        answers past 64 KiB of URI or 100 headers itself, with an empty body)."""
+        uri = len(path) + len(scope.get("query_string", b""))
+        if uri > MAX_URI_BYTES:
+            raise gateway_error(
+                code_pb2.INVALID_ARGUMENT,
+                f"request URI of {uri:,} bytes; at most {MAX_URI_BYTES:,} are accepted",
+                "URI_TOO_LONG",
+                self.domain,
+                http_status=414,
+            )
+        headers = scope["headers"]
+        size = sum(len(k) + len(v) for k, v in headers)
+        if len(headers) > MAX_HEADERS or size > MAX_HEADER_BYTES:
+            raise gateway_error(
+                code_pb2.INVALID_ARGUMENT,
+                f"{len(headers)} request headers of {size:,} bytes; at most {MAX_HEADERS} "
+                f"headers of {MAX_HEADER_BYTES:,} bytes are accepted",
+                "HEADERS_TOO_LARGE",
+                self.domain,
+                http_status=431,
             )
 
-    async def _document(self, path: str, send: Send) -> None:
+    def _route(self, method: str, path: str) -> tuple[_Route | None, dict[Any, str]]:
+        """The route of ``method path`` and its path values; ``None`` for the
+        documents and, when there is one, the static site (which may still 404).
+        Raises GatewayError 404/405/400 otherwise."""
+        lookup = "GET" if method == "HEAD" else method
+        try:
+            found = self.router.lookup(lookup, path)
+        except PathDecodeError as e:
+            raise gateway_error(
+                code_pb2.INVALID_ARGUMENT, str(e), "INVALID_PATH", self.domain
+            ) from None
+        if found is not None and not isinstance(found, list):
+            return self._routes[id(found.target)], found.values
+        if lookup == "GET" and (path in ("/openapi.json", "/docs") or path in viewer.PATHS):
+            return None, {}
+        if found is None:
+            if self.static is not None:
+                return None, {}  # the static site's, or 404
+            raise self._not_found(method, path)
+        allow = ", ".join(sorted({*found, *(["HEAD"] if "GET" in found else [])}))
+        raise gateway_error(
+            code_pb2.UNIMPLEMENTED,
+            f"method {method} not allowed; allowed: {allow}",
+            "METHOD_NOT_ALLOWED",
+            self.domain,
+            http_status=405,
+            headers=[("allow", allow)],
+        )
+
+    def _not_found(self, method: str, path: str) -> GatewayError:
+        return gateway_error(
+            code_pb2.NOT_FOUND,
+            f"no HTTP rule matches {method} {path}",
+            "ROUTE_NOT_FOUND",
+            self.domain,
+        )
+
+    async def _invoke(
+        self,
+        route: _Route,
+        values: dict[Any, str],
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        accept: str,
+        path: str,
+    ) -> None:
+        client = scope.get("client")
+        try:
+            hdrs = metadata_from_headers(scope["headers"], client[0] if client else None)
+        except HeaderError as e:
+            raise gateway_error(
+                code_pb2.INVALID_ARGUMENT, str(e), "INVALID_HEADER", self.domain
+            ) from None
+        body = await self._read_body(receive)
+        try:
+            query = parse_query(scope.get("query_string", b""))
+        except ValueError400 as e:
+            raise gateway_error(
+                code_pb2.INVALID_ARGUMENT,
+                f"invalid query string: {e}",
+                "INVALID_QUERY_PARAMETER",
+                self.domain,
+            ) from None
+        request = route.builder.build(values, query, body, hdrs.content_type)
+        scope["gateway.forwarded"] = True
+        b = route.binding
+        if b.server_streaming:
+            if sse.wants_sse(accept):
+                resume = sse.last_event_id(scope["headers"]) or ""
+                rule = self.sse_resume.get(b.method_name)
+                sse.apply_last_event_id(request, rule, resume, self.domain)
+            await self._stream(route, request, hdrs.metadata, hdrs.timeout, accept, path, send)
+            return
+        result = await self.invoker.unary(
+            b.method_name, request, b.response_class, hdrs.metadata, hdrs.timeout
+        )
+        payload, content_type = route.encoder.body(result.response)
+        extra, code = response_headers(result.initial_metadata, result.trailing_metadata)
+        await _respond(send, code or 200, [("content-type", content_type), *extra], payload)
+
+    async def _document(self, method: str, path: str, send: Send) -> bool:
+        """Answers the documents, else a file of the static site; False for neither."""
+        document = path in ("/openapi.json", "/docs") or path in viewer.PATHS
+        if not document or method not in ("GET", "HEAD"):
+            return self.static is not None and await self.static.respond(method, path, send)
         if path == "/openapi.json":
-            await _respond(send, 200, [("content-type", "application/json")], self._openapi_bytes())
+            ctype, body = "application/json", self._openapi_bytes()
+        elif path == "/docs":
+            ctype, body = "text/html; charset=utf-8", self._docs_bytes()
         else:
-            await _respond(
-                send, 200, [("content-type", "text/html; charset=utf-8")], self._docs_bytes()
-            )
+            ctype, body = viewer.asset(path, self.title)
+        headers = [("content-type", ctype)]
+        if path.startswith("/docs/swagger-ui/"):
+            headers.append(("cache-control", "public, max-age=86400"))
+        await _respond(send, 200, headers, body)
+        return True
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -326,6 +405,23 @@ def _internal() -> Any:
     return make_status(code_pb2.INTERNAL, "internal error")
 
 
+class _HeadDone(Exception):
+    """Stops a streamed response to a HEAD request once its headers are sent."""
+
+
+def _without_body(send: Send) -> Send:
+    """``send`` for a HEAD request: the HTTP server drops a final body itself
+    (keeping its Content-Length); a stream ends after its headers."""
+
+    async def head_send(event: dict[str, Any]) -> None:
+        if event["type"] == "http.response.body" and event.get("more_body", False):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+            raise _HeadDone
+        await send(event)
+
+    return head_send
+
+
 def _encode_headers(headers: Sequence[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
     return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers]
 
@@ -344,14 +440,16 @@ def create_app(
     files: Sequence[FileDescriptor],
     *,
     emit_unpopulated: bool = False,
-    strict_query: bool = False,
-    ignore_unknown_body_fields: bool = True,
+    strict_query: bool = True,
+    ignore_unknown_body_fields: bool = False,
     static: StaticSite | None = None,
     error_domain: str = "gateway",
     max_body_bytes: int = DEFAULT_MAX_BODY,
     title: str = "API",
     invoker: Invoker | None = None,
     security_schemes: Mapping[str, Any] | None = None,
+    comments: Mapping[str, str] | None = None,
+    field_constraints: openapi.Constraints | None = None,
     sse_resume: sse.ResumeRules | None = None,
 ) -> GatewayApp:
     """An ASGI app for every service in ``files`` that has google.api.http rules,
@@ -359,7 +457,9 @@ def create_app(
 
     Calls go to ``upstream`` (a ``grpc.aio`` channel) unless an ``invoker`` is
     given. ``security_schemes`` (OpenAPI Security Scheme objects by name) are
-    declared in the document and required by every operation. ``sse_resume``
+    declared in the document and required by every operation; ``comments``
+    describe its operations and fields (:func:`~runyard.gateway.comments.read_comments`);
+    ``field_constraints`` documents the server's limits of a field. ``sse_resume``
     names, per full method name, how a streaming method resumes over Server-Sent
     Events (:mod:`.sse`). Raises :class:`~runyard.gateway.routes.RuleError` for
     rules it cannot serve (duplicates included)."""
@@ -378,5 +478,7 @@ def create_app(
         max_body_bytes=max_body_bytes,
         title=title,
         security_schemes=security_schemes,
+        comments=comments,
+        field_constraints=field_constraints,
         sse_resume=sse_resume,
     )

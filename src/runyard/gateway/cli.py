@@ -7,11 +7,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 import grpc
 
 from .app import create_app
+from .observe import Observer
+from .openapi import Constraints
 from .reflection import load_files
 from .server import serve_http
 from .sse import ResumeRule, ResumeRules
@@ -31,7 +33,9 @@ async def run_gateway(
     http_address: str,
     *,
     emit_unpopulated: bool = False,
-    strict_query: bool = False,
+    allow_unknown_fields: bool = False,
+    descriptor_set: str | None = None,
+    field_constraints: Constraints | None = None,
     error_domain: str = "gateway",
     stop: asyncio.Event | None = None,
     sse_resume: ResumeRules | None = None,
@@ -45,13 +49,16 @@ async def run_gateway(
             channel,
             files,
             emit_unpopulated=emit_unpopulated,
-            strict_query=strict_query,
+            strict_query=not allow_unknown_fields,
+            ignore_unknown_body_fields=allow_unknown_fields,
             error_domain=error_domain,
+            comments=_comments(descriptor_set),
+            field_constraints=field_constraints,
             sse_resume=sse_resume,
         )
         log.info("gateway: %d HTTP routes from %s", len(app.bindings), upstream)
         host, port = split_address(http_address)
-        server = await serve_http(app, host, port)
+        server = await serve_http(Observer(app, health=_upstream_health(channel)), host, port)
         log.info("gateway listening on %s:%d", host, server.port)
         if stop is None:
             stop = asyncio.Event()
@@ -66,7 +73,36 @@ async def run_gateway(
         await channel.close(None)
 
 
-def cli_main(argv: Sequence[str] | None = None) -> int:
+def _comments(descriptor_set: str | None) -> dict[str, str]:
+    if not descriptor_set:
+        return {}
+    from pathlib import Path
+
+    from .comments import read_comments
+
+    return read_comments(Path(descriptor_set).read_bytes())
+
+
+def _upstream_health(channel: grpc.aio.Channel) -> Callable[[], Awaitable[bool]]:
+    """GET /healthz of the stand-alone gateway: the upstream's gRPC health (or, if it
+    has no health service, that it answers at all)."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    stub = health_pb2_grpc.HealthStub(channel)
+
+    async def healthy() -> bool:
+        try:
+            reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=2)
+        except grpc.aio.AioRpcError as e:
+            return e.code() == grpc.StatusCode.UNIMPLEMENTED
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+    return healthy
+
+
+def cli_main(
+    argv: Sequence[str] | None = None, *, field_constraints: Constraints | None = None
+) -> int:
     """``runyard gateway --upstream HOST:PORT --http-address HOST:PORT``."""
     parser = argparse.ArgumentParser(prog="runyard gateway")
     parser.add_argument("--upstream", required=True, metavar="HOST:PORT")
@@ -77,8 +113,18 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
         help="print fields with default values in responses",
     )
     parser.add_argument(
-        "--strict-query", action="store_true", help="reject unknown query parameters with 400"
+        "--allow-unknown-fields",
+        action="store_true",
+        help="skip unknown query parameters, JSON fields and enum names (default: 400)",
     )
+    parser.add_argument(
+        "--descriptor-set",
+        metavar="PATH",
+        help="a FileDescriptorSet built with --include_source_info: its comments "
+        "describe the OpenAPI document's operations and fields",
+    )
+    # Unknown query parameters are refused by default now; kept so old scripts run.
+    parser.add_argument("--strict-query", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument(
         "--error-domain",
         default="gateway",
@@ -107,7 +153,9 @@ def cli_main(argv: Sequence[str] | None = None) -> int:
                 args.upstream,
                 args.http_address,
                 emit_unpopulated=args.emit_unpopulated,
-                strict_query=args.strict_query,
+                allow_unknown_fields=args.allow_unknown_fields,
+                descriptor_set=args.descriptor_set,
+                field_constraints=field_constraints,
                 error_domain=args.error_domain,
                 sse_resume=rules,
             )

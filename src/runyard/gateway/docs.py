@@ -70,7 +70,8 @@ def render(doc: dict[str, Any]) -> str:
         f"<h1>{title}</h1>"
         "<p>HTTP/JSON endpoints transcoded to gRPC. Errors are <code>google.rpc.Status</code> "
         "JSON (send <code>Accept: application/problem+json</code> for RFC 9457). "
-        'Machine-readable: <a href="/openapi.json">/openapi.json</a>.</p>'
+        'Machine-readable: <a href="/openapi.json">/openapi.json</a>; '
+        'try requests in <a href="/docs/try">Swagger UI</a>.</p>'
         "<table><thead><tr><th>Method</th><th>Path</th><th>gRPC method</th>"
         "<th>Query parameters</th><th>Request body</th><th>Response</th></tr></thead><tbody>"
         + "".join(rows)

@@ -39,7 +39,7 @@ import orjson
 from google.protobuf.message import Message
 
 from .jsoncodec_decode import JsonDecodeError, decoder_for, loads
-from .jsoncodec_encode import encoder_for
+from .jsoncodec_encode import encoder_for, memo_encoder_for
 from .jsoncodec_wkt import EncodeError as JsonEncodeError
 
 __all__ = [
@@ -71,9 +71,12 @@ def to_json_value(msg: Message, *, emit_unpopulated: bool = False) -> Any:
 
 
 def encode_message(msg: Message, *, emit_unpopulated: bool = False) -> bytes:
-    """``msg`` as compact proto3 JSON (UTF-8). See :func:`to_json_value`."""
+    """``msg`` as compact proto3 JSON (UTF-8). See :func:`to_json_value`.
+
+    The elements of its top-level repeated message fields (a page's items) are
+    memoised by their serialized bytes (runyard.gateway.jsoncodec_encode)."""
     try:
-        return orjson.dumps(encoder_for(msg.DESCRIPTOR, emit_unpopulated)(msg))
+        return orjson.dumps(memo_encoder_for(msg.DESCRIPTOR, emit_unpopulated)(msg))
     except (RecursionError, orjson.JSONEncodeError) as e:
         raise _too_deep(e) from None
 

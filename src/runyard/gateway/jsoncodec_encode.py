@@ -7,6 +7,13 @@ all known ahead, so encoding a message is straight-line attribute reads that
 build dicts and lists, later serialised by a single ``orjson.dumps``. That
 avoids ``json_format``'s per-field descriptor inspection, which is where its
 time goes.
+
+Whole responses (``encode_message``) also memoise the elements of their
+top-level repeated message fields — the runs of a page — keyed by each
+element's serialized bytes, as ready JSON (``orjson.Fragment``): a page that
+is served again (a dashboard polling) costs one ``SerializeToString`` and one
+lookup per element instead of re-encoding it. The bytes determine the message,
+so a hit is always the same JSON; the memo is bounded in bytes.
 """
 
 from __future__ import annotations
@@ -16,10 +23,17 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from google.protobuf import descriptor_pool, message_factory
+import orjson
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import DecodeError, Message
 
+from .descriptors import (
+    WRAPPERS_FILE,
+    has_special_json,
+    is_map_field,
+    is_repeated,
+    resolve_type_url,
+)
 from .jsoncodec_wkt import (
     EncodeError,
     b64encode,
@@ -43,35 +57,6 @@ _INT64_TYPES = frozenset(
     {_FD.TYPE_INT64, _FD.TYPE_UINT64, _FD.TYPE_SINT64, _FD.TYPE_FIXED64, _FD.TYPE_SFIXED64}
 )
 _MESSAGE_TYPES = frozenset({_FD.TYPE_MESSAGE, _FD.TYPE_GROUP})
-
-WRAPPERS_FILE = "google/protobuf/wrappers.proto"
-# Well-known types whose JSON form is not an object of their fields.
-SPECIAL_WKT = frozenset(
-    {
-        "google.protobuf.Any",
-        "google.protobuf.Duration",
-        "google.protobuf.FieldMask",
-        "google.protobuf.ListValue",
-        "google.protobuf.Struct",
-        "google.protobuf.Timestamp",
-        "google.protobuf.Value",
-    }
-)
-
-
-def is_map_field(fd: FieldDesc) -> bool:
-    mt = fd.message_type
-    return fd.type == _FD.TYPE_MESSAGE and mt is not None and mt.GetOptions().map_entry
-
-
-def is_repeated(fd: FieldDesc) -> bool:
-    return bool(fd.is_repeated)
-
-
-def has_special_json(desc: Descriptor) -> bool:
-    """True if the type's JSON form is not a plain object (Any's is an object with @type)."""
-    return desc.file.name == WRAPPERS_FILE or desc.full_name in SPECIAL_WKT
-
 
 # ---- hand-written encoders of the self-describing well-known types ----------------------
 
@@ -102,23 +87,6 @@ def _struct(s: Any) -> dict[str, Any]:
 
 def _list_value(lv: Any) -> list[Any]:
     return [_value(x) for x in lv.values]
-
-
-_ANY_TYPES: dict[str, Any] = {}
-
-
-def resolve_type_url(type_url: str) -> Any:
-    """The message class named by an Any's type URL, from the default descriptor pool."""
-    cls = _ANY_TYPES.get(type_url)
-    if cls is None:
-        name = type_url.rpartition("/")[2]
-        try:
-            desc = descriptor_pool.Default().FindMessageTypeByName(name)
-        except KeyError:
-            raise ValueError(f"unknown Any type {type_url!r}") from None
-        cls = message_factory.GetMessageClass(desc)
-        _ANY_TYPES[type_url] = cls
-    return cls
 
 
 _AnyPlan = tuple[Any, Encoder, bool]
@@ -157,6 +125,48 @@ def _make_any(emit: bool) -> Encoder:
     return enc_any
 
 
+# ---- memo of encoded elements -----------------------------------------------------------
+
+MEMO_MAX_BYTES = 16 << 20
+# Elements with fewer fields encode about as fast as they serialize: not memoised.
+MEMO_MIN_FIELDS = 8
+
+
+class ElementMemo:
+    """Serialized element bytes -> its JSON as an ``orjson.Fragment``, oldest out first."""
+
+    def __init__(self, max_bytes: int = MEMO_MAX_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.entries: dict[tuple[Encoder, bytes], tuple[Any, int]] = {}
+        self.lock = threading.Lock()
+
+    def encode(self, enc: Encoder, m: Any) -> Any:
+        key = (enc, m.SerializeToString())
+        hit = self.entries.get(key)
+        if hit is not None:
+            return hit[0]
+        text = orjson.dumps(enc(m))
+        frag = orjson.Fragment(text)
+        cost = len(key[1]) + len(text)
+        with self.lock:
+            if key not in self.entries:
+                self.entries[key] = (frag, cost)
+                self.size += cost
+            while self.size > self.max_bytes and self.entries:
+                oldest = next(iter(self.entries))
+                self.size -= self.entries.pop(oldest)[1]
+        return frag
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
+
+MEMO = ElementMemo()
+
+
 # ---- code generation --------------------------------------------------------------------
 
 _lock = threading.RLock()
@@ -176,6 +186,7 @@ _NS: dict[str, Any] = {
     "_list_value": _list_value,
     "_any0": _make_any(False),
     "_any1": _make_any(True),
+    "_memo": MEMO.encode,
 }
 
 
@@ -240,7 +251,16 @@ def _in_real_oneof(fd: FieldDesc) -> bool:
     return oneof is not None and not (len(oneof.fields) == 1 and oneof.name == "_" + fd.name)
 
 
-def _generate(desc: Descriptor, name: str, emit: bool) -> str:
+def _memoised(fd: FieldDesc) -> bool:
+    mt = fd.message_type
+    return (
+        fd.type in _MESSAGE_TYPES and not has_special_json(mt) and len(mt.fields) >= MEMO_MIN_FIELDS
+    )
+
+
+def _generate(desc: Descriptor, name: str, emit: bool, memo: bool = False) -> str:
+    """The encoder of ``desc``; with ``memo`` its own repeated message fields go
+    through the element memo (their elements' encoders do not)."""
     lines = [f"def {name}(m):", "    d = {}"]
     add = lines.append
     presence = [
@@ -280,6 +300,8 @@ def _generate(desc: Descriptor, name: str, emit: bool) -> str:
                 add(f"        d[{key}] = {comp}")
         elif is_repeated(fd):
             vexpr = _element_expr(fd, "x", emit)
+            if memo and _memoised(fd):
+                vexpr = f"_memo({_function_name(fd.message_type, emit)}, x)"
             comp = "list(v)" if vexpr == "x" else f"[{vexpr} for x in v]"
             add(f"    v = {get}")
             if emit:
@@ -354,6 +376,7 @@ def _function_name(desc: Descriptor, emit: bool) -> str:
 
 
 _encoders: dict[tuple[Descriptor, bool], Encoder] = {}
+_memo_encoders: dict[tuple[Descriptor, bool], Encoder] = {}
 
 
 def encoder_for(desc: Descriptor, emit: bool) -> Encoder:
@@ -367,10 +390,39 @@ def encoder_for(desc: Descriptor, emit: bool) -> Encoder:
     return enc
 
 
+def memo_encoder_for(desc: Descriptor, emit: bool) -> Encoder:
+    """Like :func:`encoder_for`, with the top-level repeated message fields'
+    elements as memoised ``orjson.Fragment`` values: for ``orjson.dumps`` only."""
+    key = (desc, emit)
+    enc = _memo_encoders.get(key)
+    if enc is None:
+        with _lock:
+            if has_special_json(desc) or not any(
+                is_repeated(f) and not is_map_field(f) and _memoised(f) for f in desc.fields
+            ):
+                enc = encoder_for(desc, emit)
+            else:
+                _counter[0] += 1
+                name = f"_p{_counter[0]}_{desc.full_name.replace('.', '_')}_{int(emit)}"
+                src = _generate(desc, name, emit, memo=True)
+                exec(compile(src, f"<jsoncodec page {desc.full_name}>", "exec"), _NS)
+                enc = _NS[name]
+            _memo_encoders[key] = enc
+    return enc
+
+
 def generated_source(desc: Descriptor, emit: bool) -> str:
     """The generated source of ``desc``'s encoder, for debugging and tests."""
     with _lock:
         return _generate(desc, "encode", emit)
 
 
-__all__ = ["EncodeError", "Message", "encoder_for", "generated_source", "resolve_type_url"]
+__all__ = [
+    "MEMO",
+    "EncodeError",
+    "Message",
+    "encoder_for",
+    "generated_source",
+    "memo_encoder_for",
+    "resolve_type_url",
+]

@@ -181,9 +181,3 @@ def parse_duration(text: str) -> tuple[int, int]:
     if neg:
         seconds, nanos = -seconds, -nanos
     return seconds, nanos
-
-
-def camel_to_snake(path: str) -> str:
-    if "_" in path:
-        raise ValueError(f"FieldMask path {path!r} must be lowerCamelCase (no '_')")
-    return "".join("_" + c.lower() if c.isupper() else c for c in path)

@@ -13,11 +13,12 @@ and ``application/problem+json``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
+from .descriptors import is_map_field
 from .httprule import WILD, WILD2, Template
 from .request import QUERY_LEAF_MESSAGES
 from .response import NDJSON
@@ -31,6 +32,8 @@ _UINT64 = {FD.TYPE_UINT64, FD.TYPE_FIXED64}
 _INT32 = {FD.TYPE_INT32, FD.TYPE_SINT32, FD.TYPE_SFIXED32}
 _UINT32 = {FD.TYPE_UINT32, FD.TYPE_FIXED32}
 _MAX_QUERY_DEPTH = 3
+# A field's limits as JSON Schema keywords (maxLength, maxItems, ...).
+Constraints = Callable[[FieldDescriptor], dict[str, Any]]
 STATUS_REF = {"$ref": "#/components/schemas/google.rpc.Status"}
 
 _WKT_SCHEMAS: dict[str, dict[str, Any]] = {
@@ -108,8 +111,13 @@ def openapi_path(template: Template) -> tuple[str, list[tuple[str, str, bool]], 
 
 
 class _Schemas:
-    def __init__(self) -> None:
+    def __init__(
+        self, comments: Mapping[str, str], closed: bool, constraints: Constraints | None
+    ) -> None:
         self.components: dict[str, Any] = {}
+        self.comments = comments
+        self.closed = closed
+        self.constraints = constraints
 
     def ref(self, desc: Descriptor) -> dict[str, Any]:
         name = desc.full_name
@@ -127,15 +135,25 @@ class _Schemas:
         for f in desc.fields:
             if f.name in skip:
                 continue
-            props[f.json_name] = self.field_schema(f)
+            props[f.json_name] = _described(self.field_schema(f), self.comments.get(f.full_name))
         schema: dict[str, Any] = {"type": "object", "properties": props}
+        if self.closed:  # unknown JSON fields are refused (the gateway's default)
+            schema["additionalProperties"] = False
         if desc.full_name == HTTP_BODY:
             schema["description"] = "google.api.HttpBody"
+        elif desc.full_name in self.comments:
+            schema["description"] = self.comments[desc.full_name]
         return schema
 
     def field_schema(self, f: FieldDescriptor) -> dict[str, Any]:
-        mt = f.message_type
-        if mt is not None and mt.GetOptions().map_entry:
+        schema = self._field_schema(f)
+        if self.constraints is not None:
+            schema = {**schema, **self.constraints(f)}
+        return schema
+
+    def _field_schema(self, f: FieldDescriptor) -> dict[str, Any]:
+        mt: Any = f.message_type
+        if is_map_field(f):
             return {
                 "type": "object",
                 "additionalProperties": self.field_schema(mt.fields_by_name["value"]),
@@ -154,6 +172,11 @@ class _Schemas:
             names = [v.name for v in f.enum_type.values]
             return {"type": "string", "enum": names}
         return scalar_schema(t)
+
+
+def _described(schema: dict[str, Any], text: str | None) -> dict[str, Any]:
+    # OpenAPI 3.1 allows a description beside a $ref.
+    return {**schema, "description": text} if text else schema
 
 
 def _fix_nullable(s: dict[str, Any]) -> dict[str, Any]:
@@ -215,7 +238,11 @@ def _query_scalar(f: Any) -> dict[str, Any]:
     return {"type": "string"}
 
 
-def query_parameters(b: Binding) -> list[dict[str, Any]]:
+def query_parameters(
+    b: Binding,
+    comments: Mapping[str, str] | None = None,
+    constraints: Constraints | None = None,
+) -> list[dict[str, Any]]:
     """The query parameters of a binding: leaf fields neither path-bound nor in the body."""
     if b.body == "*":
         return []
@@ -228,7 +255,7 @@ def query_parameters(b: Binding) -> list[dict[str, Any]]:
             if name in bound or (not prefix and f.name == b.body):
                 continue
             mt = f.message_type
-            if mt is not None and mt.GetOptions().map_entry:
+            if is_map_field(f):
                 continue
             if mt is not None and mt.full_name == "google.protobuf.Any":
                 continue
@@ -242,12 +269,16 @@ def query_parameters(b: Binding) -> list[dict[str, Any]]:
                 continue
             schema = _query_scalar(f)
             param: dict[str, Any] = {"name": name, "in": "query", "required": False}
+            if comments and f.full_name in comments:
+                param["description"] = comments[f.full_name]
             if f.is_repeated:
                 param["schema"] = {"type": "array", "items": schema}
                 param["style"] = "form"
                 param["explode"] = True
             else:
                 param["schema"] = schema
+            if constraints is not None and (mt is None or f.is_repeated):
+                param["schema"] = {**param["schema"], **constraints(f)}
             out.append(param)
 
     walk(b.input, "", 0)
@@ -257,7 +288,9 @@ def query_parameters(b: Binding) -> list[dict[str, Any]]:
 def _status_schema() -> dict[str, Any]:
     return {
         "type": "object",
-        "description": "google.rpc.Status; `code` is the gRPC code.",
+        "description": "google.rpc.Status (proto3 JSON: fields at their defaults are "
+        "omitted, so a status with code 0 or no message has no `code` or `message`); "
+        "`code` is the gRPC code.",
         "properties": {
             "code": {"type": "integer", "format": "int32"},
             "message": {"type": "string"},
@@ -271,7 +304,7 @@ def _status_schema() -> dict[str, Any]:
                 },
             },
         },
-        "required": ["code", "message"],
+        "additionalProperties": False,
     }
 
 
@@ -298,10 +331,18 @@ def build_document(
     *,
     title: str = "API",
     security_schemes: Mapping[str, Any] | None = None,
+    comments: Mapping[str, str] | None = None,
+    closed: bool = True,
+    constraints: Constraints | None = None,
 ) -> dict[str, Any]:
     """The OpenAPI 3.1 document of ``bindings``; ``security_schemes`` are
-    declared and required by every operation."""
-    schemas = _Schemas()
+    declared and required by every operation; ``comments`` (full name → text,
+    see :mod:`.comments`) describe operations, schemas, fields and parameters;
+    ``closed`` objects have ``additionalProperties: false`` (unknown fields refused);
+    ``constraints`` gives a field's limits as JSON Schema keywords (the server's,
+    e.g. maxLength), merged into its schema."""
+    comments = comments or {}
+    schemas = _Schemas(comments, closed, constraints)
     paths: dict[str, dict[str, Any]] = {}
     for b in bindings:
         path, params, rebuild = openapi_path(b.template)
@@ -323,11 +364,13 @@ def build_document(
                     "schema": schema,
                 }
             )
-        parameters.extend(query_parameters(b))
+        parameters.extend(query_parameters(b, comments, constraints))
         op: dict[str, Any] = {
             "operationId": b.operation_id,
             "tags": [b.service],
             "summary": f"{b.service}.{b.rpc}",
+            "description": comments.get(f"{b.service}.{b.rpc}")
+            or f"Calls gRPC method {b.method_name}.",
             "x-grpc-method": b.method_name,
             "x-path-variables": rebuild,
             "parameters": parameters,

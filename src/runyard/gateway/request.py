@@ -11,11 +11,16 @@ Policies (where Envoy and grpc-gateway differ, see the design notes):
   plain decimals within range; Timestamp, Duration and FieldMask in their
   proto3 JSON forms (FieldMask paths lowerCamel or snake, stored snake);
   wrappers as their scalar; Struct/Value/ListValue as JSON text; ``+`` is a
-  space; a singular field given twice is 400; unknown parameters are ignored
-  (or 400 with ``strict_query``).
+  space; a singular field given twice is 400; unknown parameters are 400
+  (ignored with ``strict_query=False``). Sub-fields of Timestamp, Duration,
+  FieldMask and the wrappers bind too (``startTime.seconds=…``,
+  ``updateMask.paths=a&updateMask.paths=b``, ``pageSize.value=…``), as
+  google/api/http.proto allows for any message field; one value may not be set
+  both ways.
 - Body: ``body: "*"`` decodes the whole message, ``body: "field"`` decodes
   that field's JSON value; with no ``body`` rule the body is ignored. Unknown
-  JSON fields are ignored unless ``ignore_unknown_body_fields`` is off. The
+  JSON fields and enum names are 400 unless ``ignore_unknown_body_fields`` is
+  on (then skipped, as protobuf JSON's ignore_unknown_fields). The
   Content-Type is not consulted except for ``google.api.HttpBody`` targets,
   which take the raw bytes and the Content-Type.
 """
@@ -35,11 +40,12 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from ._json import JsonDecodeError, decode_message
+from .descriptors import camel_to_snake, field_by_name, is_map_field
 from .errors import GatewayError, bad_request
 from .httprule import PathDecodeError, percent_decode
-from .routes import HTTP_BODY, Binding, field_by_name
+from .routes import HTTP_BODY, Binding
 
-__all__ = ["RequestBuilder", "camel_to_snake", "parse_query"]
+__all__ = ["RequestBuilder", "parse_query"]
 
 FD = FieldDescriptor
 _INT = re.compile(r"-?[0-9]+\Z")
@@ -78,12 +84,32 @@ QUERY_LEAF_MESSAGES = (
 )
 
 
+# Well-known types whose fields cannot be set one by one from the query (their
+# JSON form only); Timestamp, Duration, FieldMask and wrappers can (http.proto
+# binds any message's sub-fields: ``startTime.seconds``, ``updateMask.paths``).
+_NO_SUBFIELDS = _JSON_TEXT | {_ANY, "google.protobuf.Empty"}
+_TS_MIN, _TS_MAX = -62135596800, 253402300799  # 0001-01-01 .. 9999-12-31
+_DUR_MAX = 315576000000
+
+
+def wkt_range_error(sub: Any) -> str:
+    """Why a Timestamp or Duration is out of its JSON range ("" when fine)."""
+    name = sub.DESCRIPTOR.full_name
+    if name == "google.protobuf.Timestamp":
+        if not _TS_MIN <= sub.seconds <= _TS_MAX:
+            return "timestamp seconds out of range (0001-01-01 to 9999-12-31)"
+        if not 0 <= sub.nanos <= 999_999_999:
+            return "timestamp nanos out of range (0 to 999999999)"
+    elif name == "google.protobuf.Duration":
+        if not -_DUR_MAX <= sub.seconds <= _DUR_MAX:
+            return "duration seconds out of range (±315576000000)"
+        if not -999_999_999 <= sub.nanos <= 999_999_999 or sub.seconds * sub.nanos < 0:
+            return "duration nanos out of range or of another sign than seconds"
+    return ""
+
+
 class ValueError400(ValueError):
     """A value that does not fit its field (becomes a 400 with a field violation)."""
-
-
-def camel_to_snake(path: str) -> str:
-    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), path)
 
 
 def parse_query(query: bytes) -> list[tuple[str, str]]:
@@ -187,7 +213,7 @@ def _fill_wkt(sub: Message, text: str) -> None:
             raise ValueError400(e.reason if hasattr(e, "reason") else str(e)) from None
     elif name == "google.protobuf.FieldMask":
         sub.SetInParent()
-        paths = [camel_to_snake(p.strip()) for p in text.split(",") if p.strip()]
+        paths = [camel_to_snake(p.strip(), allow_snake=True) for p in text.split(",") if p.strip()]
         sub.paths.extend(paths)  # type: ignore[attr-defined]
     elif name in _JSON_TEXT:
         try:
@@ -220,8 +246,8 @@ class RequestBuilder:
         binding: Binding,
         *,
         domain: str,
-        strict_query: bool = False,
-        ignore_unknown_body_fields: bool = True,
+        strict_query: bool = True,
+        ignore_unknown_body_fields: bool = False,
     ) -> None:
         self.binding = binding
         self.domain = domain
@@ -274,7 +300,7 @@ class RequestBuilder:
         desc: Descriptor | None = self.binding.input
         chain: list[FieldDescriptor] = []
         for part in key.split("."):
-            if desc is None or desc.full_name in QUERY_LEAF_MESSAGES or desc.full_name == _ANY:
+            if desc is None or desc.full_name in _NO_SUBFIELDS:
                 chain = []
                 break
             fd = field_by_name(desc, part)
@@ -282,8 +308,7 @@ class RequestBuilder:
                 chain = []
                 break
             chain.append(fd)
-            is_map = fd.message_type is not None and fd.message_type.GetOptions().map_entry
-            desc = None if (fd.is_repeated or is_map) else fd.message_type
+            desc = None if (fd.is_repeated or is_map_field(fd)) else fd.message_type
         if chain:
             res = _QueryField(tuple(chain), ".".join(f.name for f in chain))
         if len(self._query_cache) < 4096:  # bounded: keys come from clients
@@ -293,8 +318,22 @@ class RequestBuilder:
     def _reject(self, key: str, why: str, reason: str = "INVALID_QUERY_PARAMETER") -> GatewayError:
         return bad_request(f"query parameter {key!r}: {why}", key, why, self.domain, reason)
 
+    def _check_form(self, key: str, qf: _QueryField, forms: dict[str, str]) -> None:
+        """A well-known type is set either in its JSON form (``startTime=…``) or by
+        its fields (``startTime.seconds=…``), not both."""
+        chain: tuple[Any, ...] = qf.chain
+        if chain[-1].type == FD.TYPE_MESSAGE:
+            wkt, form = qf.canonical, "form"
+        elif len(chain) > 1 and chain[-2].message_type.full_name in QUERY_LEAF_MESSAGES:
+            wkt, form = qf.canonical.rpartition(".")[0], "fields"
+        else:
+            return
+        if forms.setdefault(wkt, form) != form:
+            raise self._reject(key, f"{wkt} is set both as a value and by its fields")
+
     def _apply_query(self, msg: Message, query: list[tuple[str, str]]) -> None:
         seen: set[str] = set()
+        forms: dict[str, str] = {}
         body = self.binding.body
         for key, value in query:
             qf = self._resolve(key)
@@ -310,12 +349,12 @@ class RequestBuilder:
             if body == "*" or (body and names[0] == body):
                 raise self._reject(key, "the field is set by the request body")
             leaf: Any = qf.leaf
-            is_map = leaf.message_type is not None and leaf.message_type.GetOptions().map_entry
-            if is_map or (
+            if is_map_field(leaf) or (
                 leaf.type == FD.TYPE_MESSAGE
                 and leaf.message_type.full_name not in QUERY_LEAF_MESSAGES
             ):
                 raise self._reject(key, "not a scalar field; set its fields as name.field")
+            self._check_form(key, qf, forms)
             if not leaf.is_repeated:
                 if qf.canonical in seen:
                     raise self._reject(key, "a singular field given more than once")
@@ -335,6 +374,23 @@ class RequestBuilder:
                 raise self._reject(key, str(e)) from None
             except (TypeError, ValueError) as e:  # upb's own checks, e.g. oneof clashes
                 raise self._reject(key, f"invalid value: {e}") from None
+        for wkt, form in forms.items():
+            if form == "fields":
+                self._check_wkt(msg, wkt)
+
+    def _check_wkt(self, msg: Message, canonical: str) -> None:
+        """Range checks of a Timestamp or Duration set by its fields (the JSON form
+        is checked by its parser); FieldMask paths set by field are stored snake."""
+        sub: Any = msg
+        for name in canonical.split("."):
+            sub = getattr(sub, name)
+        why = wkt_range_error(sub)
+        if why:
+            raise self._reject(canonical, why)
+        if sub.DESCRIPTOR.full_name == "google.protobuf.FieldMask":
+            paths = [camel_to_snake(p, allow_snake=True) for p in sub.paths]
+            del sub.paths[:]
+            sub.paths.extend(paths)
 
     # -- body ----------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from ._json import encode_message, to_json_value
+from .descriptors import is_map_field
 from .errors import GatewayError, status_json
 from .routes import HTTP_BODY, Binding
 
@@ -29,8 +30,7 @@ JSON = "application/json"
 def _default_json(fd: FieldDescriptor) -> Any:
     # The JSON of an unpopulated field, for a response_body that names it.
     if fd.is_repeated:
-        is_map = fd.message_type is not None and fd.message_type.GetOptions().map_entry
-        return {} if is_map else []
+        return {} if is_map_field(fd) else []
     if fd.type == FieldDescriptor.TYPE_MESSAGE:
         return None
     if fd.type in (

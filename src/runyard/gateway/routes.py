@@ -24,6 +24,7 @@ from google.protobuf.descriptor import (
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
+from .descriptors import field_by_name, is_repeated
 from .httprule import DuplicateRouteError, Router, Template, TemplateSyntaxError, parse_template
 
 __all__ = ["HTTP_BODY", "Binding", "RuleError", "build_router", "field_by_name", "read_bindings"]
@@ -70,17 +71,6 @@ class Binding:
         return f"{self.service}.{self.rpc}{suffix}"
 
 
-def field_by_name(desc: Descriptor, name: str) -> FieldDescriptor | None:
-    """A field by proto name or JSON name."""
-    f = desc.fields_by_name.get(name)
-    if f is not None:
-        return f
-    for f in desc.fields:
-        if f.json_name == name:
-            return f
-    return None
-
-
 def _http_rules(file: FileDescriptor) -> dict[tuple[str, str], http_pb2.HttpRule]:
     # Options are re-read from the file's bytes in the default pool, where the
     # google.api.http extension is registered: a file built in another pool
@@ -112,15 +102,11 @@ def _resolve_path(desc: Descriptor, path: Sequence[str]) -> FieldDescriptor:
         f = cur.fields_by_name.get(name)
         if f is None:
             raise RuleError(f"{'.'.join(path)}: no field {name!r} in {cur.full_name}")
-        if _is_repeated(f):
+        if is_repeated(f):
             raise RuleError(f"{'.'.join(path)}: {name} is repeated")
         cur = f.message_type
     assert f is not None
     return f
-
-
-def _is_repeated(f: FieldDescriptor) -> bool:
-    return bool(f.is_repeated)
 
 
 def read_bindings(files: Iterable[FileDescriptor]) -> list[Binding]:
@@ -164,7 +150,7 @@ def _binding(service: str, m: MethodDescriptor, rule: http_pb2.HttpRule, index: 
         bf = inp.fields_by_name.get(body)
         if bf is None:
             raise RuleError(f"body field {body!r} not in {inp.full_name}")
-        if _is_repeated(bf):
+        if is_repeated(bf):
             raise RuleError(f"body field {body!r} is repeated")
     if rule.response_body:
         rf = outp.fields_by_name.get(rule.response_body)

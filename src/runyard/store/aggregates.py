@@ -1,11 +1,21 @@
 """The aggregate queries: sums of rollup rows (runyard.store.rollups) over the
 buckets that tile each requested range, plus the few runs in sub-quarter edges
 read from the runs table itself, so every answer is exact (durations'
-percentiles within the histogram's precision)."""
+percentiles within the histogram's precision).
+
+Cost is rows read times their 60 summed columns, so a local day that is not a
+UTC day (24 hour rows in New York) is read as its UTC day plus and minus the
+hours between the two midnights when that reads fewer rows (11 in New York);
+maxima, which do not subtract, come from a one-column query over the plain
+cover. The ranges travel as one JSON parameter, so each statement's SQL is
+the same on every call and compiled once (SQLAlchemy's statement cache).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import json
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import (
@@ -13,7 +23,10 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Integer,
+    String,
     and_,
+    bindparam,
+    cast,
     column,
     func,
     literal_column,
@@ -22,6 +35,7 @@ from sqlalchemy import (
     union,
     values,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from runyard.domain import aggregates as agg
 from runyard.store import layout
@@ -32,26 +46,29 @@ R = t.run_rollups
 _SUMS = ("run_count", "duration_count", "duration_sum")
 
 
-def _row_columns() -> list[Any]:
+def _sum(col: Any) -> Any:
+    # PostgreSQL sums bigints as numeric, which psycopg turns into Decimal objects.
+    return cast(func.sum(col), BigInteger)
+
+
+def _row_columns(c: Any) -> list[Any]:
+    """State, the sums, the maximum and the histogram of rollup columns `c`."""
     return [
-        R.c.state,
-        *(func.sum(R.c[name]) for name in _SUMS),
-        func.max(R.c.duration_max),
-        *(func.sum(R.c[name]) for name in t.HIST_COLUMNS),
+        c.state,
+        *(_sum(c[name]) for name in _SUMS),
+        func.max(c.duration_max),
+        *(_sum(c[name]) for name in t.HIST_COLUMNS),
     ]
 
 
 def _add_row(totals: agg.Totals, row: Sequence[Any]) -> None:
     # row: state, count, duration count, duration sum, duration max, histogram…
-    # (PostgreSQL sums bigints as numeric: int() them.)
-    totals.add_row(
-        int(row[0]),
-        int(row[1]),
-        int(row[2]),
-        int(row[3]),
-        int(row[4]),
-        [int(v) for v in row[5:]],
-    )
+    totals.add_row(row[0], row[1], row[2], row[3], row[4], row[5:])
+
+
+def _sub_row(totals: agg.Totals, row: Sequence[Any]) -> None:
+    """Takes a row's sums away again (its maximum is left to the caller)."""
+    totals.add_row(row[0], -row[1], -row[2], -row[3], 0, [-v for v in row[5:]])
 
 
 def _scope(flt: RunFilter) -> list[ColumnElement[bool]]:
@@ -88,18 +105,68 @@ def _matching_automations(conn: Connection, ws_id: int, flt: RunFilter) -> list[
     return sorted(str(a) for a in conn.execute(q).scalars())
 
 
-def _ranges(rows: list[tuple[int, int, int, int]]) -> Any:
-    return (
-        values(
-            column("day", Integer),
-            column("level", Integer),
-            column("lo", BigInteger),
-            column("hi", BigInteger),
-            name="ranges",
-        )
-        .data(rows)
-        .cte("ranges")
+def _json_rows(conn: Connection, name: str, columns: Sequence[tuple[str, Any]]) -> Any:
+    """A CTE of typed rows read from the JSON array of arrays bound as `name`,
+    so a statement's SQL is the same whatever the rows (and compiled once)."""
+    param = bindparam(name, type_=String)
+    if conn.dialect.name == "postgresql":
+        rows = func.jsonb_array_elements(cast(param, JSONB)).table_valued("value").alias("rj")
+        cols = [
+            cast(rows.c.value.op("->>")(i), typ).label(col) for i, (col, typ) in enumerate(columns)
+        ]
+    else:
+        rows = func.json_each(param).table_valued("value").alias("rj")
+        cols = [
+            cast(func.json_extract(rows.c.value, f"$[{i}]"), typ).label(col)
+            for i, (col, typ) in enumerate(columns)
+        ]
+    return select(*cols).select_from(rows).cte(name)
+
+
+def _rollup_rows(
+    conn: Connection,
+    ws_id: int,
+    pieces: list[tuple[int, int, int, int]],
+    flt: RunFilter,
+    columns: Callable[[Any], Sequence[Any]],
+    group: Callable[[Any, Any], Any],
+    extra: Sequence[ColumnElement[bool]] = (),
+    by_state: bool = True,
+) -> list[Any]:
+    """`columns(c)` of the rollup rows `c` in `pieces` of (group id, level, lo,
+    hi), aggregated per (group(ranges, c), state) (or per group).
+
+    SQLite seeks each piece's stretch of the primary key on its own. PostgreSQL
+    cannot estimate bounds that come from another row and would hash-join the
+    whole table against every range; a LATERAL subquery makes it seek per piece."""
+    if not pieces:
+        return []
+    ranges = _json_rows(
+        conn,
+        "ranges",
+        (("grp", Integer), ("level", Integer), ("lo", BigInteger), ("hi", BigInteger)),
     )
+    conds = [
+        R.c.workspace_id == ws_id,
+        R.c.level == ranges.c.level,
+        R.c.bucket_start >= ranges.c.lo,
+        R.c.bucket_start < ranges.c.hi,
+        *_scope(flt),
+        *extra,
+    ]
+    if conn.dialect.name == "postgresql":
+        # OFFSET 0 keeps the planner from flattening it back into a join.
+        rows = select(R).where(*conds).offset(literal_column("0")).lateral("r")
+        source, c = ranges.join(rows, true()), rows.c
+    else:
+        source, c = ranges.join(R, and_(*conds)), R.c
+    key = group(ranges, c)
+    q = (
+        select(key, *columns(c))
+        .select_from(source)
+        .group_by(*([key, c.state] if by_state else [key]))
+    )
+    return list(conn.execute(q, {"ranges": json.dumps(pieces)}).all())
 
 
 def _rollup_sums(
@@ -107,27 +174,72 @@ def _rollup_sums(
     ws_id: int,
     pieces: list[tuple[int, int, int, int]],
     flt: RunFilter,
-    group: Any,
+    group: Callable[[Any, Any], Any],
     extra: Sequence[ColumnElement[bool]] = (),
 ) -> list[Any]:
     """Sums rollup rows per (group, state) over `pieces` of (group id, level, lo, hi)."""
-    if not pieces:
-        return []
-    ranges = _ranges(pieces)
-    join = and_(
-        R.c.workspace_id == ws_id,
-        R.c.level == ranges.c.level,
-        R.c.bucket_start >= ranges.c.lo,
-        R.c.bucket_start < ranges.c.hi,
-    )
-    key = group(ranges)
-    q = (
-        select(key, *_row_columns())
-        .select_from(ranges.join(R, join))
-        .where(*_scope(flt), *extra)
-        .group_by(key, R.c.state)
-    )
-    return list(conn.execute(q).all())
+    return _rollup_rows(conn, ws_id, pieces, flt, _row_columns, group, extra)
+
+
+def _cost(pieces: Sequence[layout.Piece]) -> int:
+    """Rollup buckets (so rows per state) that `pieces` read."""
+    step = dict(layout.LEVELS)
+    return sum((hi - lo) // step[level] for level, lo, hi in pieces if level in step) + len(pieces)
+
+
+def signed_cover(lo: int, hi: int) -> tuple[list[layout.Piece], list[layout.Piece]] | None:
+    """[lo, hi) as whole UTC days plus (first list) and minus (second list) the
+    quarter-aligned stretches to the nearest day edges, when that reads fewer
+    rollup rows than layout.decompose's positive cover; else None."""
+    base = layout.floor_to(lo, layout.DAY_US)
+    shape = _signed_shape(lo - base, hi - base)
+    if shape is None:
+        return None
+    plus, minus = shape
+    return _shift(plus, base), _shift(minus, base)
+
+
+def _shift(pieces: Sequence[layout.Piece], by: int) -> list[layout.Piece]:
+    return [(level, lo + by, hi + by) for level, lo, hi in pieces]
+
+
+@functools.lru_cache(maxsize=256)
+def _signed_shape(
+    lo: int, hi: int
+) -> tuple[tuple[layout.Piece, ...], tuple[layout.Piece, ...]] | None:
+    # Every level divides a day, so covers repeat from day to day: one per
+    # (offset into the day, length), cached.
+    plain, raw = layout.decompose(lo, hi)
+    if raw:
+        return None
+    best: tuple[tuple[layout.Piece, ...], tuple[layout.Piece, ...]] | None = None
+    best_cost = _cost(plain)
+    day = layout.DAY_US
+    for a in {layout.floor_to(lo, day), layout.ceil_to(lo, day)}:
+        for b in {layout.floor_to(hi, day), layout.ceil_to(hi, day)}:
+            if a >= b:
+                continue
+            plus: list[layout.Piece] = [(layout.LEVEL_DAY, a, b)]
+            minus: list[layout.Piece] = []
+            for x, y, inside in ((lo, a, lo < a), (b, hi, b < hi)):
+                edge, _ = layout.decompose(min(x, y), max(x, y))
+                (plus if inside else minus).extend(edge)
+            cost = _cost(plus) + _cost(minus)
+            if cost < best_cost:
+                best, best_cost = (tuple(plus), tuple(minus)), cost
+    return best
+
+
+def _plain_cover(lo: int, hi: int) -> tuple[list[layout.Piece], list[layout.RawPiece]]:
+    base = layout.floor_to(lo, layout.DAY_US)
+    pieces, raw = _plain_shape(lo - base, hi - base)
+    return _shift(pieces, base), [(a + base, b + base) for a, b in raw]
+
+
+@functools.lru_cache(maxsize=256)
+def _plain_shape(lo: int, hi: int) -> tuple[tuple[layout.Piece, ...], tuple[layout.RawPiece, ...]]:
+    pieces, raw = layout.decompose(lo, hi)
+    return tuple(pieces), tuple(raw)
 
 
 def _raw_runs(
@@ -155,18 +267,52 @@ def daily(
     """Totals of the runs created in each [bounds[i], bounds[i+1])."""
     flt = compile_run_filter(filter_text)
     days = [agg.Totals() for _ in range(len(bounds) - 1)]
-    pieces: list[tuple[int, int, int, int]] = []
+    # Each distinct piece is read once, then added to or taken from every day
+    # using it (the stretch between two midnights ends one day and starts the next).
+    uses: dict[layout.Piece, list[tuple[int, bool]]] = {}
+    plain: list[tuple[int, int, int, int]] = []  # covers of signed days, for their maxima
     raw: list[tuple[int, int, int]] = []
     for i in range(len(days)):
-        p, r = layout.decompose(bounds[i], bounds[i + 1])
-        pieces += [(i, level, lo, hi) for level, lo, hi in p]
-        raw += [(i, lo, hi) for lo, hi in r]
+        signed = signed_cover(bounds[i], bounds[i + 1])
+        if signed is None:
+            p, r = _plain_cover(bounds[i], bounds[i + 1])
+            for piece in p:
+                uses.setdefault(piece, []).append((i, True))
+            raw += [(i, lo, hi) for lo, hi in r]
+            continue
+        plus, minus = signed
+        for piece in plus:
+            uses.setdefault(piece, []).append((i, True))
+        for piece in minus:
+            uses.setdefault(piece, []).append((i, False))
+        p, _ = _plain_cover(bounds[i], bounds[i + 1])
+        plain += [(i, level, lo, hi) for level, lo, hi in p]
     extra: list[ColumnElement[bool]] = []
     if flt.uses_automation:
         # Lets the primary key seek per automation instead of scanning them all.
         extra.append(R.c.automation.in_(_matching_automations(conn, ws_id, flt)))
-    for row in _rollup_sums(conn, ws_id, pieces, flt, lambda rg: rg.c.day, extra):
-        _add_row(days[int(row[0])], row[1:])
+    pieces = list(uses)
+    ranges = [(k, level, lo, hi) for k, (level, lo, hi) in enumerate(pieces)]
+    exact_max = {i for i, *_ in plain}
+    for row in _rollup_sums(conn, ws_id, ranges, flt, lambda rg, c: rg.c.grp, extra):
+        for i, add in uses[pieces[row[0]]]:
+            if not add:
+                _sub_row(days[i], row[1:])
+            elif i in exact_max:
+                _add_row(days[i], (*row[1:5], 0, *row[6:]))
+            else:
+                _add_row(days[i], row[1:])
+    for i, d_max in _rollup_rows(
+        conn,
+        ws_id,
+        plain,
+        flt,
+        lambda c: [func.max(c.duration_max)],
+        lambda rg, c: rg.c.grp,
+        extra,
+        by_state=False,
+    ):
+        days[i].duration_max = max(days[i].duration_max, d_max)
     for i, lo, hi in raw:
         for run in _raw_runs(conn, ws_id, lo, hi, flt):
             days[i].add_run(run.state, run.duration)
@@ -231,7 +377,7 @@ def per_automation(
         ws_id,
         [(0, level, a, b) for level, a, b in p],
         scoped,
-        lambda rg: R.c.automation,
+        lambda rg, c: c.automation,
         [R.c.automation.in_(names)],
     )
     for row in rows:
@@ -239,22 +385,44 @@ def per_automation(
     for a, b in raw:
         for run in _raw_runs(conn, ws_id, a, b, flt, names):
             out[run.automation].totals.add_run(run.state, run.duration)
-    runs = t.runs
-    for name, item in out.items():
-        q = select(runs.c.run, runs.c.create_time, runs.c.state).where(
-            runs.c.workspace_id == ws_id, runs.c.automation == name
-        )
-        if lo is not None:
-            q = q.where(runs.c.create_time >= lo)
-        if hi is not None:
-            q = q.where(runs.c.create_time < hi)
-        if flt.runs is not None:
-            q = q.where(flt.runs)
-        last = conn.execute(
-            q.order_by(runs.c.create_time.desc(), runs.c.id.desc()).limit(1)
-        ).first()
-        if last is not None:
-            item.last_run = str(last.run)
-            item.last_run_time = int(last.create_time)
-            item.last_run_state = int(last.state)
+    for row in _last_runs(conn, ws_id, lo, hi, flt, names):
+        item = out[row.automation]
+        item.last_run = str(row.run)
+        item.last_run_time = int(row.create_time)
+        item.last_run_state = int(row.state)
     return list(out.values()), more
+
+
+def _json_names(conn: Connection) -> Any:
+    """A FROM of one `automation` column from the JSON rows bound as `names`."""
+    return _json_rows(conn, "names", (("automation", String),))
+
+
+def _last_runs(
+    conn: Connection,
+    ws_id: int,
+    lo: int | None,
+    hi: int | None,
+    flt: RunFilter,
+    names: Sequence[str],
+) -> list[Any]:
+    """Each automation's most recently created run in [lo, hi) matching the
+    filter, in one statement: per name, one seek down ix_runs_ws_auto_ct."""
+    runs = t.runs
+    wanted = _json_names(conn)
+    newest = select(runs.c.id).where(
+        runs.c.workspace_id == ws_id, runs.c.automation == wanted.c.automation
+    )
+    if lo is not None:
+        newest = newest.where(runs.c.create_time >= lo)
+    if hi is not None:
+        newest = newest.where(runs.c.create_time < hi)
+    if flt.runs is not None:
+        newest = newest.where(flt.runs)
+    newest = newest.order_by(runs.c.create_time.desc(), runs.c.id.desc()).limit(1)
+    ids = select(newest.correlate(wanted).scalar_subquery()).select_from(wanted)
+    last = runs.alias("last")
+    q = select(last.c.automation, last.c.run, last.c.create_time, last.c.state).where(
+        last.c.id.in_(ids)
+    )
+    return list(conn.execute(q, {"names": json.dumps([[n] for n in names])}).all())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -36,6 +37,8 @@ from runyard.store.refs import WorkspaceRef
 log = logging.getLogger(__name__)
 
 M = TypeVar("M", bound=Message)
+# How long a write waits for its turn behind this process's other SQLite writers.
+SQLITE_WRITER_WAIT_S = 30.0
 # Where a write transaction collects its change topics (runyard.store.changefeed).
 TOPICS = "runyard_topics"
 
@@ -94,6 +97,7 @@ class Database:
         self.url = url
         self.engine: Engine = make_engine(url, pool_size=pool_size)
         self.dialect = self.engine.dialect.name
+        self._sqlite_writer = threading.Lock() if self.dialect == "sqlite" else None
         if migrate_schema:
             migrate.upgrade(self.engine)
         self._workspace_ids: dict[WorkspaceRef, int] = {}
@@ -118,6 +122,7 @@ class Database:
         topics: list[str] = []
         with (
             _guard(),
+            self._writer_turn(),
             self.engine.connect().execution_options(write=True) as conn,
             conn.begin(),
         ):
@@ -126,6 +131,25 @@ class Database:
         if topics and self.on_commit is not None:
             # After the commit: a woken watcher must find what woke it.
             self.on_commit(topics)
+
+    @contextmanager
+    def _writer_turn(self) -> Iterator[None]:
+        """SQLite: this process's writers queue on a lock, so SQLite's busy handler
+        (which polls, and lets a writer starve past its timeout under many
+        writers) only arbitrates between processes."""
+        if self._sqlite_writer is None:
+            yield
+            return
+        if not self._sqlite_writer.acquire(timeout=SQLITE_WRITER_WAIT_S):
+            log.warning(
+                "database unavailable: no SQLite write turn within %.0f s (contention)",
+                SQLITE_WRITER_WAIT_S,
+            )
+            raise unavailable("the database is busy; retry shortly")
+        try:
+            yield
+        finally:
+            self._sqlite_writer.release()
 
     def secret(self, name: str) -> bytes:
         """A secret shared by every replica on this database, made on first use."""
@@ -217,23 +241,48 @@ def _guard() -> Iterator[None]:
     except DBAPIError as exc:
         # Lost connections, a server shutting down, timeouts: the caller may retry.
         if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
-            log.warning("database unavailable: %s", type(exc.orig).__name__)
+            # The driver's message says why (locked, timeout, connection lost);
+            # it stays in the log, the caller gets a plain UNAVAILABLE.
+            log.warning("database unavailable: %s: %s", type(exc.orig).__name__, _why(exc))
             raise unavailable("the database is unavailable; retry shortly") from exc
         raise
 
 
+def _why(exc: DBAPIError) -> str:
+    """The first line of the driver's message (no SQL: that is in ``exc``, not here)."""
+    text = str(exc.orig).strip().splitlines()
+    return text[0][:300] if text else "no message"
+
+
 def _replay(conn: Connection, key: str, message: type[M]) -> M | None:
+    """The first answer to ``key`` (``"<key>#<fingerprint>"``, see
+    runyard.api.context.request_key); the same request_id with another request
+    is INVALID_ARGUMENT REQUEST_ID_REUSED."""
     if not key:
         return None
-    row = conn.execute(select(t.idempotency.c.response).where(t.idempotency.c.key == key)).first()
-    return message.FromString(row[0]) if row else None
+    key, _, fingerprint = key.partition("#")
+    table = t.idempotency
+    row = conn.execute(
+        select(table.c.response, table.c.fingerprint).where(table.c.key == key)
+    ).first()
+    if row is None:
+        return None
+    if fingerprint and row.fingerprint and fingerprint != row.fingerprint:
+        raise invalid_argument(
+            "request_id",
+            "was already used with a different request; use a new request_id",
+            "REQUEST_ID_REUSED",
+        )
+    return message.FromString(row.response)
 
 
 def _remember(conn: Connection, key: str, response: Message) -> None:
     if key:
+        key, _, fingerprint = key.partition("#")
         conn.execute(
             insert(t.idempotency).values(
                 key=key,
+                fingerprint=fingerprint,
                 create_time=time.time_ns() // 1000,
                 response=response.SerializeToString(),
             )

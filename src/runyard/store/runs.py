@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, insert, select, update
 
-from runyard.aip.errors import aborted, not_found
+from runyard.aip.errors import aborted, failed_precondition, not_found
 from runyard.aip.listing import ListRequest
 from runyard.store import changefeed, listing, rollups
 from runyard.store import tables as t
@@ -221,7 +221,11 @@ def retry_locked(
     build: BuildRetry,
     deferred: Deferred | None = None,
 ) -> Run:
-    """Inserts the run that retries a locked run row, in the caller's transaction."""
+    """Inserts the run that retries a locked run row, in the caller's transaction.
+    At most one retry per run: the row lock (BEGIN IMMEDIATE on SQLite, FOR
+    UPDATE on PostgreSQL) makes a concurrent retry wait here until this one
+    commits, so it sees the retry made meanwhile (ALREADY_RETRIED)."""
+    _no_retry_yet(conn, row.workspace_id, ref)
     new, change = build(Run.FromString(row.body))
     new_ref = RunRef(ref.automation, new_run_id)
     return _insert_run(conn, row.workspace_id, new_ref, new, change, deferred)
@@ -374,3 +378,22 @@ def _imported_event_rows(
             }
         )
     return rows
+
+
+def _no_retry_yet(conn: Connection, ws_id: int, ref: RunRef) -> None:
+    existing = conn.execute(
+        select(t.runs.c.run)
+        .where(
+            t.runs.c.workspace_id == ws_id,
+            t.runs.c.retried_run == ref.name,
+            t.runs.c.automation == ref.automation.automation,
+        )
+        .limit(1)
+    ).first()
+    if existing is not None:
+        retry = RunRef(ref.automation, existing.run).name
+        raise failed_precondition(
+            "ALREADY_RETRIED",
+            f"{ref.name} was already retried as {retry}; retry that run instead",
+            retry=retry,
+        )

@@ -8,6 +8,9 @@ mark are committed, rows after it are read next time.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +28,7 @@ from runyard.store.runs import _run_row
 from runyard.v1 import run_pb2
 
 BATCH = 500
+log = logging.getLogger("runyard.changefeed")
 
 
 @dataclass
@@ -116,11 +120,6 @@ PRUNE_EVERY_SECONDS = 600.0
 
 async def prune_forever(reads: StreamReads) -> None:
     """Drops change-feed rows older than changefeed.RETENTION_US, every ten minutes."""
-    import asyncio
-    import logging
-    import time
-
-    log = logging.getLogger("runyard.changefeed")
     while True:
         try:
             cutoff = time.time_ns() // 1000 - changefeed.RETENTION_US

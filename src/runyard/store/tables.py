@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -111,6 +112,14 @@ Index(
     runs.c.create_time,
     runs.c.id,
 )
+# A run's retry, if any (RetryRun allows one); partial: most runs are no retries.
+Index(
+    "ix_runs_ws_retried",
+    runs.c.workspace_id,
+    runs.c.retried_run,
+    sqlite_where=runs.c.retried_run != "",
+    postgresql_where=runs.c.retried_run != "",
+)
 Index("ix_runs_ws_state_ct", runs.c.workspace_id, runs.c.state, runs.c.create_time, runs.c.id)
 
 run_events = Table(
@@ -158,6 +167,9 @@ idempotency = Table(
     "idempotency",
     metadata,
     Column("key", String(200), primary_key=True),
+    # SHA-256 of the request without its request_id: a reused request_id with
+    # another request is refused ("" for records older than the column).
+    Column("fingerprint", String(64), nullable=False, server_default=""),
     Column("create_time", BigInteger, nullable=False),
     Column("response", LargeBinary, nullable=False),
 )
@@ -168,19 +180,24 @@ HIST_COLUMNS = tuple(f"h{k:02d}" for k in range(56))
 run_rollups = Table(
     "run_rollups",
     metadata,
-    Column("workspace_id", BigInteger, primary_key=True),
-    Column("level", Integer, primary_key=True),
+    Column("workspace_id", BigInteger, nullable=False),
+    Column("level", Integer, nullable=False),
     # "" sums over all automations of the workspace.
-    Column("automation", String(63), primary_key=True),
-    Column("bucket_start", BigInteger, primary_key=True),
-    Column("state", Integer, primary_key=True),
+    Column("automation", String(63), nullable=False),
+    Column("bucket_start", BigInteger, nullable=False),
+    Column("state", Integer, nullable=False),
     # -1 sums over all triggers.
-    Column("trigger", Integer, primary_key=True),
+    Column("trigger", Integer, nullable=False),
     Column("run_count", BigInteger, nullable=False),
     Column("duration_count", BigInteger, nullable=False),
     Column("duration_sum", BigInteger, nullable=False),
     Column("duration_max", BigInteger, nullable=False),
     *(Column(name, BigInteger, nullable=False, server_default="0") for name in HIST_COLUMNS),
+    # Trigger before the bucket: a time range of the "all triggers" rows is one
+    # contiguous stretch of the key (migration 0008), and on SQLite the rows live
+    # in that key's order (WITHOUT ROWID), so a range reads no other rows.
+    PrimaryKeyConstraint("workspace_id", "level", "automation", "trigger", "bucket_start", "state"),
+    sqlite_with_rowid=False,
 )
 
 # Secrets every replica must share, e.g. the page-token signing key; made once.

@@ -1,0 +1,118 @@
+"""Writes through the public gRPC API into a fresh SQLite database, against the
+same disk's single-row commit rate measured in the same run (sqlite3, WAL,
+synchronous=FULL, one INSERT per transaction): CreateRun alone, and full
+lifecycles (CreateRun, StartRun, one journal event, CompleteRun) with 16
+callers. The ratio says how far the write path is from the disk's bound."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+import time
+from pathlib import Path
+
+import grpc
+from google.protobuf import struct_pb2
+
+from bench import datagen, procs
+from bench.context import PARENT, Bench, Case, Target, errs, lat
+from bench.load import run_load
+from bench.report import Row
+from runyard.v1 import (
+    run_pb2,
+    run_service_pb2,
+    run_service_pb2_grpc,
+    runner_service_pb2,
+    runner_service_pb2_grpc,
+)
+
+CALLERS = 16
+
+
+def commit_rate(path: Path, seconds: float, max_rows: int = 20_000) -> float:
+    """Single-row transactions per second on this disk, as SQLite commits them."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, body BLOB)")
+        body = b"x" * 600  # about a run's stored size
+        n, start = 0, time.perf_counter()
+        deadline = start + seconds
+        while n < max_rows and time.perf_counter() < deadline:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("INSERT INTO t (body) VALUES (?)", (body,))
+            conn.execute("COMMIT")
+            n += 1
+        return n / (time.perf_counter() - start)
+    finally:
+        conn.close()
+
+
+async def run(bench: Bench, target: Target | None) -> None:
+    from runyard.store.sql import SqlStore
+
+    url = f"sqlite:///{bench.workdir / 'writes.db'}"
+    store = SqlStore(url)
+    try:
+        datagen.generate(store, 0, 1)  # the workspace and its automations, no runs
+    finally:
+        store.close()
+    seconds = bench.size.ingest_s
+    disk = commit_rate(bench.workdir / "commit-rate.db", seconds)
+    server, grpc_port, _ = procs.runyard(url, bench.workdir, http=False, label="writes")
+    ids = itertools.count()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as ch:
+            runs = run_service_pb2_grpc.RunServiceStub(ch)
+            runner = runner_service_pb2_grpc.RunnerServiceStub(ch)
+            entry = run_pb2.RunEvent.JournalEntry(
+                node_kind="FunctionCall",
+                node_id="step-1",
+                payload=struct_pb2.Struct(fields={"rows": struct_pb2.Value(number_value=1)}),
+            )
+
+            async def create() -> str:
+                created = await runs.CreateRun(
+                    run_service_pb2.CreateRunRequest(
+                        parent=PARENT, run=run_pb2.Run(caller="bench"), run_id=f"w{next(ids)}"
+                    ),
+                    timeout=30,
+                )
+                return created.name
+
+            async def create_only() -> None:
+                await create()
+
+            async def lifecycle() -> None:
+                name = await create()
+                await runner.StartRun(runner_service_pb2.StartRunRequest(name=name), timeout=30)
+                await runner.AppendRunEvents(
+                    runner_service_pb2.AppendRunEventsRequest(parent=name, entries=[entry]),
+                    timeout=30,
+                )
+                await runner.CompleteRun(
+                    runner_service_pb2.CompleteRunRequest(name=name, succeeded=True), timeout=30
+                )
+
+            kw = {"duration_s": seconds, "max_requests": bench.size.max_requests}
+            created = await run_load(create_only, concurrency=CALLERS, **kw)
+            full = await run_load(lifecycle, concurrency=CALLERS, **kw)
+    finally:
+        server.stop()
+    for what, result in (("CreateRun", created), ("run lifecycles", full)):
+        bench.add(
+            Row(
+                f"Writes: {what}, {CALLERS} callers",
+                result.qps,
+                disk,
+                "runs/s",
+                f"gRPC into a fresh SQLite vs single-row SQLite commits/s on the same disk;"
+                f" {lat(result)} per {'call' if what == 'CreateRun' else 'lifecycle (4 calls)'}"
+                + errs(result),
+                {"result": result.as_dict(), "disk_commits_per_s": disk},
+            )
+        )
+
+
+CASE = Case("writes", "writes (CreateRun, run lifecycles)", run, on=("own",))
