@@ -304,3 +304,24 @@ def test_resumes_after_kill(leased_server: RunyardProcess) -> None:
     for events in timelines(url).values():
         assert_valid(events)
         assert len(cancels(events)) == 1
+
+
+def test_over_http_and_request_id(ops: Ops, runyard_server: RunyardProcess) -> None:
+    import httpx
+
+    seed(runyard_server.database_url, [Run.QUEUED] * 5)
+    headers = runyard_server.auth_headers("acme")
+    with httpx.Client(base_url=runyard_server.http_base, headers=headers) as http:
+        dry = http.post(f"/v1/{AUTO}/runs:batchPause", json={"reason": "x", "validateOnly": True})
+        assert dry.status_code == 200 and dry.json()["metadata"]["matchedCount"] == "5"
+        body = {"reason": "x", "requestId": "5f1b2c3d-0000-4000-8000-000000000001"}
+        first = http.post(f"/v1/{AUTO}/runs:batchPause", json=body).json()
+        again = http.post(f"/v1/{AUTO}/runs:batchPause", json=body).json()
+        assert first["name"] == again["name"]
+        ops.wait(first["name"])
+        got = http.get(f"/v1/{first['name']}").json()
+        assert got["done"] and got["response"]["doneCount"] == "5"
+        listed = http.get(f"/v1/{WS}/operations", params={"filter": "done = true"}).json()
+        assert [o["name"] for o in listed["operations"]] == [first["name"]]
+        failures = http.get(f"/v1/{first['name']}/failures").json()
+        assert failures.get("failures", []) == []
