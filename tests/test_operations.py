@@ -182,6 +182,12 @@ def test_validate_only_names_and_failures(
         run_batch_service_pb2.BatchCancelRunsRequest(parent=AUTO, validate_only=True)
     )
     assert dry.metadata.matched_count == 30
+    dry = ops.batch.BatchCancelRuns(
+        run_batch_service_pb2.BatchCancelRunsRequest(
+            parent=AUTO, names=[*names[:3], *names[30:32]], validate_only=True
+        )
+    )
+    assert dry.metadata.matched_count == 3
     assert timelines(url) == before
     assert not ops.ops.ListOperations(operation_pb2.ListOperationsRequest(parent=WS)).operations
 

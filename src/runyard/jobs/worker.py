@@ -61,6 +61,9 @@ class OperationWorker:
                     continue
             except ApiError as err:
                 log.warning("operation worker: %s", err)
+            except Exception:
+                # The worker outlives any one operation's trouble; it tries again later.
+                log.exception("operation worker: unexpected error")
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)

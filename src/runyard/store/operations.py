@@ -15,7 +15,7 @@ from typing import Any
 
 import grpc
 from google.rpc import code_pb2, status_pb2
-from sqlalchemy import Connection, false, func, insert, or_, select, update
+from sqlalchemy import Connection, false, func, insert, or_, select, tuple_, update
 
 from runyard.aip.errors import ApiError, not_found
 from runyard.aip.filtering import compile_filter
@@ -137,9 +137,10 @@ class SqlOperations(Part):
             query = select(func.count()).select_from(R)
             if selection.names:
                 keys = [(n.automation.automation, n.run) for n in selection.names]
-                pairs = [(R.c.automation == a) & (R.c.run == r) for a, r in keys]
                 query = query.where(
-                    R.c.workspace_id == ws_id, R.c.state.in_(sorted(states)), or_(*pairs)
+                    R.c.workspace_id == ws_id,
+                    R.c.state.in_(sorted(states)),
+                    tuple_(R.c.automation, R.c.run).in_(keys),
                 )
             else:
                 query = query.where(*_selected(ws_id, selection, states))
