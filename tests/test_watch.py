@@ -390,3 +390,23 @@ def test_sqlite_commits_of_another_process_wake_watchers(tmp_path: Path) -> None
             call.cancel()
     finally:
         server.stop()
+
+
+def test_streams_cancelled_by_their_clients_leave_the_server_serving(
+    watch_server: RunyardProcess, wstubs: Stubs
+) -> None:
+    run = started_run(wstubs).name
+    for _ in range(5):
+        calls = [
+            wstubs.runs.WatchRunEvents(
+                run_service_pb2.WatchRunEventsRequest(parent=run), timeout=DEADLINE
+            )
+            for _ in range(4)
+        ]
+        for call in calls:
+            next(call)
+            call.cancel()
+        feed = Feed(wstubs, AUTO)
+        feed.stop()
+    assert wstubs.runs.GetRun(run_service_pb2.GetRunRequest(name=run)).name == run
+    assert watch_server.proc is not None and watch_server.proc.poll() is None

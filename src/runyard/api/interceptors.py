@@ -41,13 +41,31 @@ async def _abort(context: Ctx, error: ApiError) -> None:
     )
 
 
+class _CallInfo:
+    """What the access log reads from a call's context, taken when the call starts:
+    grpc.aio crashes the process (SIGSEGV in cygrpc) when peer() is read from the
+    context of a server stream the client has already cancelled."""
+
+    __slots__ = ("_metadata", "_peer")
+
+    def __init__(self, context: Ctx) -> None:
+        self._peer = context.peer()
+        self._metadata = tuple(context.invocation_metadata() or ())
+
+    def peer(self) -> str:
+        return str(self._peer or "")
+
+    def invocation_metadata(self) -> tuple[Any, ...]:
+        return self._metadata
+
+
 class _Call:
     """One call's gate and log line."""
 
     def __init__(self, gate: Gate, method: str, context: Ctx | None = None) -> None:
         self.gate = gate
         self.method = method
-        self.context = context
+        self.context = _CallInfo(context) if context is not None else None
         self.started = time.perf_counter()
         self.code = "OK"
         self.principal = ""
