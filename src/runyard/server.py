@@ -146,69 +146,76 @@ class Runyard:
         if isinstance(self.store, SqlStore):
             METRICS.watch_pool(self.store.db.engine)
         if self.settings.demo:
-            from runyard import demo
+            await self._load_demo(self.store)
+        authenticator = self._authenticator(self.store)
+        watcher = self._start_streams(self.store, loop)
+        host = await self._serve_grpc(self.store, authenticator, watcher)
+        if self.settings.http_address:
+            await self._serve_http(host)
 
-            loaded = await asyncio.to_thread(demo.load_if_empty, self.store)
-            log.info("demo data %s", "loaded" if loaded else "already present; left as it is")
-            if not self.settings.insecure_no_auth:
-                from runyard.auth.demo import ensure_demo_token
+    async def _load_demo(self, store: Store) -> None:
+        from runyard import demo
 
-                path = Path(self.settings.demo_token_file)
-                await asyncio.to_thread(ensure_demo_token, self.store, path)
-                log.info(
-                    "demo admin token of organizations/demo in %s (export RUNYARD_TOKEN=$(cat %s))",
-                    path,
-                    path,
-                )
+        loaded = await asyncio.to_thread(demo.load_if_empty, store)
+        log.info("demo data %s", "loaded" if loaded else "already present; left as it is")
+        if not self.settings.insecure_no_auth:
+            from runyard.auth.demo import ensure_demo_token
 
-        authenticator: Authenticator | None = None
-        if self.settings.insecure_no_auth:
-            log.warning(
-                "INSECURE: --insecure-no-auth is set; every caller may do everything "
-                "in every organization. Never use this outside development."
+            path = Path(self.settings.demo_token_file)
+            await asyncio.to_thread(ensure_demo_token, store, path)
+            log.info(
+                "demo admin token of organizations/demo in %s (export RUNYARD_TOKEN=$(cat %s))",
+                path,
+                path,
             )
-        else:
-            authenticator = Authenticator(
-                self.store.tokens,
-                self.store.token_pepper,
+
+    def _authenticator(self, store: Store) -> Authenticator | None:
+        if not self.settings.insecure_no_auth:
+            return Authenticator(
+                store.tokens,
+                store.token_pepper,
                 self.settings.rate_limits,
                 cache_seconds=self.settings.token_cache_seconds,
             )
+        log.warning(
+            "INSECURE: --insecure-no-auth is set; every caller may do everything "
+            "in every organization. Never use this outside development."
+        )
+        return None
+
+    def _start_streams(self, store: Store, loop: asyncio.AbstractEventLoop) -> Watcher:
         # One notification hub per process, fed by our commits and one listener.
         self.hub = Hub(loop)
-        assert isinstance(self.store, SqlStore)  # streams read the SQL store's own tables
-        self.store.db.on_commit = self.hub.publish
+        assert isinstance(store, SqlStore)  # streams read the SQL store's own tables
+        store.db.on_commit = self.hub.publish
         self.hub.listen(self.url)
-        reads = StreamReads(self.store.db)
-        watcher = Watcher(reads, self.hub, self.settings.heartbeat_seconds)
+        reads = StreamReads(store.db)
         self._pruner = asyncio.create_task(prune_forever(reads))
+        return Watcher(reads, self.hub, self.settings.heartbeat_seconds)
 
+    async def _serve_grpc(
+        self, store: Store, authenticator: Authenticator | None, watcher: Watcher
+    ) -> str:
+        """Starts the gRPC server; returns the host it listens on."""
         server = grpc.aio.server(interceptors=[ErrorMappingInterceptor(authenticator)])
-        workspace_pb2_grpc.add_WorkspaceServiceServicer_to_server(
-            WorkspaceService(self.store), server
-        )
+        workspace_pb2_grpc.add_WorkspaceServiceServicer_to_server(WorkspaceService(store), server)
         automation_pb2_grpc.add_AutomationServiceServicer_to_server(
-            AutomationService(self.store), server
+            AutomationService(store), server
         )
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
-            RunService(self.store, self.store, watcher), server
+            RunService(store, store, watcher), server
         )
-        execution_pb2_grpc.add_ExecutionServiceServicer_to_server(
-            ExecutionService(self.store), server
-        )
+        execution_pb2_grpc.add_ExecutionServiceServicer_to_server(ExecutionService(store), server)
         runner_service_pb2_grpc.add_RunnerServiceServicer_to_server(
-            RunnerService(self.store, self.store), server
+            RunnerService(store, store), server
         )
         token_pb2_grpc.add_TokenServiceServicer_to_server(
-            TokenService(self.store, authenticator.forget if authenticator else _ignore),
-            server,
+            TokenService(store, authenticator.forget if authenticator else _ignore), server
         )
-        worker = OperationWorker(self.store, lease_seconds=self.settings.operation_lease_seconds)
-        operation_pb2_grpc.add_OperationServiceServicer_to_server(
-            OperationService(self.store), server
-        )
+        worker = OperationWorker(store, lease_seconds=self.settings.operation_lease_seconds)
+        operation_pb2_grpc.add_OperationServiceServicer_to_server(OperationService(store), server)
         run_batch_service_pb2_grpc.add_RunBatchServiceServicer_to_server(
-            RunBatchService(self.store, worker.wake), server
+            RunBatchService(store, worker.wake), server
         )
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -224,32 +231,33 @@ class Runyard:
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("gRPC listening on %s:%d", host, self.grpc_port)
         self.worker_task = asyncio.create_task(worker.run(), name="operation-worker")
+        return host
 
-        if self.settings.http_address:
-            from runyard import gateway
-            from runyard.gateway.static import StaticSite
+    async def _serve_http(self, grpc_host: str) -> None:
+        from runyard import gateway
+        from runyard.gateway.observe import Observer
+        from runyard.gateway.static import StaticSite
 
-            channel = grpc.aio.insecure_channel(f"{host}:{self.grpc_port}")
-            app = gateway.create_app(
-                channel,
-                [m.DESCRIPTOR for m in SERVICE_FILES],
-                static=StaticSite(DASHBOARD),
-                error_domain="runyard.dev",
-                title="runyard",
-                security_schemes=None if self.settings.insecure_no_auth else BEARER_SCHEME,
-                strict_query=not self.settings.allow_unknown_fields,
-                ignore_unknown_body_fields=self.settings.allow_unknown_fields,
-                comments=api_comments(),
-                field_constraints=schema_limits,
-                sse_resume=SSE_RESUME,
-            )
-            from runyard.gateway.observe import Observer
-
-            http_host, http_port = _split(self.settings.http_address)
-            observed = Observer(app, health=self._healthy)
-            self.http = await gateway.serve_http(observed, http_host, http_port)
-            self.http_port = getattr(self.http, "port", http_port)
-            log.info("HTTP gateway listening on %s:%d", http_host, self.http_port)
+        assert self.settings.http_address
+        channel = grpc.aio.insecure_channel(f"{grpc_host}:{self.grpc_port}")
+        app = gateway.create_app(
+            channel,
+            [m.DESCRIPTOR for m in SERVICE_FILES],
+            static=StaticSite(DASHBOARD),
+            error_domain="runyard.dev",
+            title="runyard",
+            security_schemes=None if self.settings.insecure_no_auth else BEARER_SCHEME,
+            strict_query=not self.settings.allow_unknown_fields,
+            ignore_unknown_body_fields=self.settings.allow_unknown_fields,
+            comments=api_comments(),
+            field_constraints=schema_limits,
+            sse_resume=SSE_RESUME,
+        )
+        http_host, http_port = _split(self.settings.http_address)
+        observed = Observer(app, health=self._healthy)
+        self.http = await gateway.serve_http(observed, http_host, http_port)
+        self.http_port = getattr(self.http, "port", http_port)
+        log.info("HTTP gateway listening on %s:%d", http_host, self.http_port)
 
     async def wait(self) -> None:
         assert self.grpc_server is not None

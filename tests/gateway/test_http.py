@@ -235,7 +235,8 @@ async def test_headers_become_metadata(client: httpx.AsyncClient) -> None:
     assert md["x-request-id"] == "rid-1"
     assert md["x-forwarded-for"] == "10.0.0.1, 127.0.0.1"
     assert md["x-forwarded-host"].startswith("127.0.0.1:")
-    assert 0 < float(md["time-remaining"]) <= 5
+    # grpc-timeout is rounded up on the wire, so the deadline may read a little over 5 s.
+    assert 0 < float(md["time-remaining"]) <= 5.5
     for absent in ("cookie", "x-custom", "keep-alive", "connection", "grpc-metadata-tenant"):
         assert absent not in md
 
