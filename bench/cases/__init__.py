@@ -9,6 +9,7 @@ from __future__ import annotations
 from bench.cases import (
     aggregates,
     auth,
+    batch_cancel,
     deep_paging,
     encoding,
     grpc_list,
@@ -29,4 +30,5 @@ CASES: list[Case] = [
     writes.CASE,
     prefect.CASE,
     auth.CASE,
+    batch_cancel.CASE,
 ]

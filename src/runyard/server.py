@@ -18,7 +18,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from runyard.api.automations import AutomationService
 from runyard.api.executions import ExecutionService
 from runyard.api.interceptors import ErrorMappingInterceptor
+from runyard.api.operations import OperationService
 from runyard.api.reflection import enable_reflection
+from runyard.api.run_batch import RunBatchService
 from runyard.api.runner import RunnerService
 from runyard.api.runs import RunService
 from runyard.api.streams_http import SSE_RESUME
@@ -28,6 +30,7 @@ from runyard.api.watch import HEARTBEAT_SECONDS, Watcher
 from runyard.api.workspaces import WorkspaceService
 from runyard.auth.authenticator import Authenticator
 from runyard.auth.ratelimit import Limit
+from runyard.jobs.worker import OperationWorker
 from runyard.ops.metrics import METRICS
 from runyard.store.engine import resolve_url
 from runyard.store.interface import Store
@@ -39,6 +42,10 @@ from runyard.v1 import (
     automation_pb2_grpc,
     execution_pb2,
     execution_pb2_grpc,
+    operation_pb2,
+    operation_pb2_grpc,
+    run_batch_service_pb2,
+    run_batch_service_pb2_grpc,
     run_service_pb2,
     run_service_pb2_grpc,
     runner_service_pb2,
@@ -61,6 +68,8 @@ SERVICE_FILES = (
     execution_pb2,
     runner_service_pb2,
     token_pb2,
+    operation_pb2,
+    run_batch_service_pb2,
 )
 SERVICE_NAMES = tuple(
     svc.full_name for mod in SERVICE_FILES for svc in mod.DESCRIPTOR.services_by_name.values()
@@ -84,6 +93,9 @@ class Settings:
     demo_token_file: str = "runyard-demo-token"
     # How long a token look-up is trusted (a revoke elsewhere takes this long).
     token_cache_seconds: float = 5.0
+    # How long a server holds an operation without renewing it before another
+    # server may take it over (a killed server's operations resume after this).
+    operation_lease_seconds: float = 30.0
     # HTTP: skip unknown query parameters, JSON fields and enum names instead of 400.
     allow_unknown_fields: bool = False
 
@@ -117,6 +129,7 @@ class Runyard:
         self.http: Any = None
         self.grpc_port = 0
         self.http_port = 0
+        self.worker_task: asyncio.Task[None] | None = None
         self.health: Any = None
         self.stopping = False
 
@@ -199,6 +212,11 @@ class Runyard:
         token_pb2_grpc.add_TokenServiceServicer_to_server(
             TokenService(store, authenticator.forget if authenticator else _ignore), server
         )
+        worker = OperationWorker(store, lease_seconds=self.settings.operation_lease_seconds)
+        operation_pb2_grpc.add_OperationServiceServicer_to_server(OperationService(store), server)
+        run_batch_service_pb2_grpc.add_RunBatchServiceServicer_to_server(
+            RunBatchService(store, worker.wake), server
+        )
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         self.health = health_servicer
@@ -212,6 +230,7 @@ class Runyard:
         for name in ("", *SERVICE_NAMES):
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("gRPC listening on %s:%d", host, self.grpc_port)
+        self.worker_task = asyncio.create_task(worker.run(), name="operation-worker")
         return host
 
     async def _serve_http(self, grpc_host: str) -> None:
@@ -256,6 +275,10 @@ class Runyard:
         return True
 
     async def stop(self, grace: float = 5.0) -> None:
+        if self.worker_task is not None:
+            # Cancelling releases the lease, so another server resumes at once.
+            self.worker_task.cancel()
+            await asyncio.gather(self.worker_task, return_exceptions=True)
         # Graceful: report NOT_SERVING first (load balancers stop sending), let the
         # HTTP server finish its requests, then give gRPC calls `grace` seconds.
         self.stopping = True

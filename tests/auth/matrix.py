@@ -25,6 +25,7 @@ _CHILD_PARENT = {
     "runyard.dev/RunEvent": "runyard.dev/Run",
     "runyard.dev/Execution": "runyard.dev/Workspace",
     "runyard.dev/Token": "runyard.dev/Organization",
+    "runyard.dev/Operation": "runyard.dev/Workspace",
 }
 
 
@@ -54,6 +55,7 @@ def names(world: World, resource_type: str) -> tuple[str, str]:
             f"{WS}/executions/nosuch/outputs",
         ),
         "runyard.dev/Token": (world.token_name, f"organizations/{ORG}/tokens/tnosuch00000"),
+        "runyard.dev/Operation": (f"{WS}/operations/nosuch", f"{WS}/operations/nosuch"),
     }[resource_type]
 
 

@@ -14,13 +14,24 @@ from google.protobuf import descriptor
 from runyard.v1 import (
     automation_pb2,
     execution_pb2,
+    operation_pb2,
+    run_batch_service_pb2,
     run_pb2,
     run_service_pb2,
     runner_service_pb2,
     workspace_pb2,
 )
 
-FILES = (workspace_pb2, automation_pb2, run_pb2, run_service_pb2, execution_pb2, runner_service_pb2)
+FILES = (
+    workspace_pb2,
+    automation_pb2,
+    run_pb2,
+    run_service_pb2,
+    execution_pb2,
+    runner_service_pb2,
+    operation_pb2,
+    run_batch_service_pb2,
+)
 METHODS = [m for f in FILES for s in f.DESCRIPTOR.services_by_name.values() for m in s.methods]
 MESSAGES = [msg for f in FILES for msg in f.DESCRIPTOR.message_types_by_name.values()]
 RESOURCES = [m for m in MESSAGES if m.GetOptions().HasExtension(resource_pb2.resource)]

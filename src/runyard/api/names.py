@@ -3,7 +3,14 @@ field a malformed one is reported on (the patterns are in runyard.store.refs).""
 
 from __future__ import annotations
 
-from runyard.store.refs import ORGANIZATION, AutomationRef, ExecutionRef, RunRef, WorkspaceRef
+from runyard.store.refs import (
+    ORGANIZATION,
+    AutomationRef,
+    ExecutionRef,
+    OperationRef,
+    RunRef,
+    WorkspaceRef,
+)
 
 
 def organization(name: str, field: str = "parent") -> str:
@@ -28,3 +35,7 @@ def execution(name: str, field: str = "name") -> ExecutionRef:
 
 def execution_outputs(name: str, field: str = "name") -> ExecutionRef:
     return ExecutionRef.parse(name, field, outputs=True)
+
+
+def operation(name: str, field: str = "name") -> OperationRef:
+    return OperationRef.parse(name, field)

@@ -61,6 +61,8 @@ _WS = "/runyard.v1.WorkspaceService/"
 _AUTO = "/runyard.v1.AutomationService/"
 _EXEC = "/runyard.v1.ExecutionService/"
 _TOKENS = "/runyard.v1.TokenService/"
+_OPS = "/runyard.v1.OperationService/"
+_BATCH = "/runyard.v1.RunBatchService/"
 ORG = Scope.ORGANIZATION
 
 METHODS: dict[str, Rule] = {
@@ -96,6 +98,14 @@ METHODS: dict[str, Rule] = {
     _TOKENS + "GetToken": Rule(P.TOKENS, "name", ORG),
     _TOKENS + "ListTokens": Rule(P.TOKENS, "parent", ORG),
     _TOKENS + "RevokeToken": Rule(P.TOKENS, "name", ORG),
+    _OPS + "GetOperation": Rule(P.RUNS_READ, "name"),
+    _OPS + "ListOperations": Rule(P.RUNS_READ, "parent"),
+    _OPS + "ListOperationFailures": Rule(P.RUNS_READ, "parent"),
+    _OPS + "CancelOperation": Rule(P.RUNS_CONTROL, "name"),
+    _BATCH + "BatchCancelRuns": Rule(P.RUNS_CONTROL, "parent"),
+    _BATCH + "BatchPauseRuns": Rule(P.RUNS_CONTROL, "parent"),
+    _BATCH + "BatchContinueRuns": Rule(P.RUNS_CONTROL, "parent"),
+    _BATCH + "BatchRetryRuns": Rule(P.RUNS_CONTROL, "parent"),
 }
 
 # Open to everyone: they show the API's shape and liveness, no data.

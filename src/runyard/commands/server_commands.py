@@ -78,6 +78,14 @@ def _add_serve(sub: Any) -> None:
         "(default: ./runyard-demo-token)",
     )
     serve.add_argument(
+        "--operation-lease",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="how long another server waits before resuming an operation whose "
+        "server stopped renewing it (default: 30)",
+    )
+    serve.add_argument(
         "--stream-heartbeat",
         type=float,
         default=15.0,
@@ -146,6 +154,7 @@ def _serve(args: argparse.Namespace) -> int:
         insecure_no_auth=args.insecure_no_auth,
         rate_limits=rate_limits(args.rate_limit),
         demo_token_file=args.demo_token_file,
+        operation_lease_seconds=args.operation_lease,
         allow_unknown_fields=args.allow_unknown_fields,
     )
     settings.heartbeat_seconds = max(0.05, args.stream_heartbeat)

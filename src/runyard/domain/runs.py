@@ -70,6 +70,11 @@ class Transition:
     change: RunEvent.StateChange
 
 
+def allowed_from(action: Action) -> frozenset[int]:
+    """The states `action` may leave from."""
+    return _ALLOWED_FROM[action]
+
+
 def state_name(state: int) -> str:
     return str(Run.State.Name(state))
 

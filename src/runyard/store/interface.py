@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 from runyard.aip.listing import ListRequest
 from runyard.domain.aggregates import AutomationTotals, Totals
 from runyard.domain.runs import Transition
-from runyard.store.refs import AutomationRef, ExecutionRef, RunRef, WorkspaceRef
-from runyard.v1 import automation_pb2, execution_pb2, run_pb2, workspace_pb2
+from runyard.store.refs import AutomationRef, ExecutionRef, OperationRef, RunRef, WorkspaceRef
+from runyard.v1 import automation_pb2, execution_pb2, operation_pb2, run_pb2, workspace_pb2
 
 if TYPE_CHECKING:
     from runyard.store.tokens import TokenStore
@@ -51,6 +51,27 @@ class ImportedRun:
 ApplyTransition = Callable[[Run, int], Transition]
 # Given the run to retry, returns the new run and its first state change.
 BuildRetry = Callable[[Run], tuple[Run, StateChange]]
+
+Operation = operation_pb2.Operation
+
+
+@dataclass(frozen=True)
+class BulkAction:
+    """What an operation does to each run: the states it applies to, and either a
+    state change (`apply`) or a retry (`build`)."""
+
+    states: frozenset[int]
+    apply: ApplyTransition | None = None
+    build: BuildRetry | None = None
+
+
+@dataclass(frozen=True)
+class RunSelection:
+    """The runs of a bulk action: a parent (automation or `-`) and a filter, or names."""
+
+    parent: AutomationRef
+    filter: str
+    names: Sequence[RunRef] = ()
 
 
 class PageTokens(Protocol):
@@ -170,7 +191,46 @@ class ExecutionStore(Protocol):
     def list_executions(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]: ...
 
 
-class Store(WorkspaceStore, RunStore, AggregateStore, ExecutionStore, Protocol):
+class OperationStore(Protocol):
+    """Long-running operations (runyard.store.operations)."""
+
+    def create_operation(
+        self, ref: OperationRef, operation: Operation, selection: RunSelection, request_key: str
+    ) -> Operation: ...
+
+    def count_runs(self, selection: RunSelection, states: frozenset[int]) -> int:
+        """How many runs of `selection` are in `states` now."""
+        ...
+
+    def get_operation(self, ref: OperationRef) -> Operation: ...
+
+    def list_operations(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]: ...
+
+    def list_operation_failures(self, ref: OperationRef, params: ListRequest) -> Page[bytes]: ...
+
+    def cancel_operation(self, ref: OperationRef, now_us: int) -> Operation: ...
+
+    def claim_operation(self, owner: str, now_us: int, lease_us: int) -> int | None:
+        """Takes the lease of an unfinished operation nobody holds; its row id."""
+        ...
+
+    def advance_operation(
+        self,
+        op_id: int,
+        owner: str,
+        now_us: int,
+        lease_us: int,
+        limit: int,
+        action_for: Callable[[Operation], BulkAction],
+    ) -> Operation | None:
+        """Changes up to `limit` more runs in one transaction and records the
+        progress; None when `owner` no longer holds the lease or it is done."""
+        ...
+
+    def release_operation(self, op_id: int, owner: str) -> None: ...
+
+
+class Store(WorkspaceStore, RunStore, AggregateStore, ExecutionStore, OperationStore, Protocol):
     """Every aggregate on one database."""
 
     # Access tokens (runyard.store.tokens) and the key their secrets are hashed with.

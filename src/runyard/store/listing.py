@@ -16,7 +16,7 @@ from runyard.aip.pagination import PageTokenCodec
 from runyard.store import tables as t
 from runyard.store.interface import Page
 from runyard.store.refs import AutomationRef
-from runyard.v1 import automation_pb2, execution_pb2, run_pb2
+from runyard.v1 import automation_pb2, execution_pb2, operation_pb2, run_pb2
 
 Run = run_pb2.Run
 
@@ -203,6 +203,33 @@ WORKSPACES = Collection(
     },
     default_order="name",
     tiebreaker=(OrderField("id", w.id),),
+)
+
+o = t.operations.c
+_META = operation_pb2.OperationMetadata
+OPERATIONS = Collection(
+    name="operations",
+    schema=Schema.of(
+        Field("done", FieldType.BOOL, o.done),
+        Field("metadata.state", FieldType.ENUM, o.state, _enum(_META.State.DESCRIPTOR)),
+        Field("metadata.action", FieldType.ENUM, o.action, _enum(_META.Action.DESCRIPTOR)),
+        Field("metadata.create_time", FieldType.TIMESTAMP, o.create_time),
+        Field("state", FieldType.ENUM, o.state, _enum(_META.State.DESCRIPTOR)),
+        Field("action", FieldType.ENUM, o.action, _enum(_META.Action.DESCRIPTOR)),
+        Field("create_time", FieldType.TIMESTAMP, o.create_time),
+    ),
+    order_fields={"create_time": OrderField("create_time", o.create_time)},
+    default_order="create_time desc",
+    tiebreaker=(OrderField("id", o.id),),
+)
+
+f = t.operation_failures.c
+OPERATION_FAILURES = Collection(
+    name="operation_failures",
+    schema=Schema.of(Field("skipped", FieldType.BOOL, f.skipped)),
+    order_fields={"sequence": OrderField("sequence", f.sequence)},
+    default_order="sequence",
+    tiebreaker=(OrderField("sequence", f.sequence),),
 )
 
 

@@ -15,6 +15,7 @@ RUN = AUTOMATION.child("runs", "run", "runyard.dev/Run")
 RUN_EVENT = RUN.child("events", "event", "runyard.dev/RunEvent")
 EXECUTION = WORKSPACE.child("executions", "execution", "runyard.dev/Execution")
 TOKEN = ORGANIZATION.child("tokens", "token", "runyard.dev/Token")
+OPERATION = WORKSPACE.child("operations", "operation", "runyard.dev/Operation")
 EXECUTION_OUTPUTS = Pattern(EXECUTION.template + "/outputs", "runyard.dev/ExecutionOutputs")
 
 
@@ -99,3 +100,18 @@ class ExecutionRef:
     def parse(cls, name: str, field: str = "name", *, outputs: bool = False) -> ExecutionRef:
         ids = (EXECUTION_OUTPUTS if outputs else EXECUTION).parse(name, field)
         return cls(WorkspaceRef(ids["organization"], ids["workspace"]), ids["execution"])
+
+
+@dataclass(frozen=True)
+class OperationRef:
+    workspace: WorkspaceRef
+    operation: str
+
+    @property
+    def name(self) -> str:
+        return OPERATION.format(**self.workspace.ids(), operation=self.operation)
+
+    @classmethod
+    def parse(cls, name: str, field: str = "name") -> OperationRef:
+        ids = OPERATION.parse(name, field)
+        return cls(WorkspaceRef(ids["organization"], ids["workspace"]), ids["operation"])

@@ -182,6 +182,36 @@ def apply(
         _recompute_max(conn, workspace_id, _accumulate([(old, 1)]).keys())
 
 
+def apply_changes(
+    conn: Connection,
+    workspace_id: int,
+    changes: Sequence[tuple[str, run_pb2.Run | None, run_pb2.Run | None]],
+) -> None:
+    """`apply` for many runs of one transaction at once (bulk actions): the
+    deltas are summed in Python first, so each rollup key is upserted once."""
+    items: list[tuple[Contribution, int]] = []
+    maxed: list[tuple[Contribution, int]] = []
+    for automation, before, after in changes:
+        old = contribution(automation, before) if before is not None else None
+        new = contribution(automation, after) if after is not None else None
+        if old == new:
+            continue
+        if old is not None:
+            items.append((old, -1))
+            if old[4] is not None:
+                maxed.append((old, 1))
+        if new is not None:
+            items.append((new, 1))
+    accs = _accumulate(items)
+    _upsert(
+        conn,
+        workspace_id,
+        {k: a for k, a in accs.items() if a.count or a.d_count or any(a.hist.values())},
+    )
+    if maxed:
+        _recompute_max(conn, workspace_id, _accumulate(maxed).keys())
+
+
 def apply_many(
     conn: Connection, workspace_id: int, items: Sequence[tuple[str, run_pb2.Run]]
 ) -> None:

@@ -33,6 +33,9 @@ from runyard.v1.runner_service_pb2 import AppendRunEventsResponse
 
 Run = run_pb2.Run
 RunEvent = run_pb2.RunEvent
+# Run changes (automation, before, after, run row id) whose rollups and
+# change-feed rows a bulk action writes once per batch (apply_deferred).
+Deferred = list[tuple[str, Run | None, Run, int]]
 
 
 def _run_columns(run: Run) -> dict[str, Any]:
@@ -113,7 +116,12 @@ def _insert_event(
 
 
 def _insert_run(
-    conn: Connection, ws_id: int, ref: RunRef, new: Run, change: RunEvent.StateChange
+    conn: Connection,
+    ws_id: int,
+    ref: RunRef,
+    new: Run,
+    change: RunEvent.StateChange,
+    deferred: Deferred | None = None,
 ) -> Run:
     run = identified(new, ref.name)
     statement = insert(t.runs).values(
@@ -129,6 +137,9 @@ def _insert_run(
     result = insert_new(conn, statement, "runyard.dev/Run", ref.name)
     run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     _insert_event(conn, run_id, ref, 1, micros(run.update_time), state_change=change)
+    if deferred is not None:
+        deferred.append((ref.automation.automation, None, run, run_id))
+        return run
     rollups.apply(conn, ws_id, ref.automation.automation, None, run)
     changefeed.record(conn, ws_id, ref.automation.automation, run_id, run)
     return run
@@ -151,6 +162,73 @@ def _automation_exists_or_has_runs(conn: Connection, ws_id: int, parent: Automat
     )
     if not exists:
         raise not_found("runyard.dev/Automation", parent.name)
+
+
+def change_locked(
+    conn: Connection,
+    row: Any,
+    ref: RunRef,
+    apply: ApplyTransition,
+    deferred: Deferred | None = None,
+) -> Run:
+    """Applies a transition to a run row read with a lock: the row, its rollups
+    and a new event, in the caller's transaction (single and bulk changes alike).
+    With `deferred`, the rollups and change-feed row are collected there for
+    `apply_deferred` instead of written now."""
+    current = Run.FromString(row.body)
+    change = apply(current, row.paused_from_state)
+    version = row.version + 1
+    sequence = row.last_event + 1
+    new = change.run
+    new.etag = etag_of(version)
+    # Compare-and-set on version: a second replica that read the same row loses.
+    result = conn.execute(
+        update(t.runs)
+        .where(t.runs.c.id == row.id, t.runs.c.version == row.version)
+        .values(
+            **_run_columns(new),
+            paused_from_state=change.paused_from,
+            version=version,
+            last_event=sequence,
+            body=new.SerializeToString(),
+        )
+    )
+    if result.rowcount != 1:
+        raise aborted("CONCURRENT_MODIFICATION", f"{ref.name} changed meanwhile; retry")
+    _insert_event(conn, row.id, ref, sequence, micros(new.update_time), state_change=change.change)
+    if deferred is not None:
+        deferred.append((ref.automation.automation, current, new, row.id))
+        return new
+    rollups.apply(conn, row.workspace_id, ref.automation.automation, current, new)
+    changefeed.record(conn, row.workspace_id, ref.automation.automation, row.id, new)
+    return new
+
+
+def apply_deferred(conn: Connection, workspace_id: int, deferred: Deferred) -> None:
+    """The rollups (one upsert per key) and change-feed rows of a batch of run
+    changes, in the same order single changes take those locks (rollups, then
+    the feed counter), so a batch and a single change cannot deadlock."""
+    rollups.apply_changes(conn, workspace_id, [(a, b, n) for a, b, n, _ in deferred])
+    for automation, _, new, run_id in deferred:
+        changefeed.record(conn, workspace_id, automation, run_id, new)
+
+
+def retry_locked(
+    conn: Connection,
+    row: Any,
+    ref: RunRef,
+    new_run_id: str,
+    build: BuildRetry,
+    deferred: Deferred | None = None,
+) -> Run:
+    """Inserts the run that retries a locked run row, in the caller's transaction.
+    At most one retry per run: the row lock (BEGIN IMMEDIATE on SQLite, FOR
+    UPDATE on PostgreSQL) makes a concurrent retry wait here until this one
+    commits, so it sees the retry made meanwhile (ALREADY_RETRIED)."""
+    _no_retry_yet(conn, row.workspace_id, ref)
+    new, change = build(Run.FromString(row.body))
+    new_ref = RunRef(ref.automation, new_run_id)
+    return _insert_run(conn, row.workspace_id, new_ref, new, change, deferred)
 
 
 class SqlRuns(Part):
@@ -185,31 +263,7 @@ class SqlRuns(Part):
         def work(conn: Connection) -> Run:
             row = _run_row(self.db, conn, ref, lock=True)
             check_etag(etag, row.version, ref.name)
-            current = Run.FromString(row.body)
-            change = apply(current, row.paused_from_state)
-            version = row.version + 1
-            sequence = row.last_event + 1
-            new = change.run
-            new.etag = etag_of(version)
-            # Compare-and-set on version: a second replica that read the same row loses.
-            result = conn.execute(
-                update(t.runs)
-                .where(t.runs.c.id == row.id, t.runs.c.version == row.version)
-                .values(
-                    **_run_columns(new),
-                    paused_from_state=change.paused_from,
-                    version=version,
-                    last_event=sequence,
-                    body=new.SerializeToString(),
-                )
-            )
-            if result.rowcount != 1:
-                raise aborted("CONCURRENT_MODIFICATION", f"{ref.name} changed meanwhile; retry")
-            rollups.apply(conn, row.workspace_id, ref.automation.automation, current, new)
-            now = micros(new.update_time)
-            _insert_event(conn, row.id, ref, sequence, now, state_change=change.change)
-            changefeed.record(conn, row.workspace_id, ref.automation.automation, row.id, new)
-            return new
+            return change_locked(conn, row, ref, apply)
 
         return self.db.idempotent(request_key, Run, work)
 
@@ -219,13 +273,7 @@ class SqlRuns(Part):
         def work(conn: Connection) -> Run:
             row = _run_row(self.db, conn, ref, lock=True)
             check_etag(etag, row.version, ref.name)
-            # At most one retry per run. The row lock above (BEGIN IMMEDIATE on
-            # SQLite, FOR UPDATE on PostgreSQL) makes a concurrent RetryRun wait
-            # here until this one commits, so it sees the retry made meanwhile.
-            _no_retry_yet(conn, row.workspace_id, ref)
-            new, change = build(Run.FromString(row.body))
-            new_ref = RunRef(ref.automation, new_run_id)
-            return _insert_run(conn, row.workspace_id, new_ref, new, change)
+            return retry_locked(conn, row, ref, new_run_id, build)
 
         return self.db.idempotent(request_key, Run, work)
 

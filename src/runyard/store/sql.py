@@ -13,13 +13,14 @@ from runyard.aip.pagination import PageTokenCodec
 from runyard.store.db import Database
 from runyard.store.executions import SqlExecutions
 from runyard.store.interface import Store
+from runyard.store.operations import SqlOperations
 from runyard.store.runs import SqlRuns
 from runyard.store.tokens import SqlTokenStore, TokenStore
 from runyard.store.totals import SqlAggregates
 from runyard.store.workspaces import SqlWorkspaces
 
 
-class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates):
+class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates, SqlOperations):
     """Thread-safe: each call takes its own connection."""
 
     def __init__(self, url: str, *, migrate_schema: bool = True, pool_size: int = 8) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -246,6 +247,44 @@ tokens = Table(
     Column("body", LargeBinary, nullable=False),
     UniqueConstraint("organization", "token", name="uq_tokens_name"),
     UniqueConstraint("secret_hash", name="uq_tokens_secret_hash"),
+)
+
+# Long-running operations (runyard.store.operations): a bulk action on runs,
+# worked on by one server at a time under a lease, resuming from `cursor`.
+operations = Table(
+    "operations",
+    metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("workspace_id", BigInteger, nullable=False),
+    Column("operation", String(63), nullable=False),
+    Column("action", Integer, nullable=False),
+    Column("state", Integer, nullable=False),
+    Column("done", Boolean, nullable=False),
+    # Explicit run names (a JSON list) instead of a filter; empty for a filter.
+    Column("names", JSON, nullable=False),
+    # The last run id visited (filter) or how many names were visited.
+    Column("cursor", BigInteger, nullable=False),
+    # Runs created after the operation started (ids above this) are not visited.
+    Column("high_water", BigInteger, nullable=False),
+    Column("lease_owner", String(100), nullable=False, server_default=""),
+    Column("lease_expire_time", BigInteger, nullable=True),
+    Column("create_time", BigInteger, nullable=False),
+    Column("update_time", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    UniqueConstraint("workspace_id", "operation", name="uq_operations_name"),
+)
+Index("ix_operations_ws_ct", operations.c.workspace_id, operations.c.create_time, operations.c.id)
+Index("ix_operations_done", operations.c.done, operations.c.id)
+
+# The runs an operation could not change, in the order it met them.
+operation_failures = Table(
+    "operation_failures",
+    metadata,
+    Column("operation_id", BigInteger, primary_key=True),
+    Column("sequence", BigInteger, primary_key=True),
+    Column("skipped", Boolean, nullable=False),
+    Column("create_time", BigInteger, nullable=False),
+    Column("body", LargeBinary, nullable=False),
 )
 
 # The WatchRuns change feed (runyard.store.changefeed): one row per change of a run,
