@@ -56,6 +56,13 @@ def _add_serve(sub: Any) -> None:
         action="store_true",
         help="load the demo organization (organizations/demo) when the store is empty",
     )
+    _add_serve_access(serve)
+    _add_serve_tuning(serve)
+    serve.set_defaults(func=_serve)
+
+
+def _add_serve_access(serve: Any) -> None:
+    """Who may call, how often, and the demo's token."""
     serve.add_argument(
         "--insecure-no-auth",
         action="store_true",
@@ -77,6 +84,10 @@ def _add_serve(sub: Any) -> None:
         help="with --demo: where the demo admin token's secret is kept "
         "(default: ./runyard-demo-token)",
     )
+
+
+def _add_serve_tuning(serve: Any) -> None:
+    """Timings and leniency with defaults that rarely need changing."""
     serve.add_argument(
         "--operation-lease",
         type=float,
@@ -97,7 +108,6 @@ def _add_serve(sub: Any) -> None:
         action="store_true",
         help=UNKNOWN_FIELDS_HELP,
     )
-    serve.set_defaults(func=_serve)
 
 
 def _add_gateway(sub: Any) -> None:
