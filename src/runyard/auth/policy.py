@@ -24,8 +24,6 @@ class Permission(enum.Enum):
     RUNS_REPORT = "runs.report"  # the RunnerService
     CONFIGURE = "configure"  # create/update/delete workspaces and automations
     TOKENS = "tokens"  # create, read and revoke tokens
-    # Bulk operations and their long-running operations.
-    OPERATIONS = "operations"
 
 
 class Scope(enum.Enum):
