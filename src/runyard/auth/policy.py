@@ -88,7 +88,6 @@ METHODS: dict[str, Rule] = {
     _RUNNER + "CompleteRun": Rule(P.RUNS_REPORT, "name"),
     _RUNNER + "AppendRunEvents": Rule(P.RUNS_REPORT, "parent"),
     _RUNNER + "CreateExecution": Rule(P.RUNS_REPORT, "parent"),
-    _RUNNER + "WatchRunControl": Rule(P.RUNS_REPORT, "name"),
     _EXEC + "GetExecution": Rule(P.RUNS_READ, "name"),
     _EXEC + "ListExecutions": Rule(P.RUNS_READ, "parent"),
     _EXEC + "GetExecutionOutputs": Rule(P.RUNS_READ, "name"),
