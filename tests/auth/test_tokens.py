@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -199,3 +200,51 @@ def test_demo_token_file(tmp_path: Path) -> None:
         ).status_code == 401
     finally:
         server.stop()
+
+
+def test_last_use_time_is_recorded(world: World) -> None:
+    """A token's first use is written back (in the background, so bounded polling)."""
+    admin = world.server.token(ORG, "admin")
+    with grpc.insecure_channel(world.server.grpc_target) as ch:
+        tokens = token_pb2_grpc.TokenServiceStub(ch)
+        made = tokens.CreateToken(
+            token_pb2.CreateTokenRequest(
+                parent=f"organizations/{ORG}", token=token_pb2.Token(role=token_pb2.Token.VIEWER)
+            ),
+            metadata=_md(admin),
+        )
+        assert not made.HasField("last_use_time")
+        workspace_pb2_grpc.WorkspaceServiceStub(ch).GetWorkspace(
+            workspace_pb2.GetWorkspaceRequest(name=f"organizations/{ORG}/workspaces/data"),
+            metadata=_md(made.secret),
+        )
+        got = made
+        for _ in range(100):
+            got = tokens.GetToken(token_pb2.GetTokenRequest(name=made.name), metadata=_md(admin))
+            if got.HasField("last_use_time"):
+                break
+            time.sleep(0.05)
+        assert got.HasField("last_use_time")
+
+
+def test_wildcards_never_reach_other_organizations(world: World) -> None:
+    """`-` for the organization or the workspace is outside every token's scope."""
+    admin = world.server.token(ORG, "admin")
+    with grpc.insecure_channel(world.server.grpc_target) as ch:
+        runs = run_service_pb2_grpc_stub(ch)
+        for parent in (
+            "organizations/-/workspaces/-/automations/-",
+            "organizations/-/workspaces/data/automations/-",
+        ):
+            with pytest.raises(grpc.RpcError) as err:
+                runs.ListRuns(run_service_pb2.ListRunsRequest(parent=parent), metadata=_md(admin))
+            assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        limited = world.server.token(ORG, "admin", workspace="data")
+        with pytest.raises(grpc.RpcError) as err:
+            runs.ListRuns(
+                run_service_pb2.ListRunsRequest(
+                    parent=f"organizations/{ORG}/workspaces/-/automations/-"
+                ),
+                metadata=_md(limited),
+            )
+        assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED

@@ -22,6 +22,7 @@ import grpc
 from runyard.aip.errors import ApiError, resource_exhausted, unauthenticated
 from runyard.auth import policy, secrets
 from runyard.auth.ratelimit import DEFAULT_LIMITS, Limit, RateLimiter
+from runyard.store.refs import TOKEN, WORKSPACE
 from runyard.store.tokens import TokenRecord, TokenStore
 from runyard.v1 import token_pb2
 
@@ -42,7 +43,10 @@ class Principal:
     workspace: str
     role: int
     limit: Limit
-    expire_us: int | None = None
+
+    @property
+    def token_id(self) -> str:
+        return self.name.rsplit("/", 1)[1]
 
 
 class Authenticator:
@@ -58,7 +62,8 @@ class Authenticator:
         self._pepper = pepper
         self._limits = {**DEFAULT_LIMITS, **(limits or {})}
         self._cache_seconds = cache_seconds
-        self._cache: dict[bytes, tuple[TokenRecord | None, float]] = {}
+        # secret hash -> (the record and its principal, or None; when the entry expires)
+        self._cache: dict[bytes, tuple[tuple[TokenRecord, Principal] | None, float]] = {}
         self._touched: dict[str, int] = {}
         self._lock = threading.Lock()
         self._limiter = RateLimiter()
@@ -74,55 +79,59 @@ class Authenticator:
             )
         if not secrets.well_formed(secret):
             raise unauthenticated("the bearer token is malformed", "TOKEN_MALFORMED")
-        digest = secrets.digest(self._pepper, secret)
-        record = await self._find(digest)
-        now_us = time.time_ns() // 1000
-        if record is None:
+        found = await self._find(secrets.digest(self._pepper, secret))
+        if found is None:
             raise unauthenticated("the bearer token is not known", "TOKEN_UNKNOWN")
+        record, principal = found
+        now_us = time.time_ns() // 1000
         if record.revoke_us is not None:
             raise unauthenticated("the bearer token was revoked", "TOKEN_REVOKED")
         if record.expire_us is not None and record.expire_us <= now_us:
             raise unauthenticated("the bearer token has expired", "TOKEN_EXPIRED")
-        token = record.token
-        self._touch(token.name, record.last_use_us, now_us)
-        org = token.name.split("/")[1]
-        workspace = token.workspace.rsplit("/", 1)[1] if token.workspace else ""
-        limit = self._limits.get(token.role, Limit(50, 100))
-        if token.rate_limit > 0:
-            limit = Limit(token.rate_limit, token.rate_burst or max(1, int(token.rate_limit * 2)))
-        return Principal(token.name, org, workspace, token.role, limit, record.expire_us)
+        self._touch(principal, record.last_use_us, now_us)
+        return principal
 
-    async def _find(self, digest: bytes) -> TokenRecord | None:
+    def _principal(self, token: token_pb2.Token) -> Principal:
+        """What every call of `token` needs, derived once per cached look-up."""
+        ids = TOKEN.parse(token.name)
+        workspace = WORKSPACE.parse(token.workspace)["workspace"] if token.workspace else ""
+        limit = self._limits.get(token.role, DEFAULT_LIMITS[Role.VIEWER])
+        if token.rate_limit > 0:
+            limit = Limit.of(token.rate_limit, token.rate_burst)
+        return Principal(token.name, ids["organization"], workspace, token.role, limit)
+
+    async def _find(self, digest: bytes) -> tuple[TokenRecord, Principal] | None:
         now = time.monotonic()
         cached = self._cache.get(digest)
         if cached is not None and cached[1] > now:
             return cached[0]
         record = await asyncio.to_thread(self._tokens.find_token, digest)
+        found = None if record is None else (record, self._principal(record.token))
         # Unknown secrets are remembered briefly, so guessing costs no queries.
         ttl = self._cache_seconds if record is not None else min(1.0, self._cache_seconds)
         with self._lock:
             if len(self._cache) >= MAX_CACHED:
                 self._cache.clear()
-            self._cache[digest] = (record, now + ttl)
-        return record
+            self._cache[digest] = (found, now + ttl)
+        return found
 
     def forget(self, token_name: str) -> None:
         """Drops a token from the cache (after it was revoked here)."""
         with self._lock:
             for key, (record, _) in list(self._cache.items()):
-                if record is not None and record.token.name == token_name:
+                if record is not None and record[1].name == token_name:
                     del self._cache[key]
 
-    def _touch(self, name: str, stored_us: int | None, now_us: int) -> None:
+    def _touch(self, principal: Principal, stored_us: int | None, now_us: int) -> None:
+        name = principal.name
         last = max(self._touched.get(name, 0), stored_us or 0)
         if now_us - last < TOUCH_INTERVAL_US:
             return
         self._touched[name] = now_us
-        org, token_id = name.split("/")[1], name.split("/")[3]
 
         def touch() -> None:
             try:
-                self._tokens.touch_token(org, token_id, now_us)
+                self._tokens.touch_token(principal.organization, principal.token_id, now_us)
             except Exception as exc:  # best effort: a missed last_use_time is harmless
                 log.info("last_use_time of %s not recorded: %s", name, type(exc).__name__)
 

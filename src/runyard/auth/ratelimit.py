@@ -22,14 +22,18 @@ class Limit:
     burst: int  # bucket size
 
     @classmethod
-    def parse(cls, text: str) -> Limit:
-        """`RATE` or `RATE/BURST` (burst defaults to twice the rate, at least 1)."""
-        rate_text, _, burst_text = text.partition("/")
-        rate = float(rate_text)
-        burst = int(burst_text) if burst_text else max(1, int(rate * 2))
+    def of(cls, rate: float, burst: int = 0) -> Limit:
+        """A limit of `rate` per second; burst 0 means twice the rate, at least 1."""
+        burst = burst or max(1, int(rate * 2))
         if rate <= 0 or burst < 1:
-            raise ValueError(f"a rate limit must be positive: {text!r}")
+            raise ValueError(f"a rate limit must be positive: {rate}/{burst}")
         return cls(rate, burst)
+
+    @classmethod
+    def parse(cls, text: str) -> Limit:
+        """`RATE` or `RATE/BURST`."""
+        rate_text, _, burst_text = text.partition("/")
+        return cls.of(float(rate_text), int(burst_text) if burst_text else 0)
 
 
 # Defaults per role: generous for people and dashboards, more for runners,

@@ -7,9 +7,8 @@ Secrets never reach this module; it stores the keyed hash the caller gives it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from typing import Any, Protocol
 
-from google.protobuf.message import Message
 from sqlalchemy import Connection, insert, select, update
 
 from runyard.aip.errors import not_found
@@ -24,7 +23,6 @@ from runyard.store.refs import TOKEN, WorkspaceRef
 from runyard.v1 import token_pb2
 
 Token = token_pb2.Token
-M = TypeVar("M", bound=Message)
 RESOURCE_TYPE = "runyard.dev/Token"
 
 c = t.tokens.c
@@ -99,11 +97,7 @@ class SqlTokenStore(Part):
             token = _load(conn, organization, token_id)
             if not token.HasField("revoke_time"):
                 token.revoke_time.FromMicroseconds(now_us)
-                conn.execute(
-                    update(t.tokens)
-                    .where(c.organization == organization, c.token == token_id)
-                    .values(revoke_time=now_us, body=token.SerializeToString())
-                )
+                _save(conn, organization, token_id, token, revoke_time=now_us)
             return token
 
     def find_token(self, secret_hash: bytes) -> TokenRecord | None:
@@ -122,11 +116,7 @@ class SqlTokenStore(Part):
         with self.db.write() as conn:
             token = _load(conn, organization, token_id)
             token.last_use_time.FromMicroseconds(now_us)
-            conn.execute(
-                update(t.tokens)
-                .where(c.organization == organization, c.token == token_id)
-                .values(last_use_time=now_us, body=token.SerializeToString())
-            )
+            _save(conn, organization, token_id, token, last_use_time=now_us)
 
 
 def _load(conn: Connection, organization: str, token_id: str) -> Token:
@@ -136,6 +126,15 @@ def _load(conn: Connection, organization: str, token_id: str) -> Token:
     if row is None:
         raise not_found(RESOURCE_TYPE, TOKEN.format(organization=organization, token=token_id))
     return Token.FromString(row[0])
+
+
+def _save(conn: Connection, organization: str, token_id: str, token: Token, **columns: Any) -> None:
+    """Rewrites a token's body and the columns that mirror its changed fields."""
+    conn.execute(
+        update(t.tokens)
+        .where(c.organization == organization, c.token == token_id)
+        .values(body=token.SerializeToString(), **columns)
+    )
 
 
 def _workspace_id(name: str) -> str:
