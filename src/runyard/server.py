@@ -30,6 +30,7 @@ from runyard.api.watch import HEARTBEAT_SECONDS, Watcher
 from runyard.api.workspaces import WorkspaceService
 from runyard.auth.authenticator import Authenticator
 from runyard.auth.ratelimit import Limit
+from runyard.gateway.inprocess import HandlerRegistry, InProcessInvoker
 from runyard.jobs.worker import OperationWorker
 from runyard.ops.metrics import METRICS
 from runyard.store.engine import resolve_url
@@ -131,6 +132,7 @@ class Runyard:
         self.http_port = 0
         self.worker_task: asyncio.Task[None] | None = None
         self.health: Any = None
+        self.invoker: InProcessInvoker | None = None
         self.stopping = False
 
     async def start(self) -> None:
@@ -197,25 +199,29 @@ class Runyard:
         self, store: Store, authenticator: Authenticator | None, watcher: Watcher
     ) -> str:
         """Starts the gRPC server; returns the host it listens on."""
-        server = grpc.aio.server(interceptors=[ErrorMappingInterceptor(authenticator)])
-        workspace_pb2_grpc.add_WorkspaceServiceServicer_to_server(WorkspaceService(store), server)
+        interceptors = [ErrorMappingInterceptor(authenticator)]
+        server = grpc.aio.server(interceptors=interceptors)
+        # The servicers go to the server through a registry that keeps them for the
+        # in-process gateway, which calls them directly, through the same interceptors.
+        registry = HandlerRegistry(server, interceptors)
+        workspace_pb2_grpc.add_WorkspaceServiceServicer_to_server(WorkspaceService(store), registry)
         automation_pb2_grpc.add_AutomationServiceServicer_to_server(
-            AutomationService(store), server
+            AutomationService(store), registry
         )
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
-            RunService(store, store, watcher), server
+            RunService(store, store, watcher), registry
         )
-        execution_pb2_grpc.add_ExecutionServiceServicer_to_server(ExecutionService(store), server)
+        execution_pb2_grpc.add_ExecutionServiceServicer_to_server(ExecutionService(store), registry)
         runner_service_pb2_grpc.add_RunnerServiceServicer_to_server(
-            RunnerService(store, store), server
+            RunnerService(store, store), registry
         )
         token_pb2_grpc.add_TokenServiceServicer_to_server(
-            TokenService(store, authenticator.forget if authenticator else _ignore), server
+            TokenService(store, authenticator.forget if authenticator else _ignore), registry
         )
         worker = OperationWorker(store, lease_seconds=self.settings.operation_lease_seconds)
-        operation_pb2_grpc.add_OperationServiceServicer_to_server(OperationService(store), server)
+        operation_pb2_grpc.add_OperationServiceServicer_to_server(OperationService(store), registry)
         run_batch_service_pb2_grpc.add_RunBatchServiceServicer_to_server(
-            RunBatchService(store, worker.wake), server
+            RunBatchService(store, worker.wake), registry
         )
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -231,6 +237,7 @@ class Runyard:
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("gRPC listening on %s:%d", host, self.grpc_port)
         self.worker_task = asyncio.create_task(worker.run(), name="operation-worker")
+        self.invoker = InProcessInvoker(registry)
         return host
 
     async def _serve_http(self, grpc_host: str) -> None:
@@ -238,10 +245,9 @@ class Runyard:
         from runyard.gateway.observe import Observer
         from runyard.gateway.static import StaticSite
 
-        assert self.settings.http_address
-        channel = grpc.aio.insecure_channel(f"{grpc_host}:{self.grpc_port}")
+        assert self.settings.http_address and self.invoker is not None
         app = gateway.create_app(
-            channel,
+            None,
             [m.DESCRIPTOR for m in SERVICE_FILES],
             static=StaticSite(DASHBOARD),
             error_domain="runyard.dev",
@@ -252,6 +258,7 @@ class Runyard:
             comments=api_comments(),
             field_constraints=schema_limits,
             sse_resume=SSE_RESUME,
+            invoker=self.invoker,
         )
         http_host, http_port = _split(self.settings.http_address)
         observed = Observer(app, health=self._healthy)

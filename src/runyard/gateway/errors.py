@@ -29,6 +29,7 @@ __all__ = [
     "bad_request",
     "error_response",
     "http_status_for",
+    "status_from_parts",
     "status_from_rpc_error",
 ]
 
@@ -121,19 +122,27 @@ def bad_request(
 def status_from_rpc_error(err: grpc.aio.AioRpcError) -> status_pb2.Status:
     """The full status of a failed call: from ``grpc-status-details-bin`` when the
     server sent one (it carries the details), else from code and message."""
-    trailing: Any = err.trailing_metadata() or ()
+    code = err.code()
+    number = code.value[0] if code is not None else code_pb2.UNKNOWN
+    return status_from_parts(number, err.details() or "", err.trailing_metadata() or ())
+
+
+def status_from_parts(
+    code: int, message: str, trailing: Sequence[tuple[str, Any]]
+) -> status_pb2.Status:
+    """A call's status from its code, message and trailing metadata, whose
+    ``grpc-status-details-bin`` (when it is there and of the same code) carries
+    the details."""
     for key, value in trailing:
         if key == _STATUS_DETAILS_KEY and isinstance(value, bytes):
             try:
                 st = status_pb2.Status.FromString(value)
             except Exception:  # a broken detail blob must not hide the error itself
                 break
-            if st.code == err.code().value[0]:
+            if st.code == code:
                 return st
             break
-    code = err.code()
-    number = code.value[0] if code is not None else code_pb2.UNKNOWN
-    return status_pb2.Status(code=number, message=err.details() or "")
+    return status_pb2.Status(code=code, message=message)
 
 
 def status_json(status: status_pb2.Status) -> dict[str, Any]:
