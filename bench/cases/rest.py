@@ -42,8 +42,7 @@ async def run(bench: Bench, target: Target | None) -> None:
             == json.loads(http_load.check_url(theirs_base + p))
             for name, p in paths.items()
         }
-        points = [("ListRuns", c) for c in bench.size.http_concurrency]
-        points.append(("GetRun", max(bench.size.http_concurrency)))
+        points = [(m, c) for m in ("ListRuns", "GetRun") for c in bench.size.http_concurrency]
         for method, c in points:
             ours, tool = await load(bench, ours_base + paths[method], c, wrk)
             theirs, _ = await load(bench, theirs_base + paths[method], c, wrk)

@@ -11,6 +11,7 @@ server reflection). Modules, one job each:
 - :mod:`.errors` — google.rpc.Status ↔ HTTP (code table, problem+json)
 - :mod:`.metadata` — headers ↔ gRPC metadata, Grpc-Timeout
 - :mod:`.invoker` — the call seam (a grpc.aio channel by default)
+- :mod:`.inprocess` — the same seam over a grpc.aio server's own handlers
 - :mod:`.openapi`, :mod:`.docs` — /openapi.json and /docs
 - :mod:`.reflection` — descriptors from an upstream's server reflection
 - :mod:`.app` — the ASGI app; :mod:`.server` — serving it in the running loop

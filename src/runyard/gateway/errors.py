@@ -124,7 +124,8 @@ def status_from_rpc_error(err: grpc.aio.AioRpcError) -> status_pb2.Status:
     server sent one (it carries the details), else from code and message."""
     code = err.code()
     number = code.value[0] if code is not None else code_pb2.UNKNOWN
-    return status_from_parts(number, err.details() or "", err.trailing_metadata() or ())
+    trailing: Any = err.trailing_metadata() or ()
+    return status_from_parts(number, err.details() or "", trailing)
 
 
 def status_from_parts(

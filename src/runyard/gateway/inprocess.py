@@ -173,6 +173,7 @@ class ServicerContext:
         """The status of a handler that raised ``exc`` (what grpc.aio sends)."""
         if isinstance(exc, grpc.aio.AbortError) or self.aborted:
             return self.error() or _status(code_pb2.UNKNOWN, "")
+        log.error("Unexpected [%s] raised by servicer method", type(exc).__name__, exc_info=exc)
         code = self._code if self._code not in (None, grpc.StatusCode.OK) else None
         number = code.value[0] if code is not None else code_pb2.UNKNOWN
         return _status(number, f"Unexpected {type(exc)}: {exc}", self.trailing)
@@ -274,11 +275,13 @@ class InProcessInvoker:
         context = ServicerContext(md, timeout)
         message = self._request(handler, info, request)
         behavior: Any = handler.unary_unary
+        work = behavior(message, context)
+        if timeout is not None:
+            work = _within(timeout, work)
         try:
-            if timeout is None:
-                response = await behavior(message, context)
-            else:
-                response = await _within(timeout, behavior(message, context))
+            # A task of its own, as in a gRPC server: what the handler sets in
+            # context variables (the caller's identity) stays with this call.
+            response = await asyncio.create_task(work)
         except GatewayError:
             raise
         except Exception as exc:

@@ -5,8 +5,9 @@ request message, metadata and timeout, get the response and both metadata
 sets, or a :class:`~runyard.gateway.errors.GatewayError` carrying the
 google.rpc.Status. :class:`ChannelInvoker` does it over a ``grpc.aio`` channel
 with generic method calls (the messages are (de)serialised with the classes of
-whatever descriptor pool the bindings came from); an in-process invoker can
-implement the same protocol to skip the loopback hop.
+whatever descriptor pool the bindings came from); the stand-alone gateway uses
+it. :class:`~runyard.gateway.inprocess.InProcessInvoker` implements the same
+protocol over a grpc.aio server's own handlers, without the loopback hop.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ NANOS_PER_SECOND = 1_000_000_000
 FLOAT32_MAX = float.fromhex("0x1.fffffep+127")
 
 _EPOCH_ORDINAL = datetime.date(1970, 1, 1).toordinal()
-_TWO_DIGITS = tuple(f"{i:02d}" for i in range(60))
 _F32 = struct.Struct("<f")
 
 
@@ -29,31 +28,43 @@ class EncodeError(ValueError):
     """A message holds a value that has no proto3 JSON form (bad Timestamp, NaN in Value…)."""
 
 
-# Dates of a page of runs repeat a lot; a bounded cache of day -> "YYYY-MM-DD" saves a
-# date construction per timestamp.
+# Formatting is table lookups and concatenation (about 2x faster than divmod and
+# f-string formatting per field, measured): dates of a page repeat, so a bounded cache
+# maps day -> "YYYY-MM-DDT"; times of day are filled in as they are met (at most
+# 86,400 short strings); fractions are two 1,000-entry tables.
 _DAY_CACHE: dict[int, str] = {}
 _DAY_CACHE_MAX = 4096
+_HMS: list[str | None] = [None] * 86400
+_MILLIS = tuple(f".{i:03d}" for i in range(1000))
+_DIGITS3 = tuple(f"{i:03d}" for i in range(1000))
 
 
 def _day(days: int) -> str:
     s = _DAY_CACHE.get(days)
     if s is None:
-        s = datetime.date.fromordinal(_EPOCH_ORDINAL + days).isoformat()
+        s = datetime.date.fromordinal(_EPOCH_ORDINAL + days).isoformat() + "T"
         if len(_DAY_CACHE) >= _DAY_CACHE_MAX:
             _DAY_CACHE.clear()
         _DAY_CACHE[days] = s
     return s
 
 
-_MILLIS = tuple(f".{i:03d}" for i in range(1000))
+def _hms(rem: int) -> str:
+    hours, rest = divmod(rem, 3600)
+    text = f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+    _HMS[rem] = text
+    return text
 
 
 def _fraction(nanos: int) -> str:
-    if nanos % 1_000_000 == 0:
-        return _MILLIS[nanos // 1_000_000]
-    if nanos % 1000 == 0:
-        return f".{nanos // 1000:06d}"
-    return f".{nanos:09d}"
+    """ ".123", ".123456" or ".123456789": the fewest groups of three digits (nanos > 0)."""
+    micros, n = divmod(nanos, 1000)
+    if n:
+        return f".{nanos:09d}"
+    millis, u = divmod(micros, 1000)
+    if u:
+        return _MILLIS[millis] + _DIGITS3[u]
+    return _MILLIS[millis]
 
 
 def format_timestamp(seconds: int, nanos: int) -> str:
@@ -63,14 +74,10 @@ def format_timestamp(seconds: int, nanos: int) -> str:
         raise EncodeError(f"Timestamp out of range: seconds={seconds} nanos={nanos}")
     days, rem = divmod(seconds, 86400)
     day = _DAY_CACHE.get(days) or _day(days)
-    hours, rem = divmod(rem, 3600)
-    minutes, secs = divmod(rem, 60)
-    d2 = _TWO_DIGITS
-    if nanos == 0:
-        return f"{day}T{d2[hours]}:{d2[minutes]}:{d2[secs]}Z"
-    if nanos % 1_000_000 == 0:
-        return f"{day}T{d2[hours]}:{d2[minutes]}:{d2[secs]}{_MILLIS[nanos // 1_000_000]}Z"
-    return f"{day}T{d2[hours]}:{d2[minutes]}:{d2[secs]}{_fraction(nanos)}Z"
+    hms = _HMS[rem] or _hms(rem)
+    if nanos:
+        return day + hms + _fraction(nanos) + "Z"
+    return day + hms + "Z"
 
 
 def format_duration(seconds: int, nanos: int) -> str:
@@ -81,12 +88,13 @@ def format_duration(seconds: int, nanos: int) -> str:
         or (seconds < 0 < nanos)
     ):
         raise EncodeError(f"Duration out of range: seconds={seconds} nanos={nanos}")
-    sign = ""
     if seconds < 0 or nanos < 0:
-        sign, seconds, nanos = "-", -seconds, -nanos
-    if nanos == 0:
-        return f"{sign}{seconds}s"
-    return f"{sign}{seconds}{_fraction(nanos)}s"
+        if nanos:
+            return f"-{-seconds}{_fraction(-nanos)}s"
+        return f"-{-seconds}s"
+    if nanos:
+        return f"{seconds}{_fraction(nanos)}s"
+    return f"{seconds}s"
 
 
 def snake_to_camel(path: str) -> str:
