@@ -231,6 +231,11 @@ async def test_size_limit_matches_the_server(invokers: tuple[Invoker, Invoker, C
     assert got == want and got[0] == "error"
     st = status_pb2.Status.FromString(got[1])
     assert st.code == code_pb2.RESOURCE_EXHAUSTED
+    # The channel's limit on responses, only when asked for.
+    assert isinstance(inproc, InProcessInvoker)
+    capped = InProcessInvoker(inproc.registry, max_response_bytes=8)
+    refused = await _outcome(capped, "echo_metadata", S(value="more than eight bytes"), None)
+    assert status_pb2.Status.FromString(refused[1]).code == code_pb2.RESOURCE_EXHAUSTED
 
 
 async def test_stream_outcomes_match_the_channel(

@@ -9,7 +9,7 @@ object offering what handlers use of ``grpc.aio.ServicerContext`` — minus the
 loopback channel: no HTTP/2, no second event-loop hop and, when the gateway's
 message classes are the server's (the same descriptor pool), no serialising
 and parsing of the messages in between. Status, details, metadata, deadlines
-(``Grpc-Timeout``), the server's message size limits and the status of a
+(``Grpc-Timeout``), the server's limit on a request's size and the status of a
 handler's unexpected exception are those a gRPC client would have seen.
 """
 
@@ -31,8 +31,7 @@ __all__ = ["HandlerRegistry", "InProcessInvoker", "ServicerContext"]
 
 log = logging.getLogger("runyard.gateway")
 
-# grpc's default limit on a received message, the request here and the
-# gateway-side channel's response.
+# grpc's default limit on a message a server receives (the request here).
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 # What a stream may run ahead of its HTTP client (HTTP/2 flow control's part).
 STREAM_BUFFER = 16
@@ -204,10 +203,18 @@ class InProcessInvoker:
     :class:`HandlerRegistry`, through its interceptors."""
 
     def __init__(
-        self, registry: HandlerRegistry, *, max_message_bytes: int = MAX_MESSAGE_BYTES
+        self,
+        registry: HandlerRegistry,
+        *,
+        max_message_bytes: int = MAX_MESSAGE_BYTES,
+        max_response_bytes: int | None = None,
     ) -> None:
         self.registry = registry
         self.max_message_bytes = max_message_bytes
+        # A loopback channel would also refuse responses over its receive limit
+        # (4 MiB); measuring every response costs about as much as encoding a
+        # memoised page as JSON, so that limit is only kept when asked for.
+        self.max_response_bytes = max_response_bytes
         self._methods: dict[str, _Method | None] = {}
 
     async def _handler(
@@ -246,17 +253,18 @@ class InProcessInvoker:
     def _response(
         self, handler: grpc.RpcMethodHandler, response: Any, response_class: type[Message]
     ) -> Message:
+        limit = self.max_response_bytes
         if type(response) is response_class:
-            size = response.ByteSize()
+            size = response.ByteSize() if limit is not None else 0
         else:
             serialize = handler.response_serializer or _serialize
             data = serialize(response)
             size = len(data)
             response = response_class.FromString(data)
-        if size > self.max_message_bytes:
+        if limit is not None and size > limit:
             raise _status(
                 code_pb2.RESOURCE_EXHAUSTED,
-                f"CLIENT: Received message larger than max ({size} vs. {self.max_message_bytes})",
+                f"CLIENT: Received message larger than max ({size} vs. {limit})",
             )
         return response
 
