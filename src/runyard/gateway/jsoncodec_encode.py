@@ -120,6 +120,7 @@ _NS: dict[str, Any] = {
     "_any0": _make_any(False),
     "_any1": _make_any(True),
     "_memo": MEMO.encode,
+    "_memo_all": MEMO.encode_all,
 }
 
 
@@ -252,8 +253,9 @@ def _map_lines(fd: FieldDesc, key: str, get: str, emit: bool) -> list[str]:
 def _repeated_lines(fd: FieldDesc, key: str, get: str, emit: bool, memo: bool) -> list[str]:
     vexpr = _element_expr(fd, "x", emit)
     if memo and _memoised(fd):
-        vexpr = f"_memo({_function_name(fd.message_type, emit)}, x)"
-    comp = "list(v)" if vexpr == "x" else f"[{vexpr} for x in v]"
+        comp = f"_memo_all({_function_name(fd.message_type, emit)}, v)"
+    else:
+        comp = "list(v)" if vexpr == "x" else f"[{vexpr} for x in v]"
     if emit:
         return [f"    v = {get}", f"    d[{key}] = {comp}"]
     return [f"    v = {get}", "    if v:", f"        d[{key}] = {comp}"]

@@ -42,6 +42,39 @@ class ElementMemo:
                 self.size -= self.entries.pop(oldest)[1]
         return frag
 
+    def encode_all(self, enc: Encoder, items: Any) -> list[Any]:
+        """The elements of a repeated field, as :meth:`encode` each: looked up
+        together and the new ones kept under one lock (a page is one call, not 50)."""
+        entries = self.entries
+        dumps = orjson.dumps
+        fragment = orjson.Fragment
+        out: list[Any] = []
+        new: list[tuple[tuple[Encoder, bytes], Any, int]] = []
+        for m in items:
+            key = (enc, m.SerializeToString())
+            hit = entries.get(key)
+            if hit is not None:
+                out.append(hit[0])
+                continue
+            text = dumps(enc(m))
+            frag = fragment(text)
+            out.append(frag)
+            new.append((key, frag, len(key[1]) + len(text)))
+        if new:
+            self._keep(new)
+        return out
+
+    def _keep(self, new: list[tuple[tuple[Encoder, bytes], Any, int]]) -> None:
+        with self.lock:
+            entries = self.entries
+            for key, frag, cost in new:
+                if key not in entries:
+                    entries[key] = (frag, cost)
+                    self.size += cost
+            while self.size > self.max_bytes and entries:
+                oldest = next(iter(entries))
+                self.size -= entries.pop(oldest)[1]
+
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()

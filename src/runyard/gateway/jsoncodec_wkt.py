@@ -75,9 +75,16 @@ def format_timestamp(seconds: int, nanos: int) -> str:
     days, rem = divmod(seconds, 86400)
     day = _DAY_CACHE.get(days) or _day(days)
     hms = _HMS[rem] or _hms(rem)
-    if nanos:
-        return day + hms + _fraction(nanos) + "Z"
-    return day + hms + "Z"
+    # _fraction inline (one call fewer); one f-string builds the result at once.
+    if not nanos:
+        return f"{day}{hms}Z"
+    micros, n = divmod(nanos, 1000)
+    if n:
+        return f"{day}{hms}.{nanos:09d}Z"
+    millis, u = divmod(micros, 1000)
+    if u:
+        return f"{day}{hms}{_MILLIS[millis]}{_DIGITS3[u]}Z"
+    return f"{day}{hms}{_MILLIS[millis]}Z"
 
 
 def format_duration(seconds: int, nanos: int) -> str:
@@ -92,9 +99,15 @@ def format_duration(seconds: int, nanos: int) -> str:
         if nanos:
             return f"-{-seconds}{_fraction(-nanos)}s"
         return f"-{-seconds}s"
-    if nanos:
-        return f"{seconds}{_fraction(nanos)}s"
-    return f"{seconds}s"
+    if not nanos:
+        return f"{seconds}s"
+    micros, n = divmod(nanos, 1000)
+    if n:
+        return f"{seconds}.{nanos:09d}s"
+    millis, u = divmod(micros, 1000)
+    if u:
+        return f"{seconds}{_MILLIS[millis]}{_DIGITS3[u]}s"
+    return f"{seconds}{_MILLIS[millis]}s"
 
 
 def snake_to_camel(path: str) -> str:
