@@ -69,8 +69,13 @@ class WorkerSpec:
 class _Worker:
     slot: int
     proc: subprocess.Popen[bytes]
-    ready_fd: int  # read end of the pipe the worker writes READY to
+    ready_fd: int  # read end of the pipe the worker writes READY to (-1: closed)
     ready: bool = False
+
+    def close_pipe(self) -> None:
+        if self.ready_fd >= 0:
+            os.close(self.ready_fd)
+            self.ready_fd = -1
 
 
 def reserve(address: str) -> tuple[socket.socket, str]:
@@ -135,8 +140,9 @@ def run_workers(settings: Settings, count: int, log_level: str, log_format: str)
 
 
 class Supervisor:
-    def __init__(self, specs: list[WorkerSpec]) -> None:
+    def __init__(self, specs: list[WorkerSpec], *, restart_limit: int = RESTART_LIMIT) -> None:
         self.specs = specs
+        self.restart_limit = restart_limit
         self.workers: dict[int, _Worker] = {}
         self.deaths: list[float] = []
         self.stopping = threading.Event()
@@ -193,7 +199,7 @@ class Supervisor:
                 code = worker.proc.poll()
                 if code is None or self.stopping.is_set():
                     continue
-                os.close(worker.ready_fd)
+                worker.close_pipe()
                 log.warning(
                     "worker %d (pid %d) exited with %s; restarting it",
                     worker.slot,
@@ -202,7 +208,7 @@ class Supervisor:
                 )
                 now = time.monotonic()
                 self.deaths = [t for t in self.deaths if now - t < RESTART_WINDOW_S] + [now]
-                if len(self.deaths) > RESTART_LIMIT:
+                if len(self.deaths) > self.restart_limit:
                     log.error(
                         "workers died %d times within %.0f s; giving up",
                         len(self.deaths),
@@ -217,7 +223,7 @@ class Supervisor:
         return False
 
     def _read_ready(self, timeout: float) -> None:
-        waiting = {w.ready_fd: w for w in self.workers.values() if not w.ready}
+        waiting = {w.ready_fd: w for w in self.workers.values() if not w.ready and w.ready_fd >= 0}
         if not waiting:
             self.stopping.wait(timeout)
             return
@@ -247,8 +253,7 @@ class Supervisor:
                 worker.proc.kill()
                 worker.proc.wait()
         for worker in self.workers.values():
-            with contextlib.suppress(OSError):
-                os.close(worker.ready_fd)
+            worker.close_pipe()
             log.info(
                 "worker %d (pid %d) stopped (%s)",
                 worker.slot,
