@@ -1,8 +1,9 @@
 """`runyard serve --workers 2`: two processes behind the same gRPC and HTTP ports,
 supervised by the one started. Calls spread over both (each worker's access lines
 carry its pid); a stream on one worker sees writes made through the other;
-concurrent writers on both succeed; a SIGKILLed worker is replaced; SIGTERM stops
-every process. Every wait is bounded; processes are found and stopped by PID."""
+concurrent writers on both succeed; /metrics counts both; a SIGKILLed worker is
+replaced; SIGTERM stops every process. Every wait is bounded; processes are found
+and stopped by PID."""
 
 from __future__ import annotations
 
@@ -137,6 +138,14 @@ def test_two_workers_share_both_ports_and_streams(database_url: str, tmp_path: P
             if len(http_pids) == 2:
                 break
         assert sorted(http_pids) == pids
+        # /metrics on the shared port counts the requests of both workers.
+        exposition = httpx.get(f"{server.http_base}/metrics", timeout=30).text
+        counted = sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in exposition.splitlines()
+            if line.startswith("runyard_http_requests_total{") and "automations/*}" in line
+        )
+        assert counted == i + 1
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -18,6 +18,9 @@ The supervisor (the parent):
 - restarts a worker that dies, with a log line; gives up and exits 1 when
   workers die more than :data:`RESTART_LIMIT` times within
   :data:`RESTART_WINDOW_S` (a broken store, a port taken by someone else);
+- gives the workers one directory for prometheus_client's multiprocess mode,
+  so ``/metrics`` on the shared port reports all workers (runyard.ops.metrics),
+  and removes it on exit;
 - forwards SIGTERM and SIGINT: each worker shuts down gracefully (health
   NOT_SERVING, HTTP requests and gRPC calls in flight finish), then the
   parent exits 0. Workers left after :data:`STOP_GRACE_S` are killed.
@@ -38,11 +41,13 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, replace
 from types import FrameType
 
+from runyard.ops.metrics import MULTIPROCESS_DIR
 from runyard.server import Settings, load_demo, split_address
 
 log = logging.getLogger("runyard.supervisor")
@@ -133,15 +138,23 @@ def run_workers(settings: Settings, count: int, log_level: str, log_format: str)
             grpc_address,
             f", HTTP {http_address}" if http_address else "",
         )
-        return Supervisor(specs).run()
+        with tempfile.TemporaryDirectory(prefix="runyard-metrics-") as metrics:
+            return Supervisor(specs, metrics_dir=metrics).run()
     finally:
         for sock in held:
             sock.close()
 
 
 class Supervisor:
-    def __init__(self, specs: list[WorkerSpec], *, restart_limit: int = RESTART_LIMIT) -> None:
+    def __init__(
+        self,
+        specs: list[WorkerSpec],
+        *,
+        restart_limit: int = RESTART_LIMIT,
+        metrics_dir: str | None = None,
+    ) -> None:
         self.specs = specs
+        self.metrics_dir = metrics_dir
         self.restart_limit = restart_limit
         self.workers: dict[int, _Worker] = {}
         self.deaths: list[float] = []
@@ -168,6 +181,8 @@ class Supervisor:
     def _start(self, spec: WorkerSpec) -> None:
         read_fd, write_fd = os.pipe()
         env = {**os.environ, "RUNYARD_READY_FD": str(write_fd)}
+        if self.metrics_dir:
+            env[MULTIPROCESS_DIR] = self.metrics_dir
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "runyard.supervisor"],
@@ -200,6 +215,7 @@ class Supervisor:
                 if code is None or self.stopping.is_set():
                     continue
                 worker.close_pipe()
+                self._forget_metrics(worker.proc.pid)
                 log.warning(
                     "worker %d (pid %d) exited with %s; restarting it",
                     worker.slot,
@@ -221,6 +237,13 @@ class Supervisor:
                 if not self.stopping.is_set():
                     self._start(self.specs[worker.slot])
         return False
+
+    def _forget_metrics(self, pid: int) -> None:
+        """A dead worker's open streams no longer count; its counters still do."""
+        if self.metrics_dir:
+            from prometheus_client.multiprocess import mark_process_dead
+
+            mark_process_dead(pid, self.metrics_dir)
 
     def _read_ready(self, timeout: float) -> None:
         waiting = {w.ready_fd: w for w in self.workers.values() if not w.ready and w.ready_fd >= 0}
