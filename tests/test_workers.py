@@ -192,6 +192,6 @@ def test_workers_that_keep_dying_stop_the_supervisor(tmp_path: Path) -> None:
         http_address=None,
     )
     spec = WorkerSpec(replace(broken, worker_slot=0), 0, "WARNING", "text", os.getpid())
-    supervisor = Supervisor([spec], restart_limit=1)
+    supervisor = Supervisor([spec], restart_limit=0)
     assert supervisor.run() == 1
     assert not supervisor.workers

@@ -104,6 +104,12 @@ class Settings:
     # loaded the demo; slot 0 alone runs the store-wide periodic jobs.
     worker_slot: int | None = None
 
+    @property
+    def host_jobs(self) -> bool:
+        """Whether this process runs the periodic jobs that must run once per
+        store (change-feed pruning): a lone server, or worker slot 0."""
+        return self.worker_slot in (None, 0)
+
 
 BEARER_SCHEME = {
     "bearerAuth": {
@@ -181,7 +187,7 @@ class Runyard:
         store.db.on_commit = self.hub.publish
         self.hub.listen(self.url)
         reads = StreamReads(store.db)
-        if self.settings.worker_slot in (None, 0):  # once per host, not once per worker
+        if self.settings.host_jobs:
             self._pruner = asyncio.create_task(prune_forever(reads))
         return Watcher(reads, self.hub, self.settings.heartbeat_seconds)
 

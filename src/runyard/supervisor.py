@@ -322,8 +322,14 @@ def worker_main() -> int:
             os.write(ready_fd, READY)
             os.close(ready_fd)
 
-    with contextlib.suppress(KeyboardInterrupt):
+    try:
         asyncio.run(serve(spec.settings, on_ready=ready))
+    except KeyboardInterrupt:
+        pass
+    except Exception:
+        # In the log's own format (JSON lines stay JSON); the supervisor restarts us.
+        log.exception("worker %d (pid %d) failed", spec.slot, os.getpid())
+        return 1
     return 0
 
 
