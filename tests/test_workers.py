@@ -195,3 +195,15 @@ def test_workers_that_keep_dying_stop_the_supervisor(tmp_path: Path) -> None:
     supervisor = Supervisor([spec], restart_limit=0)
     assert supervisor.run() == 1
     assert not supervisor.workers
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two", "257"])
+def test_workers_must_be_a_small_positive_number(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from runyard.cli import _parser
+
+    with pytest.raises(SystemExit) as exit_info:
+        _parser().parse_args(["serve", "--workers", value])
+    assert exit_info.value.code == 2
+    assert "--workers: expected a whole number from 1 to 256" in capsys.readouterr().err
