@@ -266,3 +266,25 @@ async def test_cancelling_a_stream_cancels_its_handler(
     task = call._task  # type: ignore[attr-defined]
     await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 5)
     assert task.cancelled()
+
+
+async def test_messages_pass_without_serialising(
+    invokers: tuple[Invoker, Invoker, Counting],
+) -> None:
+    """Same classes on both sides: the handler gets the gateway's request object
+    and the gateway the handler's response object."""
+    _, inproc, _ = invokers
+    request = S(value="same")
+    seen: list[Any] = []
+    answer = S(value="answer")
+
+    async def keep(req: S, ctx: Ctx) -> S:
+        seen.append(req)
+        return answer
+
+    registry = inproc.registry  # type: ignore[attr-defined]
+    registry.methods["/test.Echo/keep"] = grpc.unary_unary_rpc_method_handler(
+        keep, request_deserializer=S.FromString, response_serializer=_serialize
+    )
+    result = await inproc.unary("/test.Echo/keep", request, S, (), None)
+    assert seen == [request] and seen[0] is request and result.response is answer
