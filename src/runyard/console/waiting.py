@@ -1,5 +1,5 @@
 """Waiting for a long-running operation: GetOperation polled until it is done,
-with its progress (runs visited of those matched so far) on stderr."""
+with its progress (the runs visited so far and what became of them) on stderr."""
 
 from __future__ import annotations
 
@@ -35,8 +35,7 @@ def wait(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Operation:
-    """Polls ``name`` until it is done; the finished operation. The bar's total
-    is the runs matched so far (the server counts them as it walks)."""
+    """Polls ``name`` until it is done; the finished operation."""
     request = operation_pb2.GetOperationRequest(name=name)
     op = client.call(client.operations.GetOperation, request)
     console = stderr_console()
@@ -55,7 +54,6 @@ def wait(
             progress.update(
                 task,
                 description=operation_pb2.OperationMetadata.State.Name(op.metadata.state).lower(),
-                total=op.metadata.matched_count or None,
                 completed=_visited(op),
                 line=progress_line(op),
             )
