@@ -52,6 +52,7 @@ function poller(read) {
   let timer = null;
   let stopped = false;
   const next = (busy) => {
+    clearTimeout(timer); // one timer, however often a page is (re)loaded
     if (!stopped && busy) timer = setTimeout(async () => next(await read()), REFRESH_MS);
   };
   return { next, stop: () => { stopped = true; clearTimeout(timer); } };
