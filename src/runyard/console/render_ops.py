@@ -62,8 +62,10 @@ def _target(m: operation_pb2.OperationMetadata) -> str:
 
 def operations(console: Console, page: operation_pb2.ListOperationsResponse) -> None:
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("OPERATION", "ACTION", "STATE", "MATCHED", "DONE", "FAILED", "SKIPPED"):
-        table.add_column(col, justify="right" if col[-2:] in ("ED", "NE") else "left")
+    for col in ("OPERATION", "ACTION", "STATE"):
+        table.add_column(col)
+    for col in ("MATCHED", "DONE", "FAILED", "SKIPPED"):
+        table.add_column(col, justify="right")
     table.add_column("CREATED (UTC)")
     table.add_column("RUNS", overflow="fold")
     for op in page.operations:
