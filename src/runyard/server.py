@@ -291,6 +291,8 @@ class Runyard:
         self.stopping = True
         if self.health is not None:
             await self.health.enter_graceful_shutdown()
+        if self.invoker is not None:
+            self.invoker.close()  # HTTP streams end now, with UNAVAILABLE
         if self.http is not None:
             await self.http.close()
         if self.grpc_server is not None:

@@ -288,3 +288,21 @@ async def test_messages_pass_without_serialising(
     )
     result = await inproc.unary("/test.Echo/keep", request, S, (), None)
     assert seen == [request] and seen[0] is request and result.response is answer
+
+
+async def test_closing_ends_streams_with_unavailable(
+    invokers: tuple[Invoker, Invoker, Counting],
+) -> None:
+    _, inproc, _ = invokers
+    assert isinstance(inproc, InProcessInvoker)
+    call = inproc.server_stream(f"/{SERVICE}/stream_slow", S(), S, (), None)
+    messages = call.messages().__aiter__()
+    first: Any = await messages.__anext__()
+    assert first.value == "first"
+    inproc.close()
+    with pytest.raises(GatewayError) as err:
+        await asyncio.wait_for(messages.__anext__(), 5)
+    assert err.value.status.code == code_pb2.UNAVAILABLE
+    task = call._task  # type: ignore[attr-defined]
+    await asyncio.wait_for(asyncio.gather(task, return_exceptions=True), 5)
+    assert task.cancelled() and not inproc._streams

@@ -216,6 +216,13 @@ class InProcessInvoker:
         # memoised page as JSON, so that limit is only kept when asked for.
         self.max_response_bytes = max_response_bytes
         self._methods: dict[str, _Method | None] = {}
+        self._streams: set[_Stream] = set()
+
+    def close(self) -> None:
+        """Ends the streams in progress with UNAVAILABLE, as a stopping gRPC server
+        ends its calls (their SSE clients get the error event and resume elsewhere)."""
+        for stream in list(self._streams):
+            stream.fail(_status(code_pb2.UNAVAILABLE, "Cancelling all calls"))
 
     async def _handler(
         self, method: str, metadata: tuple[Any, ...]
@@ -382,9 +389,19 @@ class _Stream:
         if self._task is not None and not self._task.done():
             self._task.cancel()
 
+    def fail(self, error: GatewayError) -> None:
+        """Ends the call with ``error``: the handler is cancelled and what it had
+        buffered is dropped (an SSE client resumes from the last event it got)."""
+        self.cancel()
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._queue.put_nowait(error)
+
     async def messages(self) -> AsyncIterator[Message]:
         if self._task is None:
             self._task = asyncio.create_task(self._run(), name=f"inproc {self._method}")
+            self._invoker._streams.add(self)
+            self._task.add_done_callback(lambda _: self._invoker._streams.discard(self))
         while True:
             item = await self._queue.get()
             if item is _END:
