@@ -24,7 +24,8 @@ import grpc
 from google.protobuf.message import Message
 from google.rpc import code_pb2
 
-from .errors import GatewayError, make_status, status_from_parts
+from .errors import GatewayError
+from .inprocess_context import ServicerContext, status, within
 from .invoker import Metadata, UnaryResult
 
 __all__ = ["HandlerRegistry", "InProcessInvoker", "ServicerContext"]
@@ -35,8 +36,6 @@ log = logging.getLogger("runyard.gateway")
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 # What a stream may run ahead of its HTTP client (HTTP/2 flow control's part).
 STREAM_BUFFER = 16
-# The peer a handler sees, as gRPC's in-process transport names it.
-PEER = "inproc"
 
 
 class HandlerRegistry:
@@ -82,110 +81,6 @@ class _CallDetails(grpc.HandlerCallDetails):
         self.invocation_metadata = metadata
 
 
-class ServicerContext:
-    """What handlers and interceptors use of ``grpc.aio.ServicerContext``."""
-
-    def __init__(
-        self,
-        metadata: tuple[Any, ...],
-        timeout: float | None,
-        write: Callable[[Any], Awaitable[None]] | None = None,
-    ) -> None:
-        self._metadata = metadata
-        self._deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
-        self._write = write
-        self._code: grpc.StatusCode | None = None
-        self._details: str | None = None
-        self.initial: tuple[Any, ...] = ()
-        self.trailing: tuple[Any, ...] = ()
-        self.aborted = False
-        self._cancelled = False
-
-    def invocation_metadata(self) -> tuple[Any, ...]:
-        return self._metadata
-
-    def peer(self) -> str:
-        return PEER
-
-    def time_remaining(self) -> float | None:
-        if self._deadline is None:
-            return None
-        return max(0.0, self._deadline - asyncio.get_running_loop().time())
-
-    def cancelled(self) -> bool:
-        return self._cancelled
-
-    def done(self) -> bool:
-        return self._cancelled or self.aborted
-
-    def set_code(self, code: grpc.StatusCode) -> None:
-        self._code = code
-
-    def set_details(self, details: str) -> None:
-        self._details = details
-
-    def code(self) -> grpc.StatusCode | None:
-        return self._code
-
-    def details(self) -> str | None:
-        return self._details
-
-    def set_trailing_metadata(self, metadata: Sequence[tuple[str, Any]]) -> None:
-        self.trailing = tuple(metadata)
-
-    def trailing_metadata(self) -> tuple[Any, ...]:
-        return self.trailing
-
-    async def send_initial_metadata(self, metadata: Sequence[tuple[str, Any]]) -> None:
-        self.initial = tuple(metadata)
-
-    async def abort(
-        self,
-        code: grpc.StatusCode,
-        details: str = "",
-        trailing_metadata: Sequence[tuple[str, Any]] = (),
-    ) -> None:
-        if self.aborted:
-            raise grpc.aio.UsageError("Abort was already called!")
-        self.aborted = True
-        self._code, self._details = code, details
-        if trailing_metadata:
-            self.trailing = tuple(trailing_metadata)
-        raise grpc.aio.AbortError()
-
-    async def abort_with_status(self, status: grpc.Status) -> None:
-        await self.abort(status.code, status.details, status.trailing_metadata)
-
-    async def write(self, message: Any) -> None:
-        if self._write is None:
-            raise grpc.aio.UsageError("write() is for streaming responses")
-        await self._write(message)
-
-    def error(self) -> GatewayError | None:
-        """The call's failure, once the handler is done: an abort or a code set."""
-        code = self._code
-        if code is None or code == grpc.StatusCode.OK:
-            return None
-        return GatewayError(status_from_parts(code.value[0], self._details or "", self.trailing))
-
-    def failed(self, exc: BaseException) -> GatewayError:
-        """The status of a handler that raised ``exc`` (what grpc.aio sends)."""
-        if isinstance(exc, grpc.aio.AbortError) or self.aborted:
-            return self.error() or _status(code_pb2.UNKNOWN, "")
-        log.error("Unexpected [%s] raised by servicer method", type(exc).__name__, exc_info=exc)
-        code = self._code if self._code not in (None, grpc.StatusCode.OK) else None
-        number = code.value[0] if code is not None else code_pb2.UNKNOWN
-        return _status(number, f"Unexpected {type(exc)}: {exc}", self.trailing)
-
-
-def _status(code: int, message: str, trailing: Sequence[tuple[str, Any]] = ()) -> GatewayError:
-    return GatewayError(status_from_parts(code, message, trailing))
-
-
-def _deadline_exceeded() -> GatewayError:
-    return GatewayError(make_status(code_pb2.DEADLINE_EXCEEDED, "Deadline Exceeded"))
-
-
 class _Method:
     """One method as the gateway calls it: the request class its handler reads
     and the way to adapt messages of other classes (another descriptor pool)."""
@@ -222,7 +117,7 @@ class InProcessInvoker:
         """Ends the streams in progress with UNAVAILABLE, as a stopping gRPC server
         ends its calls (their SSE clients get the error event and resume elsewhere)."""
         for stream in list(self._streams):
-            stream.fail(_status(code_pb2.UNAVAILABLE, "Cancelling all calls"))
+            stream.fail(status(code_pb2.UNAVAILABLE, "Cancelling all calls"))
 
     async def _handler(
         self, method: str, metadata: tuple[Any, ...]
@@ -243,13 +138,13 @@ class InProcessInvoker:
             continuation = _chain(interceptor, continuation)
         handler = await continuation(details)
         if handler is None or info is None:
-            raise _status(code_pb2.UNIMPLEMENTED, "Method not found!")
+            raise status(code_pb2.UNIMPLEMENTED, "Method not found!")
         return handler, info
 
     def _request(self, handler: grpc.RpcMethodHandler, info: _Method, request: Message) -> Any:
         size = request.ByteSize()
         if size > self.max_message_bytes:
-            raise _status(
+            raise status(
                 code_pb2.RESOURCE_EXHAUSTED,
                 f"SERVER: Received message larger than max ({size} vs. {self.max_message_bytes})",
             )
@@ -269,7 +164,7 @@ class InProcessInvoker:
             size = len(data)
             response = response_class.FromString(data)
         if limit is not None and size > limit:
-            raise _status(
+            raise status(
                 code_pb2.RESOURCE_EXHAUSTED,
                 f"CLIENT: Received message larger than max ({size} vs. {limit})",
             )
@@ -286,13 +181,13 @@ class InProcessInvoker:
         md = tuple(metadata)
         handler, info = await self._handler(method, md)
         if handler.unary_unary is None:
-            raise _status(code_pb2.UNIMPLEMENTED, f"{method} is not a unary method")
+            raise status(code_pb2.UNIMPLEMENTED, f"{method} is not a unary method")
         context = ServicerContext(md, timeout)
         message = self._request(handler, info, request)
         behavior: Any = handler.unary_unary
         work = behavior(message, context)
         if timeout is not None:
-            work = _within(timeout, work)
+            work = within(timeout, work)
         try:
             # A task of its own, as in a gRPC server: what the handler sets in
             # context variables (the caller's identity) stays with this call.
@@ -331,17 +226,6 @@ def _chain(
         return await interceptor.intercept_service(continuation, details)
 
     return call
-
-
-async def _within(timeout: float, work: Awaitable[Any]) -> Any:
-    """``work``, cancelled at the deadline as grpc.aio cancels a handler's task."""
-    try:
-        async with asyncio.timeout(timeout) as scope:
-            return await work
-    except TimeoutError:
-        if scope.expired():
-            raise _deadline_exceeded() from None
-        raise
 
 
 def _serialize(message: Any) -> bytes:
@@ -415,19 +299,19 @@ class _Stream:
             if self._timeout is None:
                 await self._produce()
             else:
-                await _within(self._timeout, self._produce())
+                await within(self._timeout, self._produce())
             await self._queue.put(_END)
         except GatewayError as e:
             await self._queue.put(e)
         except Exception:  # an interceptor's own failure: the caller learns no more
             log.exception("in-process stream %s failed", self._method)
-            await self._queue.put(_status(code_pb2.INTERNAL, "internal error calling upstream"))
+            await self._queue.put(status(code_pb2.INTERNAL, "internal error calling upstream"))
 
     async def _produce(self) -> None:
         invoker = self._invoker
         handler, info = await invoker._handler(self._method, self._metadata)
         if handler.unary_stream is None:
-            raise _status(code_pb2.UNIMPLEMENTED, f"{self._method} is not a streaming method")
+            raise status(code_pb2.UNIMPLEMENTED, f"{self._method} is not a streaming method")
 
         async def put(message: Any) -> None:
             await self._queue.put(invoker._response(handler, message, self._response_class))
