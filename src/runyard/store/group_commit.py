@@ -28,6 +28,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
 from runyard.aip.errors import unavailable
+from runyard.store.statements import Sql
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,11 @@ MAX_GROUP = 64
 # How often a writer waiting for its group's COMMIT checks that someone will
 # make it (it makes it itself when the writer expected to do so went away).
 _NUDGE_S = 0.05
+
+
+_SAVEPOINT = Sql("SAVEPOINT writer")
+_RELEASE = Sql("RELEASE writer")
+_ROLLBACK = Sql("ROLLBACK TO writer")
 
 
 class _Group:
@@ -80,13 +86,15 @@ class GroupCommitter:
                 self._begin(conn)
             group = self._group
             assert group is not None
-            savepoint = conn.begin_nested()
+            # Plain SQL, not begin_nested() (SQLAlchemy compiles a savepoint
+            # clause anew each time); the work's own begin_nested() nests inside.
+            _SAVEPOINT.run(conn, {})
             try:
                 yield conn
             except BaseException:
-                self._undo(conn, savepoint, group)
+                self._undo(conn, group)
                 raise
-            savepoint.commit()
+            _RELEASE.run(conn, {})
             group.members += 1
         finally:
             try:
@@ -136,11 +144,12 @@ class GroupCommitter:
     def _full(self) -> bool:
         return self._group is not None and self._group.members >= MAX_GROUP
 
-    def _undo(self, conn: Connection, savepoint: Any, group: _Group) -> None:
+    def _undo(self, conn: Connection, group: _Group) -> None:
         """Rolls back one writer's work; when that fails or SQLite already
         rolled back the whole transaction, the group is lost."""
         try:
-            savepoint.rollback()
+            _ROLLBACK.run(conn, {})
+            _RELEASE.run(conn, {})
             intact = bool(conn.connection.driver_connection.in_transaction)  # type: ignore[union-attr]
         except Exception:
             intact = False
