@@ -102,7 +102,7 @@ class Database:
         self.url = url
         self.engine: Engine = make_engine(url, pool_size=pool_size)
         self.dialect = self.engine.dialect.name
-        self._group = (
+        self.group_commit = (
             GroupCommitter(self.engine, SQLITE_WRITER_WAIT_S) if self.dialect == "sqlite" else None
         )
         if migrate_schema:
@@ -113,8 +113,8 @@ class Database:
         self.page_tokens = PageTokenCodec(self.secret("page_token"))
 
     def close(self) -> None:
-        if self._group is not None:
-            self._group.close()
+        if self.group_commit is not None:
+            self.group_commit.close()
         self.engine.dispose()
 
     def ping(self) -> None:
@@ -145,8 +145,8 @@ class Database:
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
-        if self._group is not None:
-            with self._group.transaction() as conn:
+        if self.group_commit is not None:
+            with self.group_commit.transaction() as conn:
                 yield conn
             return
         with self.engine.connect().execution_options(write=True) as conn, conn.begin():

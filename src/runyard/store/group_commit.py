@@ -66,6 +66,13 @@ class GroupCommitter:
         self._conn: Connection | None = None
         self._txn: Any = None
         self._group: _Group | None = None
+        self.commits = 0  # groups committed (tests, diagnostics)
+
+    @property
+    def queued(self) -> int:
+        """Writers waiting for their turn now."""
+        with self._count:
+            return self._queued
 
     def close(self) -> None:
         with self._turn:
@@ -168,6 +175,7 @@ class GroupCommitter:
             if group is not None:
                 self._abandon(group)
             return
+        self.commits += 1
         if group is not None:
             group.done.set()
 
@@ -192,10 +200,13 @@ class GroupCommitter:
         if group is None:
             return
         while not group.done.wait(_NUDGE_S):
-            # The writer that was to commit went away (it gave up waiting for
-            # its turn): commit the group ourselves.
-            with self._turn:
-                if self._group is group:
-                    self._commit()
+            # Whoever holds the turn commits or hands on; a writer that was
+            # counted as queued but gave up leaves nobody to commit: do it here.
+            if self._turn.acquire(blocking=False):
+                try:
+                    if self._group is group and self._nobody_queued():
+                        self._commit()
+                finally:
+                    self._turn.release()
         if group.failed:
             raise unavailable("the database is unavailable; retry shortly")

@@ -50,6 +50,9 @@ class Rows:
         self._rows = rows
         self.rowcount = rowcount
 
+    def all(self) -> list[Any]:
+        return list(self._rows)
+
     def first(self) -> Any:
         return self._rows[0] if self._rows else None
 
