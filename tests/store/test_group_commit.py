@@ -88,11 +88,10 @@ def test_a_lone_writer_commits_at_once(tmp_path: Path, fail: bool) -> None:
         committer = db.group_commit
         assert committer is not None
         before = committer.commits
-        with pytest.raises(Refused) if fail else contextlib.nullcontext():
-            with db.write() as conn:
-                _put(conn, "w1")
-                if fail:
-                    raise Refused
+        with pytest.raises(Refused) if fail else contextlib.nullcontext(), db.write() as conn:
+            _put(conn, "w1")
+            if fail:
+                raise Refused
         assert committer.commits - before == 1
         with db.read() as conn:
             names = [row.name for row in NAMES.run(conn, {}).all()]
