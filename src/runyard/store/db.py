@@ -133,12 +133,9 @@ class Database:
         topics: list[str] = []
         with _guard(), self._transaction() as conn:
             conn.info[TOPICS] = topics  # runyard.store.changefeed.signal adds to it
-            try:
-                yield conn
-                if topics and self.dialect == "postgresql":
-                    _notify(conn, topics)
-            finally:
-                conn.info.pop(TOPICS, None)
+            yield conn
+            if topics and self.dialect == "postgresql":
+                _notify(conn, topics)
         if topics and self.on_commit is not None:
             # After the commit: a woken watcher must find what woke it.
             self.on_commit(topics)

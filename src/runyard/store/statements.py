@@ -75,8 +75,10 @@ def _execute(conn: Connection, sql: Sql, params: Any, *, many: bool) -> Rows:
     dialect = conn.dialect
     fairy = conn.connection
     text = sql.pyformat if dialect.name == "postgresql" else sql.text
-    cursor = fairy.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor = None
     try:
+        # Inside the try: a closed connection refuses even a cursor.
+        cursor = fairy.driver_connection.cursor()  # type: ignore[union-attr]
         if many:
             cursor.executemany(text, params)
         else:
@@ -98,7 +100,8 @@ def _execute(conn: Connection, sql: Sql, params: Any, *, many: bool) -> Rows:
             dialect=dialect,
         ) from exc
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
     if rows:
         record = _record(tuple(d[0] for d in description))
         rows = [record(*row) for row in rows]
