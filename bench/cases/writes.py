@@ -3,8 +3,9 @@ same disk's single-row commit rate measured in the same run (sqlite3, WAL,
 synchronous=FULL, one INSERT per transaction): CreateRun alone, and full
 lifecycles (CreateRun, StartRun, one journal event, CompleteRun) with 16
 callers. The ratio says how far the write path is from the disk's bound.
-The same on a fresh PostgreSQL database (unless --no-postgres), against its
-single-row commit rate (psycopg, one INSERT per transaction)."""
+The same on a fresh PostgreSQL database beside the bench's data set (unless
+--no-postgres), against its single-row commit rate (psycopg, one INSERT per
+transaction)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 import grpc
 from google.protobuf import struct_pb2
 
-from bench import datagen, pgdata, procs
+from bench import datagen, procs
 from bench.context import PARENT, Bench, Case, Target, errs, lat
 from bench.load import run_load
 from bench.report import Row
@@ -72,9 +73,11 @@ def pg_commit_rate(url: str, seconds: float, max_rows: int = 20_000) -> float:
 
 
 @contextlib.contextmanager
-def fresh_pg_database(admin_url: str) -> Iterator[str]:
+def fresh_pg_database(beside: str) -> Iterator[str]:
+    """A new database on the cluster of `beside` (whose user may create one)."""
     import psycopg
 
+    admin_url = beside
     name = f"writes_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -157,17 +160,14 @@ async def measure(bench: Bench, url: str, disk: float, store_name: str) -> None:
 
 async def run(bench: Bench, target: Target | None) -> None:
     seconds = bench.size.ingest_s
-    disk = commit_rate(bench.workdir / "commit-rate.db", seconds)
-    await measure(bench, f"sqlite:///{bench.workdir / 'writes.db'}", disk, "SQLite")
-    if bench.args.no_postgres:
+    if target is None:
+        disk = commit_rate(bench.workdir / "commit-rate.db", seconds)
+        await measure(bench, f"sqlite:///{bench.workdir / 'writes.db'}", disk, "SQLite")
         return
-    with pgdata.postgres(bench.args.smoke) as pg:
-        if pg is None:
-            bench.skip("PostgreSQL: Writes", "no PostgreSQL (see the note above)")
-            return
-        with fresh_pg_database(pg) as url:
-            disk = pg_commit_rate(url, seconds)
-            await measure(bench, url, disk, "PostgreSQL")
+    # PostgreSQL: a fresh database beside the bench's data set, dropped afterwards.
+    with fresh_pg_database(target.database_url) as url:
+        disk = pg_commit_rate(url, seconds)
+        await measure(bench, url, disk, "PostgreSQL")
 
 
-CASE = Case("writes", "writes (CreateRun, run lifecycles)", run, on=("own",))
+CASE = Case("writes", "writes (CreateRun, run lifecycles)", run, on=("own", "postgresql"))
