@@ -135,6 +135,13 @@ def _add_gateway(sub: Any) -> None:
         action="store_true",
         help=UNKNOWN_FIELDS_HELP,
     )
+    gw.add_argument(
+        "--bearer-auth",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="declare runyard's bearer token scheme in /openapi.json, as `serve` does "
+        "(default: on)",
+    )
     gw.set_defaults(func=_gateway)
 
 
@@ -217,7 +224,7 @@ def _gateway(args: argparse.Namespace) -> int:
     from runyard import gateway
     from runyard.api.streams_http import cli_flags
     from runyard.api.validation import schema_limits
-    from runyard.server import descriptor_set_path
+    from runyard.server import BEARER_SCHEME, descriptor_set_path
 
     return int(
         gateway.cli_main(
@@ -232,11 +239,13 @@ def _gateway(args: argparse.Namespace) -> int:
                 # runyard's streams resume over Server-Sent Events like in-process.
                 *cli_flags(),
                 *(["--allow-unknown-fields"] if args.allow_unknown_fields else []),
+                "--bearer-auth" if args.bearer_auth else "--no-bearer-auth",
                 # runyard's comments for the OpenAPI document (reflection has none)
                 "--descriptor-set",
                 str(descriptor_set_path()),
             ],
             field_constraints=schema_limits,  # runyard's limits in the document
+            security_schemes=BEARER_SCHEME,  # the same scheme as the in-process document
         )
         or 0
     )
