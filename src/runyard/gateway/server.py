@@ -43,12 +43,20 @@ import logging
 import socket
 from typing import Any
 
-__all__ = ["HEADER_READ_TIMEOUT_S", "MAX_CONNECTIONS", "HttpServer", "serve_http"]
+__all__ = [
+    "HEADER_READ_TIMEOUT_S",
+    "HTTP_SERVERS",
+    "IDLE_TIMEOUT_S",
+    "MAX_CONNECTIONS",
+    "HttpServer",
+    "serve_http",
+]
 
 log = logging.getLogger("runyard.gateway")
 
 MAX_CONNECTIONS = 16_384
 HEADER_READ_TIMEOUT_S = 10.0
+IDLE_TIMEOUT_S = 60.0
 
 
 def _free_port(host: str) -> int:
@@ -101,19 +109,62 @@ async def _wait_listening(host: str, port: int, task: asyncio.Task[Any], timeout
             await asyncio.sleep(0.02)
 
 
+HTTP_SERVERS = ("runyard", "granian")
+
+
 async def serve_http(
     app: Any,
     host: str,
     port: int,
     *,
+    server: str = "runyard",
     max_connections: int = MAX_CONNECTIONS,
     header_read_timeout: float = HEADER_READ_TIMEOUT_S,
+    idle_timeout: float = IDLE_TIMEOUT_S,
+    error_domain: str = "gateway",
+    reuse_port: bool = False,
     start_timeout: float = 10.0,
-) -> HttpServer:
+) -> Any:
     """Starts serving ``app`` on ``host:port`` in the running loop; returns once it
-    accepts connections. Up to ``max_connections`` are served at once (further
-    ones wait in the listen queue); a request whose headers take longer than
-    ``header_read_timeout`` seconds is dropped."""
+    accepts connections (an object with ``port`` and ``await close()``).
+
+    ``server`` is ``"runyard"`` (:mod:`runyard.gateway.http1_server`: idle and
+    head timeouts, shedding at ``max_connections``, Status bodies for its own
+    errors, SO_REUSEPORT with ``reuse_port``) or ``"granian"`` (no idle timeout,
+    empty-bodied errors of its own; beyond ``max_connections`` new clients wait)."""
+    soft = raise_open_files_limit(max_connections + 1024)
+    if server == "granian":
+        if reuse_port:
+            raise ValueError("granian's embedded server cannot share its port (SO_REUSEPORT)")
+        return await _serve_granian(
+            app, host, port, max_connections, header_read_timeout, start_timeout
+        )
+    if server != "runyard":
+        raise ValueError(f"unknown HTTP server {server!r}; one of {', '.join(HTTP_SERVERS)}")
+    from .http1_server import HttpLimits, serve_own
+
+    cap = max_connections
+    if soft < max_connections + 1024:
+        cap = max(16, soft - 1024)
+        log.warning("open-files limit %d: at most %d HTTP connections", soft, cap)
+    limits = HttpLimits(
+        max_connections=max_connections,
+        idle_timeout=idle_timeout,
+        header_read_timeout=header_read_timeout,
+    )
+    return await serve_own(
+        app, host, port, limits=limits, cap=cap, error_domain=error_domain, reuse_port=reuse_port
+    )
+
+
+async def _serve_granian(
+    app: Any,
+    host: str,
+    port: int,
+    max_connections: int,
+    header_read_timeout: float,
+    start_timeout: float,
+) -> HttpServer:
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
@@ -121,7 +172,6 @@ async def serve_http(
 
     if port == 0:
         port = _free_port(host)
-    raise_open_files_limit(max_connections + 1024)
     # The embedded server logs a warning about being experimental on every
     # start; only errors matter here.
     logging.getLogger("_granian").setLevel(logging.ERROR)
