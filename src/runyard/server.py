@@ -30,6 +30,7 @@ from runyard.api.watch import HEARTBEAT_SECONDS, Watcher
 from runyard.api.workspaces import WorkspaceService
 from runyard.auth.authenticator import Authenticator
 from runyard.auth.ratelimit import Limit
+from runyard.gateway.http_options import HttpServerOptions
 from runyard.jobs.worker import OperationWorker
 from runyard.ops.metrics import METRICS
 from runyard.store.engine import resolve_url
@@ -98,6 +99,8 @@ class Settings:
     operation_lease_seconds: float = 30.0
     # HTTP: skip unknown query parameters, JSON fields and enum names instead of 400.
     allow_unknown_fields: bool = False
+    # The HTTP server and its connection limits (runyard.gateway.http_options).
+    http_options: HttpServerOptions = field(default_factory=HttpServerOptions)
 
 
 BEARER_SCHEME = {
@@ -255,7 +258,13 @@ class Runyard:
         )
         http_host, http_port = _split(self.settings.http_address)
         observed = Observer(app, health=self._healthy)
-        self.http = await gateway.serve_http(observed, http_host, http_port)
+        self.http = await gateway.serve_http(
+            observed,
+            http_host,
+            http_port,
+            error_domain="runyard.dev",
+            **self.settings.http_options.as_kwargs(),
+        )
         self.http_port = getattr(self.http, "port", http_port)
         log.info("HTTP gateway listening on %s:%d", http_host, self.http_port)
 

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import grpc
 
 from .app import create_app
+from .http_options import HttpServerOptions, add_http_arguments, http_options
 from .observe import Observer
 from .openapi import Constraints
 from .reflection import load_files
@@ -39,6 +40,7 @@ async def run_gateway(
     error_domain: str = "gateway",
     stop: asyncio.Event | None = None,
     sse_resume: ResumeRules | None = None,
+    http: HttpServerOptions | None = None,
 ) -> None:
     """Learns ``upstream`` by reflection and serves it until ``stop`` is set (or
     SIGINT/SIGTERM when no event is given)."""
@@ -58,7 +60,13 @@ async def run_gateway(
         )
         log.info("gateway: %d HTTP routes from %s", len(app.bindings), upstream)
         host, port = split_address(http_address)
-        server = await serve_http(Observer(app, health=_upstream_health(channel)), host, port)
+        server = await serve_http(
+            Observer(app, health=_upstream_health(channel)),
+            host,
+            port,
+            error_domain=error_domain,
+            **(http or HttpServerOptions()).as_kwargs(),
+        )
         log.info("gateway listening on %s:%d", host, server.port)
         if stop is None:
             stop = asyncio.Event()
@@ -125,6 +133,7 @@ def cli_main(
                 field_constraints=field_constraints,
                 error_domain=args.error_domain,
                 sse_resume=rules,
+                http=http_options(args),
             )
         )
     return 0
@@ -134,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runyard gateway")
     parser.add_argument("--upstream", required=True, metavar="HOST:PORT")
     parser.add_argument("--http-address", default="127.0.0.1:8080", metavar="HOST:PORT")
+    add_http_arguments(parser)
     parser.add_argument(
         "--emit-unpopulated",
         action="store_true",

@@ -125,8 +125,7 @@ class ServerState:
             431,
             code_pb2.INVALID_ARGUMENT,
             "HEADERS_TOO_LARGE",
-            f"request headers beyond {self.max_headers} headers or "
-            f"{self.max_header_bytes:,} bytes",
+            f"request headers beyond {self.max_headers} headers or {self.max_header_bytes:,} bytes",
         )
 
     def internal_error(self, scope: dict[str, Any], accept: bytes) -> bytes:
