@@ -177,3 +177,34 @@ async def test_at_the_cap_with_every_connection_busy_new_ones_get_503() -> None:
             w.close()
     finally:
         await server.close()
+
+
+async def test_answer_before_the_body_arrives_drains_it() -> None:
+    async def early(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 413, "headers": []})
+        await send({"type": "http.response.body", "body": b"too large"})
+
+    server = await serve_http(early, "127.0.0.1", 0)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3000000\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"too large"), 30)
+        assert head.startswith(b"HTTP/1.1 413")
+        for _ in range(30):  # the rest of the body is read and dropped, then the end
+            writer.write(b"x" * 100_000)
+            await writer.drain()
+        assert await asyncio.wait_for(reader.read(), 30) == b""
+        writer.close()
+    finally:
+        await server.close()
+
+
+async def test_reuse_port_lets_two_servers_share_a_port() -> None:
+    first = await serve_http(echo_app, "127.0.0.1", 0, reuse_port=True)
+    second = await serve_http(echo_app, "127.0.0.1", first.port, reuse_port=True)
+    try:
+        raw = await exchange(first.port, b"GET /r HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        assert responses(raw)[0][0] == 200
+    finally:
+        await first.close()
+        await second.close()

@@ -234,6 +234,9 @@ class HttpConnection(asyncio.Protocol):
             p.complete = True
             p.wake()
             self.parsing = None
+            if p.discard and self.transport is not None:
+                self.dead = True
+                self.transport.close()
 
     # -- exchanges -------------------------------------------------------------------
 
@@ -251,8 +254,18 @@ class HttpConnection(asyncio.Protocol):
                 self.transport.write(self.server.internal_error(cycle.scope, self.accept))
             self.transport.close()  # a cut-short stream ends with the connection
             return
-        if not cycle.keep_alive or not cycle.complete or self.server.closing:
+        if not cycle.keep_alive or self.server.closing:
             self.transport.close()
+            return
+        if not cycle.complete:
+            # Answered before its body arrived (413…): read the rest and drop it, so
+            # that closing does not reset the connection under the answer.
+            cycle.discard = True
+            cycle.chunks = []
+            cycle.size = 0
+            self.deadline = self.loop.time() + self.server.header_timeout
+            self.server.waiting[self] = None
+            self.reading_needed()
             return
         if self.pipeline:
             self._start(self.pipeline.popleft())

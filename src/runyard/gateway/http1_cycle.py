@@ -62,6 +62,7 @@ class Cycle:
         "complete",
         "conn",
         "delivered",
+        "discard",
         "expect_continue",
         "finished",
         "head_only",
@@ -85,6 +86,7 @@ class Cycle:
         self.size = 0
         self.complete = False
         self.delivered = False
+        self.discard = False  # answered already: the rest of the body is dropped
         self.waiter: asyncio.Future[None] | None = None
         self.started = False
         self.wrote_head = False
@@ -96,6 +98,8 @@ class Cycle:
     # -- request body (fed by the connection's parser) -------------------------------
 
     def feed(self, body: bytes) -> None:
+        if self.discard:
+            return
         self.chunks.append(body)
         self.size += len(body)
         self.wake()
