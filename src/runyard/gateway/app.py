@@ -168,6 +168,8 @@ class GatewayApp:
             await self._error(send, e, accept, path)
         except HeadDone:
             pass
+        except OSError:  # ASGI servers' "the client went away": no one to answer
+            pass
         except Exception:
             log.exception("gateway failure on %s %s", method, path)
             await self._error(send, GatewayError(_internal()), accept, path)
