@@ -208,3 +208,12 @@ async def test_reuse_port_lets_two_servers_share_a_port() -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_requests_before_a_half_close_are_answered(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
+    writer.write_eof()
+    got = responses(await asyncio.wait_for(reader.read(), 30))
+    assert [b for _, _, b in got] == [b"GET /1  ", b"GET /2  "]
+    writer.close()

@@ -69,6 +69,7 @@ class HttpConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.client: tuple[str, int] | None = None
         self.lost = False
+        self.eof = False  # the client half-closed: end after the requests it sent
         self.dead = False  # parsing stopped: the connection ends after what is queued
         self.write_paused = False
         self.read_paused = False
@@ -124,6 +125,11 @@ class HttpConnection(asyncio.Protocol):
             self.head_bytes += len(data)
             if self.head_bytes > self.server.max_head_bytes:
                 self.refuse(self.server.headers_too_large())
+
+    def eof_received(self) -> bool | None:
+        self.eof = True
+        # Keep the write side open while requests sent before the EOF are answered.
+        return True if self.cycle is not None else None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
@@ -273,6 +279,9 @@ class HttpConnection(asyncio.Protocol):
             return
         if self.refusal is not None:
             self.transport.write(self.refusal)
+            self.transport.close()
+            return
+        if self.eof:
             self.transport.close()
             return
         if not self.in_head:
