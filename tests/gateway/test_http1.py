@@ -217,3 +217,20 @@ async def test_requests_before_a_half_close_are_answered(port: int) -> None:
     got = responses(await asyncio.wait_for(reader.read(), 30))
     assert [b for _, _, b in got] == [b"GET /1  ", b"GET /2  "]
     writer.close()
+
+
+async def test_close_ends_streams_cleanly() -> None:
+    async def endless(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        while True:
+            await send({"type": "http.response.body", "body": b"tick", "more_body": True})
+            await asyncio.sleep(0.05)
+
+    server = await serve_http(endless, "127.0.0.1", 0)
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    await asyncio.wait_for(reader.readuntil(b"tick"), 30)
+    await asyncio.wait_for(server.close(), 30)
+    rest = await asyncio.wait_for(reader.read(), 30)
+    assert rest.endswith(b"0\r\n\r\n")  # the last chunk: a complete response
+    writer.close()

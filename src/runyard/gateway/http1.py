@@ -365,6 +365,21 @@ class HttpConnection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    def end_stream(self) -> bool:
+        """At shutdown: ends a streamed response in progress (a clean last chunk:
+        clients resume elsewhere) and the connection; false if none is."""
+        c = self.cycle
+        if c is None or not c.wrote_head or c.finished or self.transport is None:
+            return False
+        if c.chunked:
+            self.transport.write(b"0\r\n\r\n")
+        c.finished = True
+        self.lost = True
+        self.transport.close()
+        if self.task is not None:  # stops the upstream call it is waiting on
+            self.task.cancel()
+        return True
+
     def abort(self, *_: Any) -> None:
         if self.transport is not None:
             self.transport.abort()

@@ -172,7 +172,8 @@ def _log_rejection(status: int, why: str, client: tuple[str, int] | None, rid: s
 
 class OwnHttpServer:
     """A running server; ``await close()`` stops listening, closes waiting
-    connections, lets requests in flight finish (``timeout`` seconds at most)."""
+    connections, ends streamed responses (cleanly: their clients resume), and
+    lets the other requests in flight finish (``timeout`` seconds at most)."""
 
     def __init__(
         self, host: str, port: int, server: asyncio.AbstractServer, state: ServerState
@@ -196,6 +197,8 @@ class OwnHttpServer:
         for conn in list(state.waiting):
             state.forget(conn)
             conn.close()
+        for conn in list(state.connections):
+            conn.end_stream()  # watch streams never finish by themselves
         if state.connections:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(state.all_gone.wait(), timeout)
