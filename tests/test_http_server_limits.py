@@ -114,6 +114,9 @@ def test_server_errors_as_problem_json(base: str) -> None:
     status, headers, body = _raw(_port(base), data + b"\r\n\r\n")
     assert (status, headers["content-type"]) == (431, "application/problem+json")
     assert json.loads(body)["status"] == 431
+    # Counted like every other answer (method and route "-": no request got that far).
+    metrics = httpx.get(f"{base}/metrics", timeout=30).text
+    assert 'runyard_http_requests_total{code="431",method="-",route="-"}' in metrics
 
 
 def test_idle_connection_closed_after_idle_timeout(base: str) -> None:
