@@ -88,6 +88,17 @@ CASES = {
         431,
         None,
     ),
+    "Content-Length with chunked": (
+        b"POST /v1/x HTTP/1.1" + HOST + b"\r\nContent-Length: 3\r\nTransfer-Encoding: chunked"
+        b"\r\n\r\n0\r\n\r\n",
+        400,
+        "MALFORMED_REQUEST",
+    ),
+    "two Content-Lengths": (
+        b"POST /v1/x HTTP/1.1" + HOST + b"\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        400,
+        "MALFORMED_REQUEST",
+    ),
     "HTTP/2.0": (b"GET /v1/x HTTP/2.0" + HOST + b"\r\n\r\n", 505, "HTTP_VERSION_NOT_SUPPORTED"),
 }
 

@@ -234,3 +234,12 @@ async def test_close_ends_streams_cleanly() -> None:
     rest = await asyncio.wait_for(reader.read(), 30)
     assert rest.endswith(b"0\r\n\r\n")  # the last chunk: a complete response
     writer.close()
+
+
+async def test_a_body_with_broken_framing_is_refused(port: int) -> None:
+    raw = await exchange(
+        port, b"POST /b HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n"
+    )
+    ((status, headers, body),) = responses(raw)
+    assert status == 400 and headers["content-type"] == "application/json"
+    assert json.loads(body)["details"][0]["reason"] == "MALFORMED_REQUEST"

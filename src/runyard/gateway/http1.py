@@ -312,7 +312,14 @@ class HttpConnection(asyncio.Protocol):
         self._pause_reading()
         self.server.waiting.pop(self, None)
         response = self.server.rejection(refusal, self.accept, self.client)
-        if self.cycle is None and self.transport is not None:
+        c = self.cycle
+        if c is not None and c is self.parsing and not c.wrote_head:
+            # The request being answered is itself broken (its body's framing): the
+            # refusal answers it, and the app sees the client gone.
+            self.lost = True
+            c.wake()
+            c = None
+        if c is None and self.transport is not None:
             self.transport.write(response)
             self.transport.close()
         else:
