@@ -243,3 +243,11 @@ async def test_a_body_with_broken_framing_is_refused(port: int) -> None:
     ((status, headers, body),) = responses(raw)
     assert status == 400 and headers["content-type"] == "application/json"
     assert json.loads(body)["details"][0]["reason"] == "MALFORMED_REQUEST"
+
+
+async def test_a_body_cut_short_by_a_half_close_ends_the_connection(port: int) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST /cut HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly this")
+    writer.write_eof()
+    assert await asyncio.wait_for(reader.read(), 30) == b""
+    writer.close()

@@ -128,8 +128,9 @@ class HttpConnection(asyncio.Protocol):
 
     def eof_received(self) -> bool | None:
         self.eof = True
-        # Keep the write side open while requests sent before the EOF are answered.
-        return True if self.cycle is not None else None
+        # Keep the write side open while requests sent whole before the EOF are
+        # answered; a body cut short by it ends the connection (the app sees that).
+        return True if self.cycle is not None and self.parsing is None else None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
