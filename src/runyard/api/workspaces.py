@@ -9,8 +9,9 @@ import grpc
 from runyard.aip.errors import required
 from runyard.aip.names import validate_id
 from runyard.api import names
-from runyard.api.context import blocking, list_params, now_us, request_key
+from runyard.api.context import blocking, list_plan, now_us, request_key
 from runyard.api.pages import list_response
+from runyard.store import listing
 from runyard.store.interface import WorkspaceStore
 from runyard.store.refs import WorkspaceRef
 from runyard.v1 import workspace_pb2, workspace_pb2_grpc
@@ -49,5 +50,6 @@ class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
         self, request: workspace_pb2.ListWorkspacesRequest, context: Ctx
     ) -> workspace_pb2.ListWorkspacesResponse:
         org = names.organization(request.parent)
-        page = await blocking(self.store.list_workspaces, org, list_params(request))
+        plan = list_plan(request, listing.WORKSPACES, self.store.page_tokens)
+        page = await blocking(self.store.list_workspaces, org, plan)
         return list_response(workspace_pb2.ListWorkspacesResponse, page)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 
 from runyard.aip.errors import not_found
-from runyard.aip.listing import ListRequest
+from runyard.aip.listing import ListPlan
 from runyard.store import listing
 from runyard.store import tables as t
 from runyard.store.db import Database, Part, identified, insert_new, micros, opt_micros
@@ -102,8 +102,8 @@ class SqlExecutions(Part):
         with self.db.read() as conn:
             return ExecutionOutputs.FromString(_execution_row(self.db, conn, ref).outputs)
 
-    def list_executions(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]:
+    def list_executions(self, workspace: WorkspaceRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             ws_id = self.db.workspace_id(conn, workspace)
             base = select(t.executions.c.body).where(t.executions.c.workspace_id == ws_id)
-            return listing.page(conn, listing.EXECUTIONS, base, params, self.db.page_tokens)
+            return listing.page(conn, plan, listing.EXECUTIONS, base, t.executions.c)

@@ -18,9 +18,9 @@ from google.rpc import code_pb2, status_pb2
 from sqlalchemy import Connection, false, func, insert, or_, select, tuple_, update
 
 from runyard.aip.errors import ApiError, not_found
-from runyard.aip.filtering import compile_filter
-from runyard.aip.listing import ListRequest
+from runyard.aip.listing import ListPlan
 from runyard.aip.names import generated_id
+from runyard.aip.sql import compile_filter
 from runyard.store import listing
 from runyard.store import tables as t
 from runyard.store.db import Part
@@ -61,7 +61,7 @@ def _selected(ws_id: int, selection: RunSelection, states: frozenset[int]) -> An
     conditions = [R.c.workspace_id == ws_id, R.c.state.in_(sorted(states))]
     if selection.parent.automation != "-":
         conditions.append(R.c.automation == selection.parent.automation)
-    condition = compile_filter(selection.filter, listing.RUNS.schema)
+    condition = compile_filter(selection.filter, listing.RUNS.schema, R.c)
     if condition is not None:
         conditions.append(condition)
     return conditions
@@ -151,19 +151,21 @@ class SqlOperations(Part):
             ws_id = self.db.workspace_id(conn, ref.workspace)
             return Operation.FromString(_op_row(conn, ws_id, ref).body)
 
-    def list_operations(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]:
+    def list_operations(self, workspace: WorkspaceRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             ws_id = self.db.workspace_id(conn, workspace)
             base = select(OPS.c.body).where(OPS.c.workspace_id == ws_id)
-            return listing.page(conn, listing.OPERATIONS, base, params, self.db.page_tokens)
+            return listing.page(conn, plan, listing.OPERATIONS, base, t.operations.c)
 
-    def list_operation_failures(self, ref: OperationRef, params: ListRequest) -> Page[bytes]:
+    def list_operation_failures(self, ref: OperationRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             ws_id = self.db.workspace_id(conn, ref.workspace)
             op_id = _op_row(conn, ws_id, ref).id
             f = t.operation_failures
             base = select(f.c.body).where(f.c.operation_id == op_id)
-            return listing.page(conn, listing.OPERATION_FAILURES, base, params, self.db.page_tokens)
+            return listing.page(
+                conn, plan, listing.OPERATION_FAILURES, base, t.operation_failures.c
+            )
 
     def cancel_operation(self, ref: OperationRef, now_us: int) -> Operation:
         with self.db.write() as conn:

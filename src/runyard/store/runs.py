@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, insert, select, update
 
 from runyard.aip.errors import aborted, failed_precondition, not_found
-from runyard.aip.listing import ListRequest
+from runyard.aip.listing import ListPlan
 from runyard.store import changefeed, listing, rollups
 from runyard.store import tables as t
 from runyard.store.db import (
@@ -247,13 +247,13 @@ class SqlRuns(Part):
             row = _run_row(self.db, conn, ref)
         return Run.FromString(row.body)
 
-    def list_runs(self, parent: AutomationRef, params: ListRequest) -> Page[bytes]:
+    def list_runs(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             ws_id = self.db.workspace_id(conn, parent.workspace)
             base = select(t.runs.c.body).where(t.runs.c.workspace_id == ws_id)
             if parent.automation != "-":
                 base = base.where(t.runs.c.automation == parent.automation)
-            page = listing.page(conn, listing.RUNS, base, params, self.db.page_tokens)
+            page = listing.page(conn, plan, listing.RUNS, base, t.runs.c)
             if not page.items and parent.automation != "-":
                 # Only an empty page needs to tell "no such automation" from "no runs".
                 _automation_exists_or_has_runs(conn, ws_id, parent)
@@ -305,11 +305,11 @@ class SqlRuns(Part):
 
         return list(self.db.idempotent(request_key, AppendRunEventsResponse, work).run_events)
 
-    def list_run_events(self, parent: RunRef, params: ListRequest) -> Page[bytes]:
+    def list_run_events(self, parent: RunRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             row = _run_row(self.db, conn, parent)
             base = select(t.run_events.c.body).where(t.run_events.c.run_id == row.id)
-            return listing.page(conn, listing.RUN_EVENTS, base, params, self.db.page_tokens)
+            return listing.page(conn, plan, listing.RUN_EVENTS, base, t.run_events.c)
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None:
         """Bulk-inserts finished timelines in one transaction (names, uids and etags set here).
