@@ -7,6 +7,7 @@ Filterable and sortable fields are documented in docs/filtering.md."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Select
@@ -213,10 +214,17 @@ def page(
     collection: Collection,
     base: Select[Any],
     columns: Columns,
+    values: Mapping[str, Any] | None = None,
 ) -> Page[bytes]:
     """One page of `plan`, which must be a plan of `collection`; `base` selects
-    the stored bodies of the parent's rows, whose fields are in `columns`."""
+    the stored bodies of the parent's rows, whose fields are in `columns`.
+
+    With `values`, `base` is a constant query whose parent is given by these
+    named bind parameters, and the page runs prepared (runyard.aip.sql.prepared)."""
     if plan.collection is not collection:
         raise TypeError(f"a plan of {plan.collection.name} listed as {collection.name}")
-    result = run_plan(conn, base, plan, columns)
+    if values is None:
+        result = run_plan(conn, base, plan, columns)
+    else:
+        result = run_plan(conn, base, plan, columns, shape=base, values=values)
     return Page([row[0] for row in result.rows], result.next_page_token, result.total_size)

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, insert, select, update
+from sqlalchemy import Connection, Select, bindparam, insert, select, update
 
 from runyard.aip.errors import aborted, failed_precondition, not_found
 from runyard.aip.listing import ListPlan
@@ -231,6 +231,11 @@ def retry_locked(
     return _insert_run(conn, row.workspace_id, new_ref, new, change, deferred)
 
 
+# The bases of ListRuns, constant so that their pages are prepared once per shape.
+_RUNS_OF_WORKSPACE = select(t.runs.c.body).where(t.runs.c.workspace_id == bindparam("ws"))
+_RUNS_OF_AUTOMATION = _RUNS_OF_WORKSPACE.where(t.runs.c.automation == bindparam("automation"))
+
+
 class SqlRuns(Part):
     def create_run(
         self, ref: RunRef, run: Run, change: RunEvent.StateChange, request_key: str
@@ -250,10 +255,12 @@ class SqlRuns(Part):
     def list_runs(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             ws_id = self.db.workspace_id(conn, parent.workspace)
-            base = select(t.runs.c.body).where(t.runs.c.workspace_id == ws_id)
-            if parent.automation != "-":
-                base = base.where(t.runs.c.automation == parent.automation)
-            page = listing.page(conn, plan, listing.RUNS, base, t.runs.c)
+            values: dict[str, Any] = {"ws": ws_id}
+            if parent.automation == "-":
+                base = _RUNS_OF_WORKSPACE
+            else:
+                base, values["automation"] = _RUNS_OF_AUTOMATION, parent.automation
+            page = listing.page(conn, plan, listing.RUNS, base, t.runs.c, values)
             if not page.items and parent.automation != "-":
                 # Only an empty page needs to tell "no such automation" from "no runs".
                 _automation_exists_or_has_runs(conn, ws_id, parent)
