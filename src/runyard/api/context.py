@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import time
@@ -16,6 +15,7 @@ from google.protobuf.message import Message
 from runyard.aip.errors import invalid_argument
 from runyard.aip.listing import Collection, ListPlan, ListRequest, plan_list
 from runyard.aip.pagination import PageTokens
+from runyard.api.threads import STORE_THREADS
 from runyard.auth.authenticator import Principal
 from runyard.domain.runs import Actor
 
@@ -73,5 +73,6 @@ def list_plan(request: Message, collection: Collection, tokens: PageTokens) -> L
 
 
 async def blocking(fn: Callable[..., T], *args: Any) -> T:
-    """Runs a store call on a worker thread so the event loop keeps serving."""
-    return await asyncio.to_thread(fn, *args)
+    """Runs a store call on a store thread (runyard.api.threads) so the event
+    loop keeps serving."""
+    return await STORE_THREADS.run(fn, *args)
