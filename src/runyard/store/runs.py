@@ -231,9 +231,11 @@ def retry_locked(
     return _insert_run(conn, row.workspace_id, new_ref, new, change, deferred)
 
 
-# The bases of ListRuns, constant so that their pages are prepared once per shape.
+# The bases of ListRuns and ListRunEvents, constant so that their pages are
+# prepared once per shape (runyard.aip.sql.prepared).
 _RUNS_OF_WORKSPACE = select(t.runs.c.body).where(t.runs.c.workspace_id == bindparam("ws"))
 _RUNS_OF_AUTOMATION = _RUNS_OF_WORKSPACE.where(t.runs.c.automation == bindparam("automation"))
+_EVENTS_OF_RUN = select(t.run_events.c.body).where(t.run_events.c.run_id == bindparam("run_id"))
 
 
 class SqlRuns(Part):
@@ -315,8 +317,10 @@ class SqlRuns(Part):
     def list_run_events(self, parent: RunRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             row = _run_row(self.db, conn, parent)
-            base = select(t.run_events.c.body).where(t.run_events.c.run_id == row.id)
-            return listing.page(conn, plan, listing.RUN_EVENTS, base, t.run_events.c)
+            values = {"run_id": row.id}
+            return listing.page(
+                conn, plan, listing.RUN_EVENTS, _EVENTS_OF_RUN, t.run_events.c, values
+            )
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None:
         """Bulk-inserts finished timelines in one transaction (names, uids and etags set here).
