@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, select, text
+from sqlalchemy.exc import DBAPIError
 
 from runyard.aip.listing import Collection, ListRequest, plan_list
 from runyard.aip.ordering import OrderField
@@ -99,3 +100,19 @@ def test_result_rows_carry_the_sort_keys(engine: Engine) -> None:
         for _ in range(2):
             result: ListResult = run_plan(conn, BASE, plan, c, shape=BASE, values={"parent": "p1"})
             assert [len(r) for r in result.rows] == [3, 3, 3]
+
+
+def test_a_driver_error_leaves_as_sqlalchemys(engine: Engine) -> None:
+    plan = plan_list(COLLECTION, ListRequest("p2", page_size=2), CODEC)
+    with engine.connect() as conn:
+        for _ in range(2):
+            run_plan(conn, BASE, plan, c, shape=BASE, values={"parent": "p2"})
+        conn.rollback()
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE filter_items RENAME TO filter_items_gone"))
+    try:
+        with engine.connect() as conn, pytest.raises(DBAPIError):
+            run_plan(conn, BASE, plan, c, shape=BASE, values={"parent": "p2"})
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE filter_items_gone RENAME TO filter_items"))

@@ -12,11 +12,13 @@ the driver's cursor directly."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, CursorResult, Select, bindparam
+from sqlalchemy.exc import DBAPIError
 
 from runyard.aip.listing import ListPlan
 
@@ -108,12 +110,7 @@ def fetch_page(
     named = {k: v for k, v in slot_values(plan, values).items() if _used(k, plan)}
     prepared = _prepared.get(key)
     if prepared is not None:
-        cursor = conn.connection.cursor()
-        try:
-            cursor.execute(prepared.sql, prepared.parameters_for(named))
-            return cursor.fetchall()
-        finally:
-            cursor.close()
+        return _run(conn, prepared.sql, prepared.parameters_for(named))
     result = conn.execute(build(), named)
     rows = result.all()
     if key not in _prepared:
@@ -127,3 +124,32 @@ def _used(name: str, plan: ListPlan) -> bool:
     if name == OFFSET:
         return plan.offset > 0
     return True
+
+
+def _run(conn: Connection, sql: str, parameters: Any) -> Sequence[Sequence[Any]]:
+    """The rows of `sql` on the connection's driver cursor. A driver error
+    leaves as SQLAlchemy's (OperationalError for a lost connection), as it
+    would from conn.execute, so callers map it the same way; a broken
+    connection is found by the pool's pre-ping at its next checkout."""
+    dbapi_error: type[Exception] = conn.dialect.loaded_dbapi.Error
+    cursor = None
+    try:
+        cursor = conn.connection.cursor()
+        cursor.execute(sql, parameters)
+        return cursor.fetchall()
+    except dbapi_error as exc:
+        driver_error: Any = exc
+        lost = conn.dialect.is_disconnect(driver_error, conn.connection.dbapi_connection, cursor)
+        raise DBAPIError.instance(
+            sql,
+            None,
+            exc,
+            dbapi_error,
+            hide_parameters=True,
+            connection_invalidated=lost,
+            dialect=conn.dialect,
+        ) from exc
+    finally:
+        if cursor is not None:
+            with contextlib.suppress(dbapi_error):
+                cursor.close()
