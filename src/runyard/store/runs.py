@@ -255,7 +255,7 @@ class SqlRuns(Part):
         return Run.FromString(row.body)
 
     def list_runs(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:
-        with self.db.read() as conn:
+        with self.db.read_each() as conn:
             ws_id = self.db.workspace_id(conn, parent.workspace)
             values: dict[str, Any] = {"ws": ws_id}
             if parent.automation == "-":
@@ -315,7 +315,7 @@ class SqlRuns(Part):
         return list(self.db.idempotent(request_key, AppendRunEventsResponse, work).run_events)
 
     def list_run_events(self, parent: RunRef, plan: ListPlan) -> Page[bytes]:
-        with self.db.read() as conn:
+        with self.db.read_each() as conn:
             row = _run_row(self.db, conn, parent)
             values = {"run_id": row.id}
             return listing.page(
