@@ -56,6 +56,14 @@ def _add_serve(sub: Any) -> None:
         action="store_true",
         help="load the demo organization (organizations/demo) when the store is empty",
     )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="server processes sharing both ports (SO_REUSEPORT), supervised by this one; "
+        "one per core uses the machine (default: 1, a single process)",
+    )
     _add_serve_access(serve)
     _add_serve_tuning(serve)
     serve.set_defaults(func=_serve)
@@ -127,6 +135,13 @@ def _add_gateway(sub: Any) -> None:
         action="store_true",
         help=UNKNOWN_FIELDS_HELP,
     )
+    gw.add_argument(
+        "--bearer-auth",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="declare runyard's bearer token scheme in /openapi.json, as `serve` does "
+        "(default: on)",
+    )
     gw.set_defaults(func=_gateway)
 
 
@@ -152,6 +167,16 @@ def rate_limits(values: list[str]) -> dict[int, Any]:
     return limits
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, got {text!r}")
+    return value
+
+
 def _serve(args: argparse.Namespace) -> int:
     from runyard.server import Settings, serve
 
@@ -168,6 +193,10 @@ def _serve(args: argparse.Namespace) -> int:
         allow_unknown_fields=args.allow_unknown_fields,
     )
     settings.heartbeat_seconds = max(0.05, args.stream_heartbeat)
+    if args.workers > 1:
+        from runyard.supervisor import run_workers
+
+        return run_workers(settings, args.workers, args.log_level, args.log_format)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
     return 0
@@ -195,7 +224,7 @@ def _gateway(args: argparse.Namespace) -> int:
     from runyard import gateway
     from runyard.api.streams_http import cli_flags
     from runyard.api.validation import schema_limits
-    from runyard.server import descriptor_set_path
+    from runyard.server import BEARER_SCHEME, descriptor_set_path
 
     return int(
         gateway.cli_main(
@@ -210,11 +239,13 @@ def _gateway(args: argparse.Namespace) -> int:
                 # runyard's streams resume over Server-Sent Events like in-process.
                 *cli_flags(),
                 *(["--allow-unknown-fields"] if args.allow_unknown_fields else []),
+                "--bearer-auth" if args.bearer_auth else "--no-bearer-auth",
                 # runyard's comments for the OpenAPI document (reflection has none)
                 "--descriptor-set",
                 str(descriptor_set_path()),
             ],
             field_constraints=schema_limits,  # runyard's limits in the document
+            security_schemes=BEARER_SCHEME,  # the same scheme as the in-process document
         )
         or 0
     )
