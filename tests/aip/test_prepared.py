@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, bindparam, select, text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from runyard.aip.listing import Collection, ListRequest, plan_list
 from runyard.aip.ordering import OrderField
@@ -116,3 +116,21 @@ def test_a_driver_error_leaves_as_sqlalchemys(engine: Engine) -> None:
     finally:
         with engine.begin() as conn:
             conn.execute(text("ALTER TABLE filter_items_gone RENAME TO filter_items"))
+
+
+def test_a_lost_connection_is_replaced(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("a server that can drop a connection")
+    plan = plan_list(COLLECTION, ListRequest("p1", page_size=2), CODEC)
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        for _ in range(2):
+            run_plan(conn, BASE, plan, c, shape=BASE, values={"parent": "p1"})
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+        with pytest.raises(OperationalError) as info:
+            run_plan(conn, BASE, plan, c, shape=BASE, values={"parent": "p1"})
+        assert info.value.connection_invalidated
+    with engine.connect() as conn:
+        assert run_plan(conn, BASE, plan, c, shape=BASE, values={"parent": "p1"}).rows

@@ -128,9 +128,8 @@ def _used(name: str, plan: ListPlan) -> bool:
 
 def _run(conn: Connection, sql: str, parameters: Any) -> Sequence[Sequence[Any]]:
     """The rows of `sql` on the connection's driver cursor. A driver error
-    leaves as SQLAlchemy's (OperationalError for a lost connection), as it
-    would from conn.execute, so callers map it the same way; a broken
-    connection is found by the pool's pre-ping at its next checkout."""
+    leaves as SQLAlchemy's, as it would from conn.execute, so callers map it
+    the same way (a lost connection: OperationalError, UNAVAILABLE)."""
     dbapi_error: type[Exception] = conn.dialect.loaded_dbapi.Error
     cursor = None
     try:
@@ -139,15 +138,12 @@ def _run(conn: Connection, sql: str, parameters: Any) -> Sequence[Sequence[Any]]
         return cursor.fetchall()
     except dbapi_error as exc:
         driver_error: Any = exc
-        lost = conn.dialect.is_disconnect(driver_error, conn.connection.dbapi_connection, cursor)
+        if conn.dialect.is_disconnect(driver_error, conn.connection.dbapi_connection, cursor):
+            # Once more through SQLAlchemy: it fails the same way and replaces the
+            # connection (and the pool's older ones), as for any other statement.
+            return conn.exec_driver_sql(sql, parameters).all()
         raise DBAPIError.instance(
-            sql,
-            None,
-            exc,
-            dbapi_error,
-            hide_parameters=True,
-            connection_invalidated=lost,
-            dialect=conn.dialect,
+            sql, None, exc, dbapi_error, hide_parameters=True, dialect=conn.dialect
         ) from exc
     finally:
         if cursor is not None:
