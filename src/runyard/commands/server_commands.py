@@ -51,6 +51,7 @@ def _add_serve(sub: Any) -> None:
         metavar="HOST:PORT",
         help="HTTP gateway listen address (default: 127.0.0.1:8080; 'none' disables it)",
     )
+    _add_http_server(serve)
     serve.add_argument(
         "--demo",
         action="store_true",
@@ -118,6 +119,12 @@ def _add_serve_tuning(serve: Any) -> None:
     )
 
 
+def _add_http_server(parser: Any) -> None:
+    from runyard.gateway.http_options import add_http_arguments
+
+    add_http_arguments(parser.add_argument_group("HTTP server"))
+
+
 def _add_gateway(sub: Any) -> None:
     gw = sub.add_parser(
         "gateway",
@@ -130,6 +137,7 @@ def _add_gateway(sub: Any) -> None:
         metavar="HOST:PORT",
         help="HTTP listen address (default: 127.0.0.1:8080)",
     )
+    _add_http_server(gw)
     gw.add_argument(
         "--allow-unknown-fields",
         action="store_true",
@@ -178,6 +186,7 @@ def _positive(text: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from runyard.gateway.http_options import http_options
     from runyard.server import Settings, serve
 
     http = None if args.http_address.lower() == "none" else args.http_address
@@ -191,6 +200,7 @@ def _serve(args: argparse.Namespace) -> int:
         demo_token_file=args.demo_token_file,
         operation_lease_seconds=args.operation_lease,
         allow_unknown_fields=args.allow_unknown_fields,
+        http_options=http_options(args),
     )
     settings.heartbeat_seconds = max(0.05, args.stream_heartbeat)
     if args.workers > 1:
@@ -224,6 +234,7 @@ def _gateway(args: argparse.Namespace) -> int:
     from runyard import gateway
     from runyard.api.streams_http import cli_flags
     from runyard.api.validation import schema_limits
+    from runyard.gateway.http_options import http_argv, http_options
     from runyard.server import BEARER_SCHEME, descriptor_set_path
 
     return int(
@@ -233,6 +244,7 @@ def _gateway(args: argparse.Namespace) -> int:
                 args.upstream,
                 "--http-address",
                 args.http_address,
+                *http_argv(http_options(args)),
                 # The same error domain as the in-process gateway: both answer alike.
                 "--error-domain",
                 "runyard.dev",

@@ -13,6 +13,7 @@ from typing import Any
 import grpc
 
 from .app import create_app
+from .http_options import HttpServerOptions, add_http_arguments, http_options
 from .observe import Observer
 from .openapi import Constraints
 from .reflection import load_files
@@ -46,6 +47,7 @@ async def run_gateway(
     stop: asyncio.Event | None = None,
     sse_resume: ResumeRules | None = None,
     security_schemes: Mapping[str, Any] | None = None,
+    http: HttpServerOptions | None = None,
 ) -> None:
     """Learns ``upstream`` by reflection and serves it until ``stop`` is set (or
     SIGINT/SIGTERM when no event is given); ``security_schemes`` are declared in
@@ -67,7 +69,13 @@ async def run_gateway(
         )
         log.info("gateway: %d HTTP routes from %s", len(app.bindings), upstream)
         host, port = split_address(http_address)
-        server = await serve_http(Observer(app, health=_upstream_health(channel)), host, port)
+        server = await serve_http(
+            Observer(app, health=_upstream_health(channel)),
+            host,
+            port,
+            error_domain=error_domain,
+            **(http or HttpServerOptions()).as_kwargs(),
+        )
         log.info("gateway listening on %s:%d", host, server.port)
         if stop is None:
             stop = asyncio.Event()
@@ -139,6 +147,7 @@ def cli_main(
                 error_domain=args.error_domain,
                 sse_resume=rules,
                 security_schemes=(security_schemes or BEARER) if args.bearer_auth else None,
+                http=http_options(args),
             )
         )
     return 0
@@ -148,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runyard gateway")
     parser.add_argument("--upstream", required=True, metavar="HOST:PORT")
     parser.add_argument("--http-address", default="127.0.0.1:8080", metavar="HOST:PORT")
+    add_http_arguments(parser)
     parser.add_argument(
         "--emit-unpopulated",
         action="store_true",
