@@ -30,6 +30,7 @@ from runyard.api.watch import HEARTBEAT_SECONDS, Watcher
 from runyard.api.workspaces import WorkspaceService
 from runyard.auth.authenticator import Authenticator
 from runyard.auth.ratelimit import Limit
+from runyard.jobs.retention import schedule_forever
 from runyard.jobs.worker import OperationWorker
 from runyard.ops.metrics import METRICS
 from runyard.store.engine import resolve_url
@@ -96,6 +97,9 @@ class Settings:
     # How long a server holds an operation without renewing it before another
     # server may take it over (a killed server's operations resume after this).
     operation_lease_seconds: float = 30.0
+    # How often workspaces' retention windows start archive and purge
+    # operations (runyard.jobs.retention); 0 turns the schedule off.
+    retention_interval_seconds: float = 3600.0
     # HTTP: skip unknown query parameters, JSON fields and enum names instead of 400.
     allow_unknown_fields: bool = False
 
@@ -130,6 +134,7 @@ class Runyard:
         self.grpc_port = 0
         self.http_port = 0
         self.worker_task: asyncio.Task[None] | None = None
+        self.retention_task: asyncio.Task[None] | None = None
         self.health: Any = None
         self.stopping = False
 
@@ -231,6 +236,11 @@ class Runyard:
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("gRPC listening on %s:%d", host, self.grpc_port)
         self.worker_task = asyncio.create_task(worker.run(), name="operation-worker")
+        if self.settings.retention_interval_seconds > 0:
+            interval = self.settings.retention_interval_seconds
+            self.retention_task = asyncio.create_task(
+                schedule_forever(store, interval, worker.wake), name="retention-schedule"
+            )
         return host
 
     async def _serve_http(self, grpc_host: str) -> None:
@@ -275,6 +285,9 @@ class Runyard:
         return True
 
     async def stop(self, grace: float = 5.0) -> None:
+        if self.retention_task is not None:
+            self.retention_task.cancel()
+            await asyncio.gather(self.retention_task, return_exceptions=True)
         if self.worker_task is not None:
             # Cancelling releases the lease, so another server resumes at once.
             self.worker_task.cancel()

@@ -28,7 +28,8 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
         self, request: execution_pb2.ListExecutionsRequest, context: Ctx
     ) -> execution_pb2.ListExecutionsResponse:
         ws = names.workspace(request.parent, "parent")
-        page = await blocking(self.store.list_executions, ws, list_params(request))
+        params = list_params(request)
+        page = await blocking(self.store.list_executions, ws, params, request.show_archived)
         return list_response(execution_pb2.ListExecutionsResponse, page)
 
     async def GetExecutionOutputs(

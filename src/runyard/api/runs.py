@@ -47,7 +47,8 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         self, request: run_service_pb2.ListRunsRequest, context: Ctx
     ) -> run_service_pb2.ListRunsResponse:
         parent = names.automation(request.parent, "parent", wildcard=True)
-        page = await blocking(self.store.list_runs, parent, list_params(request))
+        params = list_params(request)
+        page = await blocking(self.store.list_runs, parent, params, request.show_archived)
         return list_response(run_service_pb2.ListRunsResponse, page)
 
     async def CreateRun(self, request: run_service_pb2.CreateRunRequest, context: Ctx) -> Run:

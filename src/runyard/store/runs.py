@@ -9,11 +9,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import grpc
 from sqlalchemy import Connection, Select, insert, select, update
 
-from runyard.aip.errors import aborted, failed_precondition, not_found
+from runyard.aip.errors import ApiError, aborted, failed_precondition, not_found
 from runyard.aip.listing import ListRequest
-from runyard.store import changefeed, listing, rollups
+from runyard.store import archived_reads, changefeed, listing, rollups
 from runyard.store import tables as t
 from runyard.store.db import (
     Database,
@@ -80,8 +81,14 @@ def _run_row(db: Database, conn: Connection, ref: RunRef, *, lock: bool = False)
     )
     row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
+        if lock:
+            archived_reads.refuse_archived(conn, ws_id, ref)
         raise not_found("runyard.dev/Run", ref.name)
     return row
+
+
+def _missing(err: ApiError) -> bool:
+    return err.code == grpc.StatusCode.NOT_FOUND
 
 
 def _insert_event(
@@ -238,18 +245,30 @@ class SqlRuns(Part):
         def work(conn: Connection) -> Run:
             ws_id = self.db.workspace_id(conn, ref.automation.workspace)
             automation_row(self.db, conn, ref.automation)
+            archived_reads.refuse_taken(conn, ws_id, ref)
             return _insert_run(conn, ws_id, ref, run, change)
 
         return self.db.idempotent(request_key, Run, work)
 
     def get_run(self, ref: RunRef) -> Run:
         with self.db.read() as conn:
-            row = _run_row(self.db, conn, ref)
+            try:
+                row = _run_row(self.db, conn, ref)
+            except ApiError as err:
+                if not _missing(err):
+                    raise
+                ws_id = self.db.workspace_id(conn, ref.automation.workspace)
+                return archived_reads.get_run(conn, ws_id, ref)
         return Run.FromString(row.body)
 
-    def list_runs(self, parent: AutomationRef, params: ListRequest) -> Page[bytes]:
+    def list_runs(
+        self, parent: AutomationRef, params: ListRequest, show_archived: bool = False
+    ) -> Page[bytes]:
         with self.db.read() as conn:
             ws_id = self.db.workspace_id(conn, parent.workspace)
+            if show_archived:
+                codec = self.db.page_tokens
+                return archived_reads.list_runs(conn, ws_id, parent, params, codec)
             base = select(t.runs.c.body).where(t.runs.c.workspace_id == ws_id)
             if parent.automation != "-":
                 base = base.where(t.runs.c.automation == parent.automation)
@@ -307,7 +326,14 @@ class SqlRuns(Part):
 
     def list_run_events(self, parent: RunRef, params: ListRequest) -> Page[bytes]:
         with self.db.read() as conn:
-            row = _run_row(self.db, conn, parent)
+            try:
+                row = _run_row(self.db, conn, parent)
+            except ApiError as err:
+                if not _missing(err):
+                    raise
+                ws_id = self.db.workspace_id(conn, parent.automation.workspace)
+                codec = self.db.page_tokens
+                return archived_reads.list_run_events(conn, ws_id, parent, params, codec)
             base = select(t.run_events.c.body).where(t.run_events.c.run_id == row.id)
             return listing.page(conn, listing.RUN_EVENTS, base, params, self.db.page_tokens)
 
