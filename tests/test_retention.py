@@ -200,7 +200,10 @@ def list_all(stubs: Stubs, **kwargs: object) -> list[Run]:
     while True:
         page = stubs.runs.ListRuns(
             run_service_pb2.ListRunsRequest(
-                parent=f"{WS}/automations/-", page_size=4, page_token=token, **kwargs  # type: ignore[arg-type]
+                parent=f"{WS}/automations/-",
+                page_size=4,
+                page_token=token,
+                **kwargs,  # type: ignore[arg-type]
             )
         )
         runs += page.runs
@@ -370,9 +373,13 @@ def test_the_schedule_archives_by_itself(database_url: str, tmp_path: Path) -> N
                     break
                 time.sleep(0.2)
             assert {_id(r) for r in archived} == ARCHIVED
-            ops = Batch(stubs.channel).ops.ListOperations(
-                operation_pb2.ListOperationsRequest(parent=WS, filter="action = ARCHIVE")
-            ).operations
+            ops = (
+                Batch(stubs.channel)
+                .ops.ListOperations(
+                    operation_pb2.ListOperationsRequest(parent=WS, filter="action = ARCHIVE")
+                )
+                .operations
+            )
             assert ops and all(o.metadata.requester.endswith("retention-schedule") for o in ops)
     finally:
         proc.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bench.cases import (
     aggregates,
+    archive,
     auth,
     batch_cancel,
     deep_paging,
@@ -31,4 +32,5 @@ CASES: list[Case] = [
     prefect.CASE,
     auth.CASE,
     batch_cancel.CASE,
+    archive.CASE,
 ]
