@@ -339,6 +339,15 @@ def test_archive_needs_a_window_and_answers_over_http(
 ) -> None:
     setup_workspace(stubs)
     with pytest.raises(grpc.RpcError) as err:
+        stubs.workspaces.CreateWorkspace(
+            workspace_pb2.CreateWorkspaceRequest(
+                parent="organizations/acme",
+                workspace_id="negative",
+                workspace=workspace_pb2.Workspace(run_retention=_days(-1)),
+            )
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    with pytest.raises(grpc.RpcError) as err:
         batch.archive()
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert _reason(err.value) == "NO_RETENTION"
