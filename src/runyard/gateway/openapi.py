@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
+from google.rpc import error_details_pb2
 
 from .descriptors import is_map_field
 from .httprule import WILD, WILD2, Template
@@ -164,27 +165,33 @@ def _fix_nullable(s: dict[str, Any]) -> dict[str, Any]:
     return s
 
 
-def _status_schema() -> dict[str, Any]:
+def _status_schema(schemas: _Schemas) -> dict[str, Any]:
     return {
         "type": "object",
         "description": "google.rpc.Status (proto3 JSON: fields at their defaults are "
         "omitted, so a status with code 0 or no message has no `code` or `message`); "
-        "`code` is the gRPC code.",
+        "`code` is the gRPC code; `details` are AIP-193's standard error details.",
         "properties": {
             "code": {"type": "integer", "format": "int32"},
             "message": {"type": "string"},
-            "details": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"@type": {"type": "string"}},
-                    "required": ["@type"],
-                    "additionalProperties": True,
-                },
-            },
+            "details": {"type": "array", "items": {"oneOf": _error_details(schemas)}},
         },
         "additionalProperties": False,
     }
+
+
+def _error_details(schemas: _Schemas) -> list[dict[str, Any]]:
+    """One closed schema per google.rpc error detail, told apart by ``@type``:
+    an open ``Any`` would let a schema-valid request carry a type or fields
+    the gateway must refuse."""
+    out = []
+    for desc in error_details_pb2.DESCRIPTOR.message_types_by_name.values():
+        schema = schemas.message(desc)
+        url = f"type.googleapis.com/{desc.full_name}"
+        schema["properties"] = {"@type": {"const": url}, **schema["properties"]}
+        schema["required"] = ["@type"]
+        out.append(schema)
+    return out
 
 
 def _problem_schema() -> dict[str, Any]:
@@ -236,7 +243,7 @@ def build_document(
         if body is not None:
             op["requestBody"] = body
         ops[verb] = op
-    schemas.components["google.rpc.Status"] = _status_schema()
+    schemas.components["google.rpc.Status"] = _status_schema(schemas)
     schemas.components["ProblemDetails"] = _problem_schema()
     document: dict[str, Any] = {
         "openapi": "3.1.0",

@@ -16,9 +16,35 @@ UINT32 = {FD.TYPE_UINT32, FD.TYPE_FIXED32}
 # A field's limits as JSON Schema keywords (maxLength, maxItems, ...).
 Constraints = Callable[[FieldDescriptor], dict[str, Any]]
 
+
+def up_to(limit: int) -> str:
+    """A regex (no anchors) for the decimal integers 0..limit, without leading
+    zeros: JSON Schema cannot bound a number written as a string otherwise."""
+    digits = str(limit)
+    n = len(digits)
+    alts = ["0"] if n == 1 else ["0", f"[1-9][0-9]{{0,{n - 2}}}"]
+    for i, d in enumerate(digits):
+        low = 1 if i == 0 else 0
+        if int(d) > low:
+            top = int(d) - 1
+            rng = str(low) if top == low else f"[{low}-{top}]"
+            alts.append(f"{digits[:i]}{rng}[0-9]{{{n - i - 1}}}")
+    alts.append(digits)
+    return "(?:" + "|".join(dict.fromkeys(alts)) + ")"
+
+
+# proto3 JSON writes 64-bit integers as strings; the patterns hold them in range.
+INT64_PATTERN = rf"^(?:{up_to(2**63 - 1)}|-{up_to(2**63)})$"
+UINT64_PATTERN = rf"^{up_to(2**64 - 1)}$"
+
+
 WKT_SCHEMAS: dict[str, dict[str, Any]] = {
     "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
-    "google.protobuf.Duration": {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]{1,9})?s$"},
+    # Duration's range is ±315,576,000,000 s (10,000 years).
+    "google.protobuf.Duration": {
+        "type": "string",
+        "pattern": rf"^-?{up_to(315_575_999_999)}(\.[0-9]{{1,9}})?s$",
+    },
     "google.protobuf.FieldMask": {"type": "string"},
     "google.protobuf.Struct": {"type": "object", "additionalProperties": True},
     "google.protobuf.Value": {},
@@ -34,13 +60,13 @@ WKT_SCHEMAS: dict[str, dict[str, Any]] = {
 
 def scalar_schema(t: int) -> dict[str, Any]:
     if t in INT64:
-        return {"type": "string", "format": "int64", "pattern": r"^-?[0-9]+$"}
+        return {"type": "string", "format": "int64", "pattern": INT64_PATTERN}
     if t in UINT64:
-        return {"type": "string", "format": "uint64", "pattern": r"^[0-9]+$"}
+        return {"type": "string", "format": "uint64", "pattern": UINT64_PATTERN}
     if t in INT32:
-        return {"type": "integer", "format": "int32"}
+        return {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
     if t in UINT32:
-        return {"type": "integer", "format": "uint32", "minimum": 0}
+        return {"type": "integer", "format": "uint32", "minimum": 0, "maximum": 2**32 - 1}
     if t in (FD.TYPE_FLOAT, FD.TYPE_DOUBLE):
         return {
             "oneOf": [
