@@ -18,19 +18,23 @@ archiving rate. All data goes through the run state machine (bench/datagen)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import time
+import uuid
+from collections.abc import Iterator
 
 import grpc
 
-from bench import datagen, procs
+from bench import datagen, pgdata, procs
 from bench.context import PARENT, Bench, Case, Target, errs, lat
 from bench.load import LoadResult, run_load
 from bench.report import Row
 from runyard.v1 import run_service_pb2, run_service_pb2_grpc
 
 # Runs to archive: the bench's run count (1,000,000 at full size, --runs N);
-# current runs over 30 days: a tenth of that.
+# current runs over 30 days: a tenth of that (at least 100).
+SMOKE_RUNS = 500
 RETENTION_DAYS = 30
 ARCHIVE_BATCH = 1_000
 OWNER = "bench-archive"
@@ -132,34 +136,70 @@ async def _measure(bench: Bench, port: int) -> dict[str, LoadResult]:
     return out
 
 
-async def run(bench: Bench, target: Target | None) -> None:
-    old = bench.size.runs
+def _analyze(url: str) -> None:
+    """PostgreSQL: fresh statistics after a bulk change (autovacuum would get
+    there on its own, later)."""
+    if not url.startswith("postgresql"):
+        return
+    from runyard.store.sql import SqlStore
+
+    store = SqlStore(url, migrate_schema=False)
+    try:
+        with store.engine.connect() as conn:
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def _fresh_database(url: str) -> Iterator[str]:
+    """A new database on the cluster of `url`, dropped afterwards."""
+    import psycopg
+
+    plain = url.replace("postgresql+psycopg://", "postgresql://")
+    name = f"archive_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _states(bench: Bench, url: str, store: str) -> None:
+    """The three states on the database at `url`, and their rows."""
+    old = SMOKE_RUNS if bench.args.smoke else bench.size.runs
     current = max(old // 10, 100)
-    url = f"sqlite:///{bench.workdir / 'archive.db'}"
     await asyncio.to_thread(_seed_current, url, current)
+    await asyncio.to_thread(_analyze, url)
     server, grpc_port, _ = procs.runyard(url, bench.workdir, http=False, label="archive")
     try:
         none = await _measure(bench, grpc_port)
         await asyncio.to_thread(_seed_old, url, old)
+        await asyncio.to_thread(_analyze, url)
         kept = await _measure(bench, grpc_port)
         archived_count, took = await asyncio.to_thread(_archive, url)
+        await asyncio.to_thread(_analyze, url)
         archived = await _measure(bench, grpc_port)
     finally:
         server.stop()
+    suffix = "" if store == "SQLite" else f" [{store}]"
     bench.add(
         Row(
-            f"Archive {archived_count:,} ended runs (ARCHIVE batches of {ARCHIVE_BATCH:,})",
+            f"Archive {archived_count:,} ended runs (batches of {ARCHIVE_BATCH:,}){suffix}",
             archived_count / took if took else None,
             None,
             "runs/s",
-            f"{archived_count:,} runs with their events in {took:.1f}s, fresh SQLite, no rate cap",
+            f"{archived_count:,} runs with their events in {took:.1f}s, fresh {store}, no rate cap",
         )
     )
     for query in ("dashboard", "all failures"):
         a, n, k = archived[query], none[query], kept[query]
         bench.add(
             Row(
-                f"ListRuns {query} page, {old:,} archived beside vs none",
+                f"ListRuns {query} page, {old:,} archived beside vs none{suffix}",
                 a.p50_ms,
                 n.p50_ms,
                 "ms",
@@ -169,7 +209,7 @@ async def run(bench: Bench, target: Target | None) -> None:
         )
         bench.add(
             Row(
-                f"ListRuns {query} page, {old:,} archived vs kept current",
+                f"ListRuns {query} page, {old:,} archived vs kept current{suffix}",
                 a.p50_ms,
                 k.p50_ms,
                 "ms",
@@ -177,6 +217,18 @@ async def run(bench: Bench, target: Target | None) -> None:
                 {"archived": a.as_dict(), "kept": k.as_dict()},
             )
         )
+
+
+async def run(bench: Bench, target: Target | None) -> None:
+    await _states(bench, f"sqlite:///{bench.workdir / 'archive.db'}", "SQLite")
+    if bench.args.no_postgres:
+        return
+    with pgdata.postgres(bench.args.smoke) as pg:
+        if pg is None:
+            bench.skip("ListRuns beside an archive [PostgreSQL]", "no PostgreSQL")
+            return
+        with _fresh_database(pg) as url:
+            await _states(bench, url, "PostgreSQL")
 
 
 CASE = Case("archive", "ListRuns beside an archive (retention)", run, on=("own",))

@@ -9,10 +9,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import grpc
 from sqlalchemy import Connection, Select, insert, select, update
 
-from runyard.aip.errors import ApiError, aborted, failed_precondition, not_found
+from runyard.aip.errors import aborted, failed_precondition, not_found
 from runyard.aip.listing import ListRequest
 from runyard.store import archived_reads, changefeed, listing, rollups
 from runyard.store import tables as t
@@ -65,7 +64,9 @@ def _run_columns(run: Run) -> dict[str, Any]:
     }
 
 
-def _run_row(db: Database, conn: Connection, ref: RunRef, *, lock: bool = False) -> Any:
+def _run_row(
+    db: Database, conn: Connection, ref: RunRef, *, lock: bool = False, missing_ok: bool = False
+) -> Any:
     ws_id = db.workspace_id(conn, ref.automation.workspace)
     query: Select[Any] = select(
         t.runs.c.id,
@@ -80,15 +81,11 @@ def _run_row(db: Database, conn: Connection, ref: RunRef, *, lock: bool = False)
         t.runs.c.run == ref.run,
     )
     row = conn.execute(query.with_for_update() if lock else query).first()
-    if row is None:
+    if row is None and not missing_ok:
         if lock:
             archived_reads.refuse_archived(conn, ws_id, ref)
         raise not_found("runyard.dev/Run", ref.name)
     return row
-
-
-def _missing(err: ApiError) -> bool:
-    return err.code == grpc.StatusCode.NOT_FOUND
 
 
 def _insert_event(
@@ -252,11 +249,8 @@ class SqlRuns(Part):
 
     def get_run(self, ref: RunRef) -> Run:
         with self.db.read() as conn:
-            try:
-                row = _run_row(self.db, conn, ref)
-            except ApiError as err:
-                if not _missing(err):
-                    raise
+            row = _run_row(self.db, conn, ref, missing_ok=True)
+            if row is None:
                 ws_id = self.db.workspace_id(conn, ref.automation.workspace)
                 return archived_reads.get_run(conn, ws_id, ref)
         return Run.FromString(row.body)
@@ -326,11 +320,8 @@ class SqlRuns(Part):
 
     def list_run_events(self, parent: RunRef, params: ListRequest) -> Page[bytes]:
         with self.db.read() as conn:
-            try:
-                row = _run_row(self.db, conn, parent)
-            except ApiError as err:
-                if not _missing(err):
-                    raise
+            row = _run_row(self.db, conn, parent, missing_ok=True)
+            if row is None:
                 ws_id = self.db.workspace_id(conn, parent.automation.workspace)
                 codec = self.db.page_tokens
                 return archived_reads.list_run_events(conn, ws_id, parent, params, codec)
