@@ -279,6 +279,13 @@ def test_archive_reads_refusals_and_purge(
     )
     assert len(listed.executions) == len(PLAN)
     assert aggregates(stubs) == before_aggregates
+    # A rebuild of the rollups counts archived runs too.
+    store = SqlStore(url, migrate_schema=False, pool_size=1)
+    try:
+        assert store.rebuild_rollups() == len(PLAN)
+    finally:
+        store.close()
+    assert aggregates(stubs) == before_aggregates
 
     _refusals(stubs)
     _purge(stubs, batch, url, before_aggregates)

@@ -42,7 +42,9 @@ def actor(context: grpc.aio.ServicerContext[Any, Any]) -> Actor:
     return Actor(who.name if who is not None else ANONYMOUS, now_us())
 
 
-def request_key(method: str, resource: str, request_id: str, request: Message | None = None) -> str:
+def request_key(
+    method: str, resource: str, request_id: str, request: Message | None = None
+) -> str:
     """The idempotency key of an AIP-155 request_id, scoped to its method and resource.
 
     With ``request`` the key carries a fingerprint of the request (everything but

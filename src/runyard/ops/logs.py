@@ -50,7 +50,9 @@ class TextFormatter(logging.Formatter):
 
 
 # Fields the text message already shows.
-_IN_MESSAGE = frozenset({"kind", "method", "code", "status", "duration_ms", "principal", "path"})
+_IN_MESSAGE = frozenset(
+    {"kind", "method", "code", "status", "duration_ms", "principal", "path"}
+)
 
 
 def configure(level: str = "INFO", fmt: str = "text") -> None:
