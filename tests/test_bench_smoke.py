@@ -43,6 +43,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
     # These need nothing beyond the project's own dependencies, so they always run.
     for prefix in (
         "gRPC ListRuns, c=",
+        "gRPC ListRuns, --workers 2 vs 1",
         "JSON encode, page of",
         "QueryDailyRunAggregates",
         "QueryAutomationRunAggregates",

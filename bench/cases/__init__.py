@@ -17,12 +17,14 @@ from bench.cases import (
     ingestion,
     prefect,
     rest,
+    workers,
     writes,
 )
 from bench.context import Case
 
 CASES: list[Case] = [
     grpc_list.CASE,
+    workers.CASE,
     rest.CASE,
     encoding.CASE,
     deep_paging.CASE,

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -102,6 +103,16 @@ class Settings:
     retention_interval_seconds: float = 3600.0
     # HTTP: skip unknown query parameters, JSON fields and enum names instead of 400.
     allow_unknown_fields: bool = False
+    # `serve --workers N` (runyard.supervisor): this process is worker number
+    # `worker_slot` behind shared ports. The supervisor has migrated the store and
+    # loaded the demo; slot 0 alone runs the store-wide periodic jobs.
+    worker_slot: int | None = None
+
+    @property
+    def host_jobs(self) -> bool:
+        """Whether this process runs the periodic jobs that must run once per
+        store (change-feed pruning): a lone server, or worker slot 0."""
+        return self.worker_slot in (None, 0)
 
 
 BEARER_SCHEME = {
@@ -115,7 +126,7 @@ BEARER_SCHEME = {
 }
 
 
-def _split(address: str) -> tuple[str, int]:
+def split_address(address: str) -> tuple[str, int]:
     host, _, port = address.rpartition(":")
     return host.strip("[]") or "127.0.0.1", int(port)
 
@@ -146,33 +157,19 @@ class Runyard:
         loop.set_default_executor(
             ThreadPoolExecutor(self.settings.workers, thread_name_prefix="store")
         )
-        self.store = await asyncio.to_thread(open_store, self.url)
+        # A worker's schema was migrated by its supervisor, once for all of them.
+        first = self.settings.worker_slot is None
+        self.store = await asyncio.to_thread(open_store, self.url, migrate_schema=first)
         log.info("store ready: %s", _redact(self.url))
         if isinstance(self.store, SqlStore):
             METRICS.watch_pool(self.store.db.engine)
-        if self.settings.demo:
-            await self._load_demo(self.store)
+        if self.settings.demo and first:
+            await asyncio.to_thread(load_demo, self.store, self.settings)
         authenticator = self._authenticator(self.store)
         watcher = self._start_streams(self.store, loop)
         host = await self._serve_grpc(self.store, authenticator, watcher)
         if self.settings.http_address:
             await self._serve_http(host)
-
-    async def _load_demo(self, store: Store) -> None:
-        from runyard import demo
-
-        loaded = await asyncio.to_thread(demo.load_if_empty, store)
-        log.info("demo data %s", "loaded" if loaded else "already present; left as it is")
-        if not self.settings.insecure_no_auth:
-            from runyard.auth.demo import ensure_demo_token
-
-            path = Path(self.settings.demo_token_file)
-            await asyncio.to_thread(ensure_demo_token, store, path)
-            log.info(
-                "demo admin token of organizations/demo in %s (export RUNYARD_TOKEN=$(cat %s))",
-                path,
-                path,
-            )
 
     def _authenticator(self, store: Store) -> Authenticator | None:
         if not self.settings.insecure_no_auth:
@@ -195,14 +192,19 @@ class Runyard:
         store.db.on_commit = self.hub.publish
         self.hub.listen(self.url)
         reads = StreamReads(store.db)
-        self._pruner = asyncio.create_task(prune_forever(reads))
+        if self.settings.host_jobs:
+            self._pruner = asyncio.create_task(prune_forever(reads))
         return Watcher(reads, self.hub, self.settings.heartbeat_seconds)
 
     async def _serve_grpc(
         self, store: Store, authenticator: Authenticator | None, watcher: Watcher
     ) -> str:
         """Starts the gRPC server; returns the host it listens on."""
-        server = grpc.aio.server(interceptors=[ErrorMappingInterceptor(authenticator)])
+        # Workers share the port (grpc sets SO_REUSEPORT by default; say so anyway).
+        options = [] if self.settings.worker_slot is None else [("grpc.so_reuseport", 1)]
+        server = grpc.aio.server(
+            interceptors=[ErrorMappingInterceptor(authenticator)], options=options
+        )
         workspace_pb2_grpc.add_WorkspaceServiceServicer_to_server(WorkspaceService(store), server)
         automation_pb2_grpc.add_AutomationServiceServicer_to_server(
             AutomationService(store), server
@@ -226,7 +228,7 @@ class Runyard:
         health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
         self.health = health_servicer
         enable_reflection((*SERVICE_NAMES, health.SERVICE_NAME), server)
-        host, port = _split(self.settings.grpc_address)
+        host, port = split_address(self.settings.grpc_address)
         self.grpc_port = server.add_insecure_port(f"{host}:{port}")
         if self.grpc_port == 0:
             raise OSError(f"cannot listen on {self.settings.grpc_address}")
@@ -263,7 +265,7 @@ class Runyard:
             field_constraints=schema_limits,
             sse_resume=SSE_RESUME,
         )
-        http_host, http_port = _split(self.settings.http_address)
+        http_host, http_port = split_address(self.settings.http_address)
         observed = Observer(app, health=self._healthy)
         self.http = await gateway.serve_http(observed, http_host, http_port)
         self.http_port = getattr(self.http, "port", http_port)
@@ -322,6 +324,24 @@ def api_comments() -> dict[str, str]:
     return read_comments(descriptor_set_path().read_bytes())
 
 
+def load_demo(store: Store, settings: Settings) -> None:
+    """The demo organization when the store is empty, and its admin token's file."""
+    from runyard import demo
+
+    loaded = demo.load_if_empty(store)
+    log.info("demo data %s", "loaded" if loaded else "already present; left as it is")
+    if not settings.insecure_no_auth:
+        from runyard.auth.demo import ensure_demo_token
+
+        path = Path(settings.demo_token_file)
+        ensure_demo_token(store, path)
+        log.info(
+            "demo admin token of organizations/demo in %s (export RUNYARD_TOKEN=$(cat %s))",
+            path,
+            path,
+        )
+
+
 def _ignore(_: str) -> None:
     pass
 
@@ -335,9 +355,12 @@ def _redact(url: str) -> str:
     return url
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, on_ready: Callable[[], None] | None = None) -> None:
+    """Serves until SIGINT/SIGTERM; `on_ready` is called once both servers listen."""
     app = Runyard(settings)
     await app.start()
+    if on_ready is not None:
+        on_ready()
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

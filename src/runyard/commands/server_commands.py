@@ -56,6 +56,14 @@ def _add_serve(sub: Any) -> None:
         action="store_true",
         help="load the demo organization (organizations/demo) when the store is empty",
     )
+    serve.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        metavar="N",
+        help="server processes sharing both ports (SO_REUSEPORT), supervised by this one; "
+        "one per core uses the machine (default: 1, a single process)",
+    )
     _add_serve_access(serve)
     _add_serve_tuning(serve)
     serve.set_defaults(func=_serve)
@@ -160,6 +168,16 @@ def rate_limits(values: list[str]) -> dict[int, Any]:
     return limits
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 256, got {text!r}")
+    return value
+
+
 def _serve(args: argparse.Namespace) -> int:
     from runyard.server import Settings, serve
 
@@ -177,6 +195,10 @@ def _serve(args: argparse.Namespace) -> int:
         allow_unknown_fields=args.allow_unknown_fields,
     )
     settings.heartbeat_seconds = max(0.05, args.stream_heartbeat)
+    if args.workers > 1:
+        from runyard.supervisor import run_workers
+
+        return run_workers(settings, args.workers, args.log_level, args.log_format)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(settings))
     return 0

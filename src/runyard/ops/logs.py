@@ -1,5 +1,8 @@
 """Log set-up: text lines, or one JSON object per line (``--log-format json``).
 
+With ``serve --workers N`` every line of a worker says which one wrote it:
+``worker`` and ``pid`` fields in JSON, ``[worker N pid P]`` in text.
+
 Access-log records carry their fields in ``record.access`` (a dict): JSON lines
 put them at the top level beside time, level, logger and message; text lines
 show them as ``key=value`` after the message.
@@ -19,6 +22,10 @@ _TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class JsonFormatter(logging.Formatter):
+    def __init__(self, worker: int | None = None) -> None:
+        super().__init__()
+        self.worker = worker
+
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
@@ -27,6 +34,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        if self.worker is not None:
+            out["worker"] = self.worker
+            out["pid"] = record.process
         access = getattr(record, "access", None)
         if isinstance(access, dict):
             out.update(access)
@@ -36,8 +46,9 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    def __init__(self) -> None:
-        super().__init__(_TEXT)
+    def __init__(self, worker: int | None = None) -> None:
+        tag = "" if worker is None else f" [worker {worker} pid %(process)d]"
+        super().__init__(_TEXT.replace("%(name)s", "%(name)s" + tag))
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
@@ -55,10 +66,11 @@ _IN_MESSAGE = frozenset(
 )
 
 
-def configure(level: str = "INFO", fmt: str = "text") -> None:
-    """Root logging to stderr in ``fmt`` ("text" or "json")."""
+def configure(level: str = "INFO", fmt: str = "text", *, worker: int | None = None) -> None:
+    """Root logging to stderr in ``fmt`` ("text" or "json"); ``worker``: the slot
+    of a ``serve --workers`` process, shown on each line with its pid."""
     handler = logging.StreamHandler()
-    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.setFormatter(JsonFormatter(worker) if fmt == "json" else TextFormatter(worker))
     root = logging.getLogger()
     for h in list(root.handlers):
         root.removeHandler(h)

@@ -10,10 +10,17 @@
   clients cannot grow the label set) and HTTP status.
 - ``runyard_db_pool_connections{state}``: the database pool's connections in
   use and idle.
+
+Under ``serve --workers N`` the supervisor gives every worker one
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode): whichever
+worker answers ``/metrics`` reports the counters and histograms of all of them,
+and open streams summed over the live ones; the pool gauge is the answering
+worker's own.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -25,6 +32,8 @@ from prometheus_client.registry import Collector
 __all__ = ["CONTENT_TYPE", "METRICS", "Metrics"]
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
+# Set by runyard.supervisor for its workers: metrics shared through files there.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
 # Seconds: 1 ms .. 30 s, the span of a cached read to a long store wait.
 _BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -65,7 +74,11 @@ class Metrics:
             registry=r,
         )
         self.streams = Gauge(
-            "runyard_rpc_streams_in_flight", "Open server-streaming calls", ["method"], registry=r
+            "runyard_rpc_streams_in_flight",
+            "Open server-streaming calls",
+            ["method"],
+            registry=r,
+            multiprocess_mode="livesum",  # the live workers' sum (multiprocess mode only)
         )
         self.http_requests = Counter(
             "runyard_http_requests",
@@ -103,7 +116,15 @@ class Metrics:
         self._pools.pools.append(read)
 
     def exposition(self) -> bytes:
-        return bytes(generate_latest(self.registry))
+        if not os.environ.get(MULTIPROCESS_DIR):
+            return bytes(generate_latest(self.registry))
+        from prometheus_client.multiprocess import MultiProcessCollector
+
+        # Every worker's files in the shared directory, plus this one's pool.
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged)
+        merged.register(self._pools)
+        return bytes(generate_latest(merged))
 
 
 METRICS = Metrics()
