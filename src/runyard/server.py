@@ -111,7 +111,8 @@ class Settings:
     @property
     def host_jobs(self) -> bool:
         """Whether this process runs the periodic jobs that must run once per
-        store (change-feed pruning): a lone server, or worker slot 0."""
+        store (change-feed pruning, the retention schedule): a lone server, or
+        worker slot 0."""
         return self.worker_slot in (None, 0)
 
 
@@ -238,7 +239,7 @@ class Runyard:
             await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
         log.info("gRPC listening on %s:%d", host, self.grpc_port)
         self.worker_task = asyncio.create_task(worker.run(), name="operation-worker")
-        if self.settings.retention_interval_seconds > 0:
+        if self.settings.retention_interval_seconds > 0 and self.settings.host_jobs:
             interval = self.settings.retention_interval_seconds
             self.retention_task = asyncio.create_task(
                 schedule_forever(store, interval, worker.wake), name="retention-schedule"
