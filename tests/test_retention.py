@@ -399,3 +399,54 @@ def test_the_schedule_archives_by_itself(database_url: str, tmp_path: Path) -> N
             assert ops and all(o.metadata.requester.endswith("retention-schedule") for o in ops)
     finally:
         proc.stop()
+
+
+def test_archive_resumes_after_kill(database_url: str, tmp_path: Path) -> None:
+    """kill -9 midway: another start resumes at the cursor; every run is moved
+    exactly once, with all its events."""
+    count = 4000
+    proc = RunyardProcess(database_url, tmp_path, http=False)
+    proc.start("--retention-interval", "0", "--operation-lease", "2")
+    try:
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            stubs = Stubs(admin_channel(proc, channel))
+            setup_workspace(stubs, run_retention=_days(RETENTION_DAYS))
+            now = time.time_ns() // 1000
+            store = SqlStore(proc.database_url, migrate_schema=False, pool_size=1)
+            try:
+                lines = [_run(OLD + DAY_US + i, machine.Action.SUCCEED, now) for i in range(count)]
+                store.import_runs(
+                    WorkspaceRef("acme", "data"),
+                    [
+                        ImportedRun("nightly", f"k{i:05d}", ln.run, ln.events)
+                        for i, ln in enumerate(lines)
+                    ],
+                )
+            finally:
+                store.close()
+            batch = Batch(stubs.channel)
+            op = batch.archive()
+            deadline = time.monotonic() + WAIT_SECONDS
+            while time.monotonic() < deadline:
+                seen = batch.ops.GetOperation(operation_pb2.GetOperationRequest(name=op.name))
+                if seen.metadata.done_count > 0:
+                    break
+                time.sleep(0.05)
+        proc.kill()
+        midway = table_counts(proc.database_url)
+        assert 0 < midway["runs_archive"] < count
+        proc.start("--retention-interval", "0", "--operation-lease", "2")
+        with grpc.insecure_channel(proc.grpc_target) as channel:
+            done = Batch(admin_channel(proc, channel)).wait(op.name)
+        assert done.response.done_count == count
+        after = table_counts(proc.database_url)
+        events_per_run = len(lines[0].events)
+        assert after == {
+            "runs": 0,
+            "run_events": 0,
+            "executions": 0,
+            "runs_archive": count,
+            "run_events_archive": count * events_per_run,
+        }
+    finally:
+        proc.stop()
