@@ -1,4 +1,5 @@
-"""Gateway throughput on its HTTP server (granian, embedded; uvicorn was compared
+"""Gateway throughput on its HTTP servers side by side: runyard's own
+(runyard.gateway.http1_server) and granian's embedded one (uvicorn was compared
 once, see runyard.gateway.server, and is not a dependency).
 
 The Library test service and the gateway run in a child process on one asyncio
@@ -37,7 +38,9 @@ async def _serve(server: str, port: int) -> None:
 
     grpc_server, gport = await start_library(reflect=False)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{gport}")
-    http = await serve_http(create_app(channel, [pb.DESCRIPTOR]), "127.0.0.1", port)
+    http = await serve_http(
+        create_app(channel, [pb.DESCRIPTOR]), "127.0.0.1", port, server=server
+    )
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await http.close()
@@ -100,7 +103,7 @@ def main() -> None:
     import socket
 
     results: dict[str, dict[str, float]] = {}
-    for server in ("granian",):
+    for server in ("runyard", "granian"):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]

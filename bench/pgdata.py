@@ -15,6 +15,10 @@ from bench.procs import ROOT
 
 
 def postgres_dir(smoke: bool) -> Path:
+    # RUNYARD_BENCH_PG_DIR keeps a data set apart from other checkouts' benches.
+    chosen = os.environ.get("RUNYARD_BENCH_PG_DIR", "").strip()
+    if chosen:
+        return Path(chosen + ("-smoke" if smoke else ""))
     # As root the cluster runs as an unprivileged user, so it lives under /tmp;
     # kept between runs so the data set is generated once.
     base = Path("/tmp") if os.geteuid() == 0 else ROOT / "bench" / "data"

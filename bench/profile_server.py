@@ -4,6 +4,10 @@ thread of `runyard serve` while this process calls one RPC in a closed loop.
     .venv/bin/python -m bench.profile_server --db bench/data/runs-200000.db \
         --rpc ListRuns --concurrency 4 --seconds 15
     .venv/bin/python -m bench.profile_server --database-url postgresql://… --rpc GetRun
+    .venv/bin/python -m bench.profile_server --db … --rpc Lifecycle --concurrency 16
+
+Lifecycle is CreateRun, StartRun, one AppendRunEvents and CompleteRun per run
+(bench/cases/writes.py); its rate is in runs/s.
 
 Samples are taken only from the thread holding the GIL (py-spy --gil): in a
 GIL-bound server that is where the one core of Python work goes. Prints the
@@ -24,12 +28,24 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
+import itertools
+import uuid
+
 import grpc
 
 from bench import procs
 from bench.context import PAGE_SIZE, PARENT, realistic_filter
 from bench.load import run_load
-from runyard.v1 import run_service_pb2, run_service_pb2_grpc
+from runyard.v1 import (
+    run_pb2,
+    run_service_pb2,
+    run_service_pb2_grpc,
+    runner_service_pb2,
+    runner_service_pb2_grpc,
+)
+
+
+WRITES = ("CreateRun", "Lifecycle")
 
 
 async def drive(target: str, rpc: str, concurrency: int, seconds: float) -> float:
@@ -37,6 +53,8 @@ async def drive(target: str, rpc: str, concurrency: int, seconds: float) -> floa
 
     async with grpc.aio.insecure_channel(target) as ch:
         stub = run_service_pb2_grpc.RunServiceStub(ch)
+        if rpc in WRITES:
+            return await drive_writes(ch, rpc, concurrency, seconds)
         page = run_service_pb2.ListRunsRequest(
             parent=PARENT, page_size=PAGE_SIZE, filter=realistic_filter(datetime.now(UTC))
         )
@@ -53,6 +71,37 @@ async def drive(target: str, rpc: str, concurrency: int, seconds: float) -> floa
             call, concurrency=concurrency, duration_s=seconds, max_requests=10**6
         )
         return result.qps
+
+
+async def drive_writes(ch: grpc.aio.Channel, rpc: str, concurrency: int, seconds: float) -> float:
+    """CreateRun alone, or lifecycles (CreateRun, StartRun, one journal event,
+    CompleteRun, as bench/cases/writes.py) counted in runs."""
+    runs = run_service_pb2_grpc.RunServiceStub(ch)
+    runner = runner_service_pb2_grpc.RunnerServiceStub(ch)
+    ids = itertools.count()
+    prefix = uuid.uuid4().hex[:8]
+    entry = run_pb2.RunEvent.JournalEntry(node_kind="FunctionCall", node_id="step-1")
+
+    async def call() -> None:
+        created = await runs.CreateRun(
+            run_service_pb2.CreateRunRequest(
+                parent=PARENT, run=run_pb2.Run(caller="profile"), run_id=f"p{prefix}{next(ids)}"
+            ),
+            timeout=30,
+        )
+        if rpc == "CreateRun":
+            return
+        name = created.name
+        await runner.StartRun(runner_service_pb2.StartRunRequest(name=name), timeout=30)
+        await runner.AppendRunEvents(
+            runner_service_pb2.AppendRunEventsRequest(parent=name, entries=[entry]), timeout=30
+        )
+        await runner.CompleteRun(
+            runner_service_pb2.CompleteRunRequest(name=name, succeeded=True), timeout=30
+        )
+
+    result = await run_load(call, concurrency=concurrency, duration_s=seconds, max_requests=10**6)
+    return result.qps
 
 
 def summarize(collapsed: Path, top: int) -> str:
@@ -80,7 +129,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--db", type=Path, help="a SQLite file made by bench.datagen")
     parser.add_argument("--database-url", help="instead of --db")
-    parser.add_argument("--rpc", choices=("ListRuns", "GetRun"), default="ListRuns")
+    parser.add_argument("--rpc", choices=("ListRuns", "GetRun", *WRITES), default="ListRuns")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--top", type=int, default=40)

@@ -22,6 +22,18 @@ def test_document_describes_operations_and_fields(gateway_base: str) -> None:
     list_runs = next(op for op in ops if op["operationId"] == "runyard.v1.RunService.ListRuns")
     params = {p["name"]: p for p in list_runs["parameters"]}
     assert params["filter"]["description"]
+    # Both gateways declare runyard's bearer scheme, required by every operation.
+    assert doc["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert (
+        "runyard tokens create" in doc["components"]["securitySchemes"]["bearerAuth"]["description"]
+    )
+    assert doc["security"] == [{"bearerAuth": []}]
+    # Streams answer NDJSON and Server-Sent Events, and the document says so.
+    watch = next(op for op in ops if op["operationId"] == "runyard.v1.RunService.WatchRunEvents")
+    assert set(watch["responses"]["200"]["content"]) == {
+        "application/x-ndjson",
+        "text/event-stream",
+    }
 
 
 def test_swagger_ui_is_served_from_the_package(gateway_base: str) -> None:

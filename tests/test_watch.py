@@ -192,6 +192,21 @@ def test_watch_errors(wstubs: Stubs) -> None:
             )
         )
     assert details_of(info.value).code == grpc.StatusCode.INVALID_ARGUMENT
+    # A parent that does not exist is NOT_FOUND, as ListRuns answers it.
+    missing = f"{WS}/automations/nosuch"
+    with pytest.raises(grpc.RpcError) as listed:
+        wstubs.runs.ListRuns(run_service_pb2.ListRunsRequest(parent=missing))
+    with pytest.raises(grpc.RpcError) as info:
+        next(
+            wstubs.runs.WatchRuns(
+                run_service_pb2.WatchRunsRequest(parent=missing), timeout=DEADLINE
+            )
+        )
+    details, expected = details_of(info.value), details_of(listed.value)
+    assert details.code == expected.code == grpc.StatusCode.NOT_FOUND
+    assert details.error_info is not None and expected.error_info is not None
+    assert details.error_info.reason == expected.error_info.reason
+    assert info.value.details() == listed.value.details()
 
 
 def test_appends_on_ended_runs_are_refused_and_retried_appends_apply_once(wstubs: Stubs) -> None:

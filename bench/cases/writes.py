@@ -2,13 +2,19 @@
 same disk's single-row commit rate measured in the same run (sqlite3, WAL,
 synchronous=FULL, one INSERT per transaction): CreateRun alone, and full
 lifecycles (CreateRun, StartRun, one journal event, CompleteRun) with 16
-callers. The ratio says how far the write path is from the disk's bound."""
+callers. The ratio says how far the write path is from the disk's bound.
+The same on a fresh PostgreSQL database beside the bench's data set (unless
+--no-postgres), against its single-row commit rate (psycopg, one INSERT per
+transaction)."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import sqlite3
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -49,17 +55,49 @@ def commit_rate(path: Path, seconds: float, max_rows: int = 20_000) -> float:
         conn.close()
 
 
-async def run(bench: Bench, target: Target | None) -> None:
+def pg_commit_rate(url: str, seconds: float, max_rows: int = 20_000) -> float:
+    """Single-row transactions per second on this PostgreSQL (synchronous_commit on)."""
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE commit_rate (id bigserial PRIMARY KEY, body bytea)")
+        conn.commit()
+        body = b"x" * 600
+        n, start = 0, time.perf_counter()
+        deadline = start + seconds
+        while n < max_rows and time.perf_counter() < deadline:
+            conn.execute("INSERT INTO commit_rate (body) VALUES (%s)", (body,))
+            conn.commit()
+            n += 1
+        return n / (time.perf_counter() - start)
+
+
+@contextlib.contextmanager
+def fresh_pg_database(beside: str) -> Iterator[str]:
+    """A new database on the cluster of `beside` (whose user may create one)."""
+    import psycopg
+
+    admin_url = beside
+    name = f"writes_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def measure(bench: Bench, url: str, disk: float, store_name: str) -> None:
+    """CreateRun alone, then lifecycles, through one runyard on `url` (made fresh)."""
     from runyard.store.sql import SqlStore
 
-    url = f"sqlite:///{bench.workdir / 'writes.db'}"
     store = SqlStore(url)
     try:
         datagen.generate(store, 0, 1)  # the workspace and its automations, no runs
     finally:
         store.close()
     seconds = bench.size.ingest_s
-    disk = commit_rate(bench.workdir / "commit-rate.db", seconds)
     server, grpc_port, _ = procs.runyard(url, bench.workdir, http=False, label="writes")
     ids = itertools.count()
     try:
@@ -95,24 +133,41 @@ async def run(bench: Bench, target: Target | None) -> None:
                     runner_service_pb2.CompleteRunRequest(name=name, succeeded=True), timeout=30
                 )
 
-            kw = {"duration_s": seconds, "max_requests": bench.size.max_requests}
-            created = await run_load(create_only, concurrency=CALLERS, **kw)
-            full = await run_load(lifecycle, concurrency=CALLERS, **kw)
+            cap = bench.size.max_requests
+            created = await run_load(
+                create_only, concurrency=CALLERS, duration_s=seconds, max_requests=cap
+            )
+            full = await run_load(
+                lifecycle, concurrency=CALLERS, duration_s=seconds, max_requests=cap
+            )
     finally:
         server.stop()
+    prefix = "" if store_name == "SQLite" else f"{store_name}: "
     for what, result in (("CreateRun", created), ("run lifecycles", full)):
         bench.add(
             Row(
-                f"Writes: {what}, {CALLERS} callers",
+                f"{prefix}Writes: {what}, {CALLERS} callers",
                 result.qps,
                 disk,
                 "runs/s",
-                f"gRPC into a fresh SQLite vs single-row SQLite commits/s on the same disk;"
-                f" {lat(result)} per {'call' if what == 'CreateRun' else 'lifecycle (4 calls)'}"
-                + errs(result),
+                f"gRPC into a fresh {store_name} vs single-row {store_name} commits/s on the"
+                f" same disk; {lat(result)} per"
+                f" {'call' if what == 'CreateRun' else 'lifecycle (4 calls)'}" + errs(result),
                 {"result": result.as_dict(), "disk_commits_per_s": disk},
             )
         )
 
 
-CASE = Case("writes", "writes (CreateRun, run lifecycles)", run, on=("own",))
+async def run(bench: Bench, target: Target | None) -> None:
+    seconds = bench.size.ingest_s
+    if target is None:
+        disk = commit_rate(bench.workdir / "commit-rate.db", seconds)
+        await measure(bench, f"sqlite:///{bench.workdir / 'writes.db'}", disk, "SQLite")
+        return
+    # PostgreSQL: a fresh database beside the bench's data set, dropped afterwards.
+    with fresh_pg_database(target.database_url) as url:
+        disk = pg_commit_rate(url, seconds)
+        await measure(bench, url, disk, "PostgreSQL")
+
+
+CASE = Case("writes", "writes (CreateRun, run lifecycles)", run, on=("own", "postgresql"))

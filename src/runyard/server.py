@@ -31,6 +31,7 @@ from runyard.api.watch import HEARTBEAT_SECONDS, Watcher
 from runyard.api.workspaces import WorkspaceService
 from runyard.auth.authenticator import Authenticator
 from runyard.auth.ratelimit import Limit
+from runyard.gateway.http_options import HttpServerOptions
 from runyard.jobs.retention import schedule_forever
 from runyard.jobs.worker import OperationWorker
 from runyard.ops.metrics import METRICS
@@ -103,6 +104,8 @@ class Settings:
     retention_interval_seconds: float = 3600.0
     # HTTP: skip unknown query parameters, JSON fields and enum names instead of 400.
     allow_unknown_fields: bool = False
+    # The HTTP server and its connection limits (runyard.gateway.http_options).
+    http_options: HttpServerOptions = field(default_factory=HttpServerOptions)
     # `serve --workers N` (runyard.supervisor): this process is worker number
     # `worker_slot` behind shared ports. The supervisor has migrated the store and
     # loaded the demo; slot 0 alone runs the store-wide periodic jobs.
@@ -268,7 +271,15 @@ class Runyard:
         )
         http_host, http_port = split_address(self.settings.http_address)
         observed = Observer(app, health=self._healthy)
-        self.http = await gateway.serve_http(observed, http_host, http_port)
+        self.http = await gateway.serve_http(
+            observed,
+            http_host,
+            http_port,
+            error_domain="runyard.dev",
+            # --workers: every worker listens on the same port (runyard.supervisor).
+            reuse_port=self.settings.worker_slot is not None,
+            **self.settings.http_options.as_kwargs(),
+        )
         self.http_port = getattr(self.http, "port", http_port)
         log.info("HTTP gateway listening on %s:%d", http_host, self.http_port)
 

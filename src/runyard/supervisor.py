@@ -2,10 +2,10 @@
 ports, supervised by the process that was started.
 
 The kernel spreads new connections over the workers (SO_REUSEPORT: every
-worker binds the same address; grpc sets the option itself and granian's
-listener does too). A connection stays with the worker that accepted it, so
-one HTTP/2 channel uses one worker: clients that want several cores open
-several connections.
+worker binds the same address; grpc sets the option itself, the HTTP server
+is asked to). A connection stays with the worker that accepted it, so one
+HTTP/2 channel uses one worker: clients that want several cores open several
+connections.
 
 The supervisor (the parent):
 

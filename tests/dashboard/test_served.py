@@ -30,6 +30,7 @@ def test_every_module_the_page_loads_is_served(demo_server: RunyardProcess) -> N
                 assert r.headers["content-type"].startswith("text/javascript")
                 todo.extend(IMPORT.findall(r.text))
         assert {"api.js", "runs.js", "run.js", "workspace.js", "chart.js", "dom.js"} <= seen
+        assert "operations.js" in seen
         # The API keeps its own answers beside the site.
         assert http.get("/v1/nothing").status_code == 404
         assert http.get("/docs").status_code == 200

@@ -277,6 +277,12 @@ async def test_openapi_and_docs(client: httpx.AsyncClient) -> None:
         n.replace("i64_value", "i64Value") for n in names
     }
     assert "/v1/shelves/{shelf}/items:watch" in paths
+    # A server-streaming method is declared in both stream forms; unary ones in neither.
+    watch = paths["/v1/shelves/{shelf}/items:watch"]["get"]["responses"]["200"]["content"]
+    assert set(watch) == {"application/x-ndjson", "text/event-stream"}
+    ndjson_line = watch["application/x-ndjson"]["schema"]["properties"]["result"]
+    assert watch["text/event-stream"]["x-event-data"] == ndjson_line
+    assert set(get_item["get"]["responses"]["200"]["content"]) == {"application/json"}
     r = await client.get("/docs")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")

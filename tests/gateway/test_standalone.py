@@ -15,9 +15,9 @@ from gatewaytest.v1 import gatewaytest_pb2 as pb
 
 from runyard.api.validation import schema_limits
 from runyard.gateway import create_app, load_files, serve_http
-from runyard.gateway.cli import run_gateway
+from runyard.gateway.cli import BEARER, _parser, run_gateway
 from runyard.gateway.routes import read_bindings
-from runyard.server import descriptor_set_path
+from runyard.server import BEARER_SCHEME, descriptor_set_path
 from tests.gateway.test_http import ROUTES
 from tests.plugins.servers import RunyardProcess, free_port
 
@@ -107,6 +107,7 @@ async def test_runyard_standalone_equals_in_process(runyard_demo: RunyardProcess
             error_domain="runyard.dev",
             descriptor_set=str(descriptor_set_path()),
             field_constraints=schema_limits,
+            security_schemes=BEARER_SCHEME,
             stop=stop,
         )
     )
@@ -165,11 +166,9 @@ async def test_runyard_standalone_equals_in_process(runyard_demo: RunyardProcess
                     rb = await b.request(method, path, content=body)
                     assert ra.status_code < 500, (path, ra.text)
                     if path == "/openapi.json":
-                        # the same paths and schemas (the title and the declared
-                        # security scheme are settings of the in-process gateway)
+                        # the same paths, schemas and security (the title is a
+                        # setting of the in-process gateway)
                         da, db = ra.json(), rb.json()
-                        da["components"].pop("securitySchemes", None)
-                        da.pop("security", None)
                         assert {**da, "info": None} == {**db, "info": None}
                     else:
                         assert _comparable(ra) == _comparable(rb), (method, path)
@@ -182,3 +181,10 @@ async def test_runyard_standalone_equals_in_process(runyard_demo: RunyardProcess
     finally:
         stop.set()
         await asyncio.wait_for(task, 15)
+
+
+def test_bearer_auth_is_declared_unless_turned_off() -> None:
+    base = ["--upstream", "127.0.0.1:1"]
+    assert _parser().parse_args(base).bearer_auth is True
+    assert _parser().parse_args([*base, "--no-bearer-auth"]).bearer_auth is False
+    assert BEARER["bearerAuth"]["scheme"] == "bearer"

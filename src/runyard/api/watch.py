@@ -136,7 +136,7 @@ class Watcher:
         Response = run_service_pb2.WatchRunsResponse
         parent = names.automation(request.parent, "parent", wildcard=True)
         matches = run_matcher(request.filter)
-        ws_id = await blocking(self.reads.workspace_id, parent.workspace)
+        ws_id = await blocking(self.reads.parent_workspace_id, parent)
         with self.hub.subscribe(changefeed.workspace_topic(ws_id)) as sub:
             if request.resume_token:
                 after = decode_token(request.resume_token, ws_id)

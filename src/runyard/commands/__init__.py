@@ -8,6 +8,14 @@ order `--help` shows them.
 
 from __future__ import annotations
 
-from runyard.commands import aggregates, automations, exec_command, runs, server_commands, tokens
+from runyard.commands import (
+    aggregates,
+    automations,
+    exec_command,
+    operations,
+    runs,
+    server_commands,
+    tokens,
+)
 
-COMMANDS = [server_commands, tokens, runs, automations, aggregates, exec_command]
+COMMANDS = [server_commands, tokens, runs, operations, automations, aggregates, exec_command]

@@ -51,6 +51,7 @@ def _add_serve(sub: Any) -> None:
         metavar="HOST:PORT",
         help="HTTP gateway listen address (default: 127.0.0.1:8080; 'none' disables it)",
     )
+    _add_http_server(serve)
     serve.add_argument(
         "--demo",
         action="store_true",
@@ -126,6 +127,12 @@ def _add_serve_tuning(serve: Any) -> None:
     )
 
 
+def _add_http_server(parser: Any) -> None:
+    from runyard.gateway.http_options import add_http_arguments
+
+    add_http_arguments(parser.add_argument_group("HTTP server"))
+
+
 def _add_gateway(sub: Any) -> None:
     gw = sub.add_parser(
         "gateway",
@@ -138,10 +145,18 @@ def _add_gateway(sub: Any) -> None:
         metavar="HOST:PORT",
         help="HTTP listen address (default: 127.0.0.1:8080)",
     )
+    _add_http_server(gw)
     gw.add_argument(
         "--allow-unknown-fields",
         action="store_true",
         help=UNKNOWN_FIELDS_HELP,
+    )
+    gw.add_argument(
+        "--bearer-auth",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="declare runyard's bearer token scheme in /openapi.json, as `serve` does "
+        "(default: on)",
     )
     gw.set_defaults(func=_gateway)
 
@@ -179,6 +194,7 @@ def _positive(text: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from runyard.gateway.http_options import http_options
     from runyard.server import Settings, serve
 
     http = None if args.http_address.lower() == "none" else args.http_address
@@ -193,6 +209,7 @@ def _serve(args: argparse.Namespace) -> int:
         operation_lease_seconds=args.operation_lease,
         retention_interval_seconds=max(0.0, args.retention_interval),
         allow_unknown_fields=args.allow_unknown_fields,
+        http_options=http_options(args),
     )
     settings.heartbeat_seconds = max(0.05, args.stream_heartbeat)
     if args.workers > 1:
@@ -226,7 +243,8 @@ def _gateway(args: argparse.Namespace) -> int:
     from runyard import gateway
     from runyard.api.streams_http import cli_flags
     from runyard.api.validation import schema_limits
-    from runyard.server import descriptor_set_path
+    from runyard.gateway.http_options import http_argv, http_options
+    from runyard.server import BEARER_SCHEME, descriptor_set_path
 
     return int(
         gateway.cli_main(
@@ -235,17 +253,20 @@ def _gateway(args: argparse.Namespace) -> int:
                 args.upstream,
                 "--http-address",
                 args.http_address,
+                *http_argv(http_options(args)),
                 # The same error domain as the in-process gateway: both answer alike.
                 "--error-domain",
                 "runyard.dev",
                 # runyard's streams resume over Server-Sent Events like in-process.
                 *cli_flags(),
                 *(["--allow-unknown-fields"] if args.allow_unknown_fields else []),
+                "--bearer-auth" if args.bearer_auth else "--no-bearer-auth",
                 # runyard's comments for the OpenAPI document (reflection has none)
                 "--descriptor-set",
                 str(descriptor_set_path()),
             ],
             field_constraints=schema_limits,  # runyard's limits in the document
+            security_schemes=BEARER_SCHEME,  # the same scheme as the in-process document
         )
         or 0
     )

@@ -33,6 +33,8 @@ from google.protobuf.message import Message
 
 from runyard.v1 import (
     automation_pb2_grpc,
+    operation_pb2_grpc,
+    run_batch_service_pb2_grpc,
     run_service_pb2_grpc,
 )
 
@@ -135,6 +137,8 @@ class Client:
         )
         self.runs = run_service_pb2_grpc.RunServiceStub(channel)
         self.automations = automation_pb2_grpc.AutomationServiceStub(channel)
+        self.operations = operation_pb2_grpc.OperationServiceStub(channel)
+        self.batch = run_batch_service_pb2_grpc.RunBatchServiceStub(channel)
 
     def call(self, method: Callable[..., M], request: Message) -> M:
         return method(request, metadata=self.metadata, timeout=self.timeout)

@@ -91,10 +91,10 @@ def runs(console: Console, page: run_service_pb2.ListRunsResponse) -> None:
     if page.runs and not full:
         prefix = page.runs[0].name[: page.runs[0].name.find("/automations/") + 13]
         console.print(Text(f"names under {prefix}", style="dim"))
-    _footer(console, len(page.runs), page.total_size, page.next_page_token, "runs")
+    footer(console, len(page.runs), page.total_size, page.next_page_token, "runs")
 
 
-def _footer(console: Console, shown: int, total: int, token: str, noun: str) -> None:
+def footer(console: Console, shown: int, total: int, token: str, noun: str) -> None:
     line = f"{shown:,} {noun}" + (f" of {total:,}" if total else "")
     if token:
         line += f"; more with --all or --page-token {token}"
@@ -138,14 +138,18 @@ def events(console: Console, page: run_service_pb2.ListRunEventsResponse) -> Non
     for e in page.run_events:
         table.add_row(str(e.sequence), when(e.create_time), *event_detail(e))
     console.print(table)
-    _footer(console, len(page.run_events), page.total_size, page.next_page_token, "events")
+    footer(console, len(page.run_events), page.total_size, page.next_page_token, "events")
 
 
 def event_detail(e: run_pb2.RunEvent) -> tuple[str, Text]:
     if e.HasField("state_change"):
         sc = e.state_change
         text = Text()
-        text.append_text(state_text(sc.from_state))
+        # A run's first event has no state to leave: it is the run's creation.
+        if sc.from_state == Run.STATE_UNSPECIFIED:
+            text.append("created")
+        else:
+            text.append_text(state_text(sc.from_state))
         text.append(" → ")
         text.append_text(state_text(sc.to_state))
         if sc.actor:
@@ -172,7 +176,7 @@ def automations(console: Console, page: automation_pb2.ListAutomationsResponse) 
             when(a.update_time),
         )
     console.print(table)
-    _footer(console, len(page.automations), page.total_size, page.next_page_token, "automations")
+    footer(console, len(page.automations), page.total_size, page.next_page_token, "automations")
 
 
 def _counts(c: common_pb2.RunStateCounts) -> list[int]:

@@ -3,9 +3,12 @@
 //   #/workspace/{workspace}    daily runs by state and per-automation totals
 //   #/runs/{automation}?…      runs of an automation ("-": of the whole workspace)
 //   #/run/{run}                one run, its timeline and its actions
+//   #/operations/{workspace}?… the workspace's operations (bulk actions on runs)
+//   #/operation/{operation}    one operation, the runs it did not change, Cancel
 
 import { api, token } from "./api.js";
 import { errorPanel, h, lastSegment, upTo } from "./dom.js";
+import { renderOperation, renderOperations } from "./operations.js";
 import { renderRun } from "./run.js";
 import { renderRuns } from "./runs.js";
 import { renderWorkspace } from "./workspace.js";
@@ -25,6 +28,10 @@ function setCrumbs(name) {
     crumbs.append(" / ", h("a", { href: `#/runs/${automation}` }, label));
   }
   if (name.includes("/runs/")) crumbs.append(" / ", lastSegment(name));
+  if (name.includes("/operations/") || (name === ws && location.hash.startsWith("#/operations/"))) {
+    crumbs.append(" / ", h("a", { href: `#/operations/${ws}` }, "operations"));
+    if (name.includes("/operations/")) crumbs.append(" / ", lastSegment(name));
+  }
 }
 
 async function renderHome(root) {
@@ -39,7 +46,8 @@ async function renderHome(root) {
       const items = (page.workspaces || []).map((w) => h("li", {},
         h("a", { href: `#/workspace/${w.name}` }, w.displayName || w.name), " ",
         h("span", { class: "muted" }, w.name), " · ",
-        h("a", { href: `#/runs/${w.name}/automations/-` }, "runs")));
+        h("a", { href: `#/runs/${w.name}/automations/-` }, "runs"), " · ",
+        h("a", { href: `#/operations/${w.name}` }, "operations")));
       list.replaceChildren(items.length ? h("ul", {}, items) : h("p", {}, "No workspaces."));
     } catch (err) {
       list.replaceChildren(errorPanel(err));
@@ -58,6 +66,8 @@ const ROUTES = [
   [/^\/workspace\/(organizations\/[^/]+\/workspaces\/[^/]+)$/, renderWorkspace],
   [/^\/runs\/(organizations\/[^/]+\/workspaces\/[^/]+\/automations\/[^/]+)$/, renderRuns],
   [/^\/run\/(organizations\/[^/]+\/workspaces\/[^/]+\/automations\/[^/]+\/runs\/[^/]+)$/, renderRun],
+  [/^\/operations\/(organizations\/[^/]+\/workspaces\/[^/]+)$/, renderOperations],
+  [/^\/operation\/(organizations\/[^/]+\/workspaces\/[^/]+\/operations\/[^/]+)$/, renderOperation],
 ];
 
 let generation = 0;

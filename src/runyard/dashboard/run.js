@@ -42,7 +42,9 @@ function fields(run) {
 function eventDetail(event) {
   const sc = event.stateChange;
   if (sc) {
-    return [stateBadge(sc.fromState), " → ", stateBadge(sc.toState),
+    // A run's first event leaves no state: it is the run's creation.
+    const from = sc.fromState ? stateBadge(sc.fromState) : h("span", { class: "created" }, "created");
+    return [from, " → ", stateBadge(sc.toState),
       sc.actor ? ` by ${sc.actor}` : "", sc.reason ? `: ${sc.reason}` : ""];
   }
   const j = event.journal;

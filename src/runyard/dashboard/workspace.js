@@ -60,7 +60,8 @@ export async function renderWorkspace(root, workspace, params, current) {
   const tableBox = h("section", { id: "per-automation" });
   root.append(
     h("h1", {}, "Workspace ", h("span", { class: "muted" }, workspace)),
-    h("p", {}, h("a", { href: `#/runs/${workspace}/automations/-`, id: "all-runs" }, "All runs →")),
+    h("p", {}, h("a", { href: `#/runs/${workspace}/automations/-`, id: "all-runs" }, "All runs →"),
+      " · ", h("a", { href: `#/operations/${workspace}`, id: "operations-link" }, "Operations →")),
     h("form", { class: "inline", onsubmit: (e) => { e.preventDefault(); go(); } },
       h("label", { for: "time-zone" }, "Time zone"), picker,
       h("label", { for: "days" }, "Range"), days),

@@ -39,8 +39,8 @@ log = logging.getLogger("runyard.gateway")
 
 
 DEFAULT_MAX_BODY = 4 * 1024 * 1024
-# Below granian's own limits (64 KiB URI, 100 headers), so that the gateway, not
-# the server, refuses and the answer is a google.rpc.Status.
+# Below the HTTP server's own limits (64 KiB URI, 100 headers; both servers), so
+# that the gateway refuses first, whichever server runs it.
 MAX_URI_BYTES = 16 * 1024
 MAX_HEADERS = 64
 MAX_HEADER_BYTES = 32 * 1024
@@ -168,13 +168,15 @@ class GatewayApp:
             await self._error(send, e, accept, path)
         except HeadDone:
             pass
+        except OSError:  # ASGI servers' "the client went away": no one to answer
+            pass
         except Exception:
             log.exception("gateway failure on %s %s", method, path)
             await self._error(send, GatewayError(_internal()), accept, path)
 
     def _check_sizes(self, scope: Scope, path: str) -> None:
-        """414/431 as google.rpc.Status below the HTTP server's own limits (granian
-        answers past 64 KiB of URI or 100 headers itself, with an empty body)."""
+        """414/431 as google.rpc.Status below the HTTP server's own limits (runyard's
+        server answers past them with a Status too; granian with an empty body)."""
         uri = len(path) + len(scope.get("query_string", b""))
         if uri > MAX_URI_BYTES:
             raise gateway_error(

@@ -7,18 +7,25 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 import grpc
 
 from .app import create_app
+from .http_options import HttpServerOptions, add_http_arguments, http_options
 from .observe import Observer
 from .openapi import Constraints
 from .reflection import load_files
 from .server import serve_http
 from .sse import ResumeRule, ResumeRules
 
-__all__ = ["cli_main", "run_gateway", "split_address"]
+__all__ = ["BEARER", "cli_main", "run_gateway", "split_address"]
+
+# The OpenAPI security scheme of `--bearer-auth` when the caller gives none of its own.
+BEARER: dict[str, Any] = {
+    "bearerAuth": {"type": "http", "scheme": "bearer", "description": "Authorization: Bearer"}
+}
 
 log = logging.getLogger("runyard.gateway")
 
@@ -39,9 +46,12 @@ async def run_gateway(
     error_domain: str = "gateway",
     stop: asyncio.Event | None = None,
     sse_resume: ResumeRules | None = None,
+    security_schemes: Mapping[str, Any] | None = None,
+    http: HttpServerOptions | None = None,
 ) -> None:
     """Learns ``upstream`` by reflection and serves it until ``stop`` is set (or
-    SIGINT/SIGTERM when no event is given)."""
+    SIGINT/SIGTERM when no event is given); ``security_schemes`` are declared in
+    the OpenAPI document and required by every operation."""
     channel = grpc.aio.insecure_channel(upstream)
     try:
         files = await load_files(channel)
@@ -55,10 +65,17 @@ async def run_gateway(
             comments=_comments(descriptor_set),
             field_constraints=field_constraints,
             sse_resume=sse_resume,
+            security_schemes=security_schemes,
         )
         log.info("gateway: %d HTTP routes from %s", len(app.bindings), upstream)
         host, port = split_address(http_address)
-        server = await serve_http(Observer(app, health=_upstream_health(channel)), host, port)
+        server = await serve_http(
+            Observer(app, health=_upstream_health(channel)),
+            host,
+            port,
+            error_domain=error_domain,
+            **(http or HttpServerOptions()).as_kwargs(),
+        )
         log.info("gateway listening on %s:%d", host, server.port)
         if stop is None:
             stop = asyncio.Event()
@@ -101,9 +118,13 @@ def _upstream_health(channel: grpc.aio.Channel) -> Callable[[], Awaitable[bool]]
 
 
 def cli_main(
-    argv: Sequence[str] | None = None, *, field_constraints: Constraints | None = None
+    argv: Sequence[str] | None = None,
+    *,
+    field_constraints: Constraints | None = None,
+    security_schemes: Mapping[str, Any] | None = None,
 ) -> int:
-    """``runyard gateway --upstream HOST:PORT --http-address HOST:PORT``."""
+    """``runyard gateway --upstream HOST:PORT --http-address HOST:PORT``;
+    ``security_schemes`` replace the plain bearer scheme of ``--bearer-auth``."""
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -125,6 +146,8 @@ def cli_main(
                 field_constraints=field_constraints,
                 error_domain=args.error_domain,
                 sse_resume=rules,
+                security_schemes=(security_schemes or BEARER) if args.bearer_auth else None,
+                http=http_options(args),
             )
         )
     return 0
@@ -134,6 +157,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="runyard gateway")
     parser.add_argument("--upstream", required=True, metavar="HOST:PORT")
     parser.add_argument("--http-address", default="127.0.0.1:8080", metavar="HOST:PORT")
+    add_http_arguments(parser)
     parser.add_argument(
         "--emit-unpopulated",
         action="store_true",
@@ -149,6 +173,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="a FileDescriptorSet built with --include_source_info: its comments "
         "describe the OpenAPI document's operations and fields",
+    )
+    parser.add_argument(
+        "--bearer-auth",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="declare an HTTP bearer security scheme in the OpenAPI document, required by "
+        "every operation (default: on; the gateway forwards Authorization either way)",
     )
     # Unknown query parameters are refused by default now; kept so old scripts run.
     parser.add_argument("--strict-query", action="store_true", help=argparse.SUPPRESS)

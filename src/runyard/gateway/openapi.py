@@ -8,7 +8,8 @@ parameters are the leftover leaf fields (nested ones dotted, repeated ones
 exploded). Schemas follow proto3 JSON: 64-bit integers as strings, enums by
 name, well-known types in their JSON forms. Every operation documents
 ``google.rpc.Status`` as its ``default`` response, in ``application/json``
-and ``application/problem+json``.
+and ``application/problem+json``; a server-streaming method answers
+``application/x-ndjson`` and ``text/event-stream``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from .openapi_query import query_parameters
 from .openapi_scalars import FD, WKT_SCHEMAS, Constraints, scalar_schema
 from .response import NDJSON
 from .routes import HTTP_BODY, Binding
+from .sse import EVENT_STREAM
 
 __all__ = ["build_document", "openapi_path"]
 
@@ -349,7 +351,22 @@ def _ok_response(b: Binding, schemas: _Schemas) -> dict[str, Any]:
             "properties": {"result": schema, "error": STATUS_REF},
         }
         return {
-            "description": "A stream: one JSON object per line",
-            "content": {NDJSON: {"schema": line}},
+            "description": "A stream: one JSON object per line, or Server-Sent Events "
+            "with `Accept: text/event-stream`",
+            "content": {NDJSON: {"schema": line}, EVENT_STREAM: _event_stream(schema)},
         }
     return {"description": "OK", "content": {"application/json": {"schema": schema}}}
+
+
+def _event_stream(message: dict[str, Any]) -> dict[str, Any]:
+    """Server-Sent Events, which every server-streaming method also answers
+    (OpenAPI 3.1 cannot type the events: ``x-event-data`` is each ``data:``)."""
+    return {
+        "schema": {
+            "type": "string",
+            "description": "Server-Sent Events: each event's `data:` is one response "
+            "message (proto3 JSON); a failure after the first message is a final "
+            "`event: error` whose data is a google.rpc.Status.",
+        },
+        "x-event-data": message,
+    }

@@ -1,38 +1,22 @@
 """Serving the ASGI app on the running asyncio loop (beside a grpc.aio server).
 
-The HTTP server is granian's embedded server: its HTTP parsing and I/O run
-in Rust threads and only the ASGI callable runs on our loop, so the gateway
-shares one loop (and one process) with the gRPC server without taking over
-signals. Measured with ``bench/gateway_bench.py`` (wrk, 1 thread, 32
-keep-alive connections, 3 s per row; the gateway and a grpc.aio upstream in
-one child process on the 2-vCPU development machine; two runs):
+Two servers, chosen by ``serve_http(server=…)`` (``--http-server``):
 
-=========  =====================  ======================  =====================
-server     GET one item via gRPC  GET page of 100 items   404 from the gateway
-=========  =====================  ======================  =====================
-granian    928 / 1,096 req/s      491 / 561 req/s         12,227 / 13,980 req/s
-uvicorn    918 / 1,087 req/s      511 / 424 req/s         4,120 / 3,637 req/s
-=========  =====================  ======================  =====================
+- ``"runyard"`` (default): :mod:`runyard.gateway.http1_server`, runyard's own
+  HTTP/1.1 server on llhttp — idle and head timeouts, shedding of the oldest
+  waiting connection at the cap, a google.rpc.Status for every answer it gives
+  itself (400/408/414/431/503/505), SO_REUSEPORT. Measured against granian in
+  docs/gateway.md: equal through the gateway, 2-4x less CPU on its own work.
+- ``"granian"``: granian's embedded server; its HTTP parsing and I/O run in
+  Rust threads and only the ASGI callable runs on our loop. It has no idle
+  timeout (``header_read_timeout`` applies once a request has begun), accepts
+  at most ``backpressure`` connections (set to ``max_connections``; beyond it
+  new clients wait in the listen queue) and answers malformed requests itself
+  with an empty body. (uvicorn, measured once, was no faster than granian
+  through the gateway and 3-4x slower on its own work; not a dependency.)
 
-With an upstream call both are bound by the gRPC hop and JSON work on the one
-loop; the server's own cost (the 404 row, no upstream) is 3-4x lower with
-granian, which leaves more of the loop to the gRPC server beside it.
-(uvicorn, measured then, is not a dependency.) Port 0 picks a free port,
-reported by :attr:`HttpServer.port`.
-
-Connection floods: granian accepts at most ``backpressure`` connections at a
-time and keeps an idle one open until its client closes it (it has no idle
-timeout; ``header_read_timeout`` applies once a request has begun). The cap is
-therefore set well above the default (:data:`MAX_CONNECTIONS`), the process's
-open-files limit raised to match, and slow headers are cut after
-:data:`HEADER_READ_TIMEOUT_S`. Measured with 3,000 idle and 300 slow-header
-connections on 127.0.0.1: with granian's defaults a new client got no answer
-within 20 s; now it is answered in under 10 ms. More idle connections than the
-cap still queue new clients (in the kernel's listen queue) until some close:
-put a proxy with idle timeouts in front where that matters.
-Granian answers malformed requests (414, 431, bad bytes in the request line)
-itself, before the ASGI app, with an empty body: those cannot carry a
-google.rpc.Status.
+Both raise the process's open-files limit to fit ``max_connections``. Port 0
+picks a free port, reported by the returned server's ``port``.
 """
 
 from __future__ import annotations
@@ -43,12 +27,20 @@ import logging
 import socket
 from typing import Any
 
-__all__ = ["HEADER_READ_TIMEOUT_S", "MAX_CONNECTIONS", "HttpServer", "serve_http"]
+__all__ = [
+    "HEADER_READ_TIMEOUT_S",
+    "HTTP_SERVERS",
+    "IDLE_TIMEOUT_S",
+    "MAX_CONNECTIONS",
+    "HttpServer",
+    "serve_http",
+]
 
 log = logging.getLogger("runyard.gateway")
 
 MAX_CONNECTIONS = 16_384
 HEADER_READ_TIMEOUT_S = 10.0
+IDLE_TIMEOUT_S = 60.0
 
 
 def _free_port(host: str) -> int:
@@ -101,19 +93,62 @@ async def _wait_listening(host: str, port: int, task: asyncio.Task[Any], timeout
             await asyncio.sleep(0.02)
 
 
+HTTP_SERVERS = ("runyard", "granian")
+
+
 async def serve_http(
     app: Any,
     host: str,
     port: int,
     *,
+    server: str = "runyard",
     max_connections: int = MAX_CONNECTIONS,
     header_read_timeout: float = HEADER_READ_TIMEOUT_S,
+    idle_timeout: float = IDLE_TIMEOUT_S,
+    error_domain: str = "gateway",
+    reuse_port: bool = False,
     start_timeout: float = 10.0,
-) -> HttpServer:
+) -> Any:
     """Starts serving ``app`` on ``host:port`` in the running loop; returns once it
-    accepts connections. Up to ``max_connections`` are served at once (further
-    ones wait in the listen queue); a request whose headers take longer than
-    ``header_read_timeout`` seconds is dropped."""
+    accepts connections (an object with ``port`` and ``await close()``).
+
+    ``server`` is ``"runyard"`` (:mod:`runyard.gateway.http1_server`: idle and
+    head timeouts, shedding at ``max_connections``, Status bodies for its own
+    errors, SO_REUSEPORT with ``reuse_port``) or ``"granian"`` (no idle timeout,
+    empty-bodied errors of its own; beyond ``max_connections`` new clients wait)."""
+    soft = raise_open_files_limit(max_connections + 1024)
+    if server == "granian":
+        if reuse_port:
+            raise ValueError("granian's embedded server cannot share its port (SO_REUSEPORT)")
+        return await _serve_granian(
+            app, host, port, max_connections, header_read_timeout, start_timeout
+        )
+    if server != "runyard":
+        raise ValueError(f"unknown HTTP server {server!r}; one of {', '.join(HTTP_SERVERS)}")
+    from .http1_server import HttpLimits, serve_own
+
+    cap = max_connections
+    if soft < max_connections + 1024:
+        cap = max(16, soft - 1024)
+        log.warning("open-files limit %d: at most %d HTTP connections", soft, cap)
+    limits = HttpLimits(
+        max_connections=max_connections,
+        idle_timeout=idle_timeout,
+        header_read_timeout=header_read_timeout,
+    )
+    return await serve_own(
+        app, host, port, limits=limits, cap=cap, error_domain=error_domain, reuse_port=reuse_port
+    )
+
+
+async def _serve_granian(
+    app: Any,
+    host: str,
+    port: int,
+    max_connections: int,
+    header_read_timeout: float,
+    start_timeout: float,
+) -> HttpServer:
     from granian.constants import Interfaces
     from granian.http import HTTP1Settings
     from granian.log import LogLevels
@@ -121,7 +156,6 @@ async def serve_http(
 
     if port == 0:
         port = _free_port(host)
-    raise_open_files_limit(max_connections + 1024)
     # The embedded server logs a warning about being experimental on every
     # start; only errors matter here.
     logging.getLogger("_granian").setLevel(logging.ERROR)

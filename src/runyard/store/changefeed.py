@@ -17,13 +17,13 @@ import time
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
 
+from runyard.store import statements as st
 from runyard.store import tables as t
+from runyard.store.db import CHANNEL as CHANNEL  # runyard.store.notify listens on it
 from runyard.store.db import TOPICS
 from runyard.v1 import run_pb2
 
-CHANNEL = "runyard_changes"
 # Changes are kept this long (docs/streams.md); older cursors are OUT_OF_RANGE.
 RETENTION_US = 7 * 24 * 3600 * 1_000_000
 
@@ -37,48 +37,48 @@ def workspace_topic(workspace_id: int) -> str:
 
 
 def signal(conn: Connection, *topics: str) -> None:
-    """Announces `topics` once the transaction of `conn` commits."""
+    """Announces `topics` once the transaction of `conn` commits (a
+    runyard.store.db write sends its topics in one pg_notify at its end)."""
     pending: list[str] | None = conn.info.get(TOPICS)
     if pending is not None:
         pending.extend(topics)
-    if conn.dialect.name == "postgresql":
+    elif conn.dialect.name == "postgresql":
         conn.execute(
             text("SELECT pg_notify(:channel, :payload)"),
             {"channel": CHANNEL, "payload": " ".join(topics)},
         )
 
 
+# Takes the workspace's next change number, making its counter on first use.
+_BUMP = st.Sql(
+    "INSERT INTO change_feed_state (name, value) VALUES (:name, 1)"
+    " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value + 1 RETURNING value"
+)
+_INSERT_CHANGE = st.insert(
+    "run_changes", ("workspace_id", "seq", "automation", "create_time", "body")
+)
+
+
 def _next_seq(conn: Connection, workspace_id: int) -> int:
     """Takes the workspace's next change number. The counter row stays locked until
     the transaction ends, so changes of one workspace commit in number order and a
     reader that has seen n never later finds a smaller one."""
-    state = t.change_feed_state
-    name = f"ws:{workspace_id}"
-    bump = update(state).where(state.c.name == name).values(value=state.c.value + 1)
-    value = conn.execute(bump.returning(state.c.value)).scalar()
-    if value is not None:
-        return int(value)
-    try:
-        with conn.begin_nested():
-            conn.execute(insert(state).values(name=name, value=1))
-        return 1
-    except IntegrityError:
-        # Another transaction made the counter first: count on it.
-        return int(conn.execute(bump.returning(state.c.value)).scalar_one())
+    return int(_BUMP.run(conn, {"name": f"ws:{workspace_id}"}).scalar_one())
 
 
 def record(
     conn: Connection, workspace_id: int, automation: str, run_row_id: int, run: run_pb2.Run
 ) -> None:
     """Appends the run as it now is to the change feed and signals its watchers."""
-    conn.execute(
-        insert(t.run_changes).values(
-            workspace_id=workspace_id,
-            seq=_next_seq(conn, workspace_id),
-            automation=automation,
-            create_time=time.time_ns() // 1000,
-            body=run.SerializeToString(),
-        )
+    _INSERT_CHANGE.run(
+        conn,
+        {
+            "workspace_id": workspace_id,
+            "seq": _next_seq(conn, workspace_id),
+            "automation": automation,
+            "create_time": time.time_ns() // 1000,
+            "body": run.SerializeToString(),
+        },
     )
     signal(conn, workspace_topic(workspace_id), run_topic(run_row_id))
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -29,10 +28,12 @@ from runyard.aip.errors import (
     unavailable,
 )
 from runyard.aip.pagination import PageTokenCodec
-from runyard.store import migrate
+from runyard.store import migrate, statements
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
+from runyard.store.group_commit import GroupCommitter
 from runyard.store.refs import WorkspaceRef
+from runyard.store.statements import Sql
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ M = TypeVar("M", bound=Message)
 SQLITE_WRITER_WAIT_S = 30.0
 # Where a write transaction collects its change topics (runyard.store.changefeed).
 TOPICS = "runyard_topics"
+# The PostgreSQL channel of those topics (runyard.store.notify listens on it).
+CHANNEL = "runyard_changes"
+# PostgreSQL refuses NOTIFY payloads of 8,000 bytes and more.
+_NOTIFY_BYTES = 7_000
 
 
 def micros(ts: timestamp_pb2.Timestamp) -> int:
@@ -97,7 +102,9 @@ class Database:
         self.url = url
         self.engine: Engine = make_engine(url, pool_size=pool_size)
         self.dialect = self.engine.dialect.name
-        self._sqlite_writer = threading.Lock() if self.dialect == "sqlite" else None
+        self.group_commit = (
+            GroupCommitter(self.engine, SQLITE_WRITER_WAIT_S) if self.dialect == "sqlite" else None
+        )
         if migrate_schema:
             migrate.upgrade(self.engine)
         self._workspace_ids: dict[WorkspaceRef, int] = {}
@@ -106,6 +113,8 @@ class Database:
         self.page_tokens = PageTokenCodec(self.secret("page_token"))
 
     def close(self) -> None:
+        if self.group_commit is not None:
+            self.group_commit.close()
         self.engine.dispose()
 
     def ping(self) -> None:
@@ -119,37 +128,26 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
+        """A write transaction; on SQLite, a savepoint in this process's current
+        commit group (runyard.store.group_commit). Returns once it is durable."""
         topics: list[str] = []
-        with (
-            _guard(),
-            self._writer_turn(),
-            self.engine.connect().execution_options(write=True) as conn,
-            conn.begin(),
-        ):
+        with _guard(), self._transaction() as conn:
             conn.info[TOPICS] = topics  # runyard.store.changefeed.signal adds to it
             yield conn
+            if topics and self.dialect == "postgresql":
+                _notify(conn, topics)
         if topics and self.on_commit is not None:
             # After the commit: a woken watcher must find what woke it.
             self.on_commit(topics)
 
     @contextmanager
-    def _writer_turn(self) -> Iterator[None]:
-        """SQLite: this process's writers queue on a lock, so SQLite's busy handler
-        (which polls, and lets a writer starve past its timeout under many
-        writers) only arbitrates between processes."""
-        if self._sqlite_writer is None:
-            yield
+    def _transaction(self) -> Iterator[Connection]:
+        if self.group_commit is not None:
+            with self.group_commit.transaction() as conn:
+                yield conn
             return
-        if not self._sqlite_writer.acquire(timeout=SQLITE_WRITER_WAIT_S):
-            log.warning(
-                "database unavailable: no SQLite write turn within %.0f s (contention)",
-                SQLITE_WRITER_WAIT_S,
-            )
-            raise unavailable("the database is busy; retry shortly")
-        try:
-            yield
-        finally:
-            self._sqlite_writer.release()
+        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+            yield conn
 
     def secret(self, name: str) -> bytes:
         """A secret shared by every replica on this database, made on first use."""
@@ -248,10 +246,29 @@ def _guard() -> Iterator[None]:
         raise
 
 
+def _notify(conn: Connection, topics: list[str]) -> None:
+    """The transaction's topics in as few pg_notify calls as fit, delivered by
+    PostgreSQL to every listening replica when it commits."""
+    payloads: list[str] = []
+    for topic in dict.fromkeys(topics):
+        if payloads and len(payloads[-1]) + len(topic) < _NOTIFY_BYTES:
+            payloads[-1] += " " + topic
+        else:
+            payloads.append(topic)
+    for payload in payloads:
+        conn.exec_driver_sql(
+            "SELECT pg_notify(%(channel)s, %(payload)s)", {"channel": CHANNEL, "payload": payload}
+        )
+
+
 def _why(exc: DBAPIError) -> str:
     """The first line of the driver's message (no SQL: that is in ``exc``, not here)."""
     text = str(exc.orig).strip().splitlines()
     return text[0][:300] if text else "no message"
+
+
+_REPLAY = Sql("SELECT response, fingerprint FROM idempotency WHERE \"key\" = :key")
+_REMEMBER = statements.insert("idempotency", ("key", "fingerprint", "create_time", "response"))
 
 
 def _replay(conn: Connection, key: str, message: type[M]) -> M | None:
@@ -261,10 +278,7 @@ def _replay(conn: Connection, key: str, message: type[M]) -> M | None:
     if not key:
         return None
     key, _, fingerprint = key.partition("#")
-    table = t.idempotency
-    row = conn.execute(
-        select(table.c.response, table.c.fingerprint).where(table.c.key == key)
-    ).first()
+    row = _REPLAY.run(conn, {"key": key}).first()
     if row is None:
         return None
     if fingerprint and row.fingerprint and fingerprint != row.fingerprint:
@@ -279,11 +293,12 @@ def _replay(conn: Connection, key: str, message: type[M]) -> M | None:
 def _remember(conn: Connection, key: str, response: Message) -> None:
     if key:
         key, _, fingerprint = key.partition("#")
-        conn.execute(
-            insert(t.idempotency).values(
-                key=key,
-                fingerprint=fingerprint,
-                create_time=time.time_ns() // 1000,
-                response=response.SerializeToString(),
-            )
+        _REMEMBER.run(
+            conn,
+            {
+                "key": key,
+                "fingerprint": fingerprint,
+                "create_time": time.time_ns() // 1000,
+                "response": response.SerializeToString(),
+            },
         )

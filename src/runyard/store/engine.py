@@ -6,21 +6,28 @@ a busy timeout, and BEGIN IMMEDIATE for writing transactions so two writers
 queue instead of failing on lock upgrade.
 
 PostgreSQL: psycopg 3 through SQLAlchemy's pool, a statement timeout so one
-slow query cannot hold a server thread forever, and pre-ping so connections
-broken by a database restart are replaced transparently.
+slow query cannot hold a server thread forever, and a ping of connections that
+sat idle in the pool (a busy connection is not pinged on every checkout: that
+round trip cost as much as a small write's statements), so connections broken by a
+database restart are replaced transparently; one broken while busy fails its
+call with UNAVAILABLE and is replaced.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DisconnectionError
 
 DEFAULT_URL = "sqlite:///runyard.db"
 STATEMENT_TIMEOUT_MS = 15_000
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# A PostgreSQL connection idle in the pool this long is pinged before use.
+PING_IDLE_S = 1.0
 
 
 def resolve_url(url: str | None) -> str:
@@ -87,14 +94,31 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 def _postgres_engine(url: str, pool_size: int) -> Engine:
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_timeout=10,
         connect_args={
             "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
             "connect_timeout": 5,
         },
     )
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_IDLE_S:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+        except Exception as exc:
+            # The pool drops this connection and checks out another.
+            raise DisconnectionError() from exc
+
+    return engine

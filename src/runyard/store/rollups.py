@@ -13,14 +13,15 @@ transactions lock them in the same order and cannot deadlock on them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, delete, func, inspect, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, and_, delete, func, inspect, select, text, update
 
 from runyard.domain import aggregates as agg
 from runyard.store import layout
+from runyard.store import statements as st
 from runyard.store import tables as t
 from runyard.v1 import run_pb2
 
@@ -92,6 +93,12 @@ def _accumulate(items: Iterable[tuple[Contribution, int]]) -> dict[Key, _Acc]:
 
 
 def _upsert(conn: Connection, workspace_id: int, accs: dict[Key, _Acc]) -> None:
+    """One incrementing upsert per key, in key order. Only the histogram bins
+    some row moves are bound (a new row's others default to 0), so a run
+    change binds about a dozen values per row instead of 66."""
+    if not accs:
+        return
+    bins = sorted({k for acc in accs.values() for k, n in acc.hist.items() if n})
     rows: list[dict[str, Any]] = []
     for key in sorted(accs):
         acc = accs[key]
@@ -103,27 +110,26 @@ def _upsert(conn: Connection, workspace_id: int, accs: dict[Key, _Acc]) -> None:
             duration_sum=acc.d_sum,
             duration_max=acc.d_max,
         )
-        for name in HIST:
-            row[name] = 0
-        for k, n in acc.hist.items():
-            row[HIST[k]] = n
+        for k in bins:
+            row[HIST[k]] = acc.hist.get(k, 0)
         rows.append(row)
-    if not rows:
-        return
-    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = dialect_insert(R)
-    ex = stmt.excluded
-    increments: dict[str, Any] = {
-        name: R.c[name] + ex[name]
-        for name in ("run_count", "duration_count", "duration_sum", *HIST)
-    }
-    increments["duration_max"] = case(
-        (ex.duration_max > R.c.duration_max, ex.duration_max), else_=R.c.duration_max
+    _upsert_statement(tuple(HIST[k] for k in bins)).many(conn, rows)
+
+
+@functools.lru_cache(maxsize=512)
+def _upsert_statement(hist: tuple[str, ...]) -> st.Sql:
+    """INSERT … ON CONFLICT DO UPDATE adding the given columns (both dialects take it)."""
+    sums = ("run_count", "duration_count", "duration_sum", *hist)
+    columns = ("workspace_id", *_KEY_COLUMNS, *sums, "duration_max")
+    adds = ", ".join(f'"{c}" = run_rollups."{c}" + excluded."{c}"' for c in sums)
+    keys = ", ".join(f'"{c}"' for c in ("workspace_id", *_KEY_COLUMNS))
+    return st.insert(
+        "run_rollups",
+        columns,
+        f"ON CONFLICT ({keys}) DO UPDATE SET {adds}, duration_max = CASE"
+        " WHEN excluded.duration_max > run_rollups.duration_max"
+        " THEN excluded.duration_max ELSE run_rollups.duration_max END",
     )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[R.c.workspace_id, *(R.c[c] for c in _KEY_COLUMNS)], set_=increments
-    )
-    conn.execute(stmt, rows)
 
 
 def _recompute_max(conn: Connection, workspace_id: int, keys: Iterable[Key]) -> None:

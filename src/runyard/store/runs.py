@@ -9,11 +9,12 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, insert, select, update
+from sqlalchemy import Connection, insert, select
 
-from runyard.aip.errors import aborted, failed_precondition, not_found
+from runyard.aip.errors import aborted, already_exists, failed_precondition, not_found
 from runyard.aip.listing import ListRequest
 from runyard.store import archived_reads, changefeed, listing, rollups
+from runyard.store import run_rows as rows
 from runyard.store import tables as t
 from runyard.store.db import (
     Database,
@@ -21,13 +22,11 @@ from runyard.store.db import (
     check_etag,
     etag_of,
     identified,
-    insert_new,
     micros,
     opt_micros,
 )
 from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, Page
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
-from runyard.store.workspaces import automation_row
 from runyard.v1 import run_pb2
 from runyard.v1.runner_service_pb2 import AppendRunEventsResponse
 
@@ -64,23 +63,17 @@ def _run_columns(run: Run) -> dict[str, Any]:
     }
 
 
+def _run_params(conn: Connection, run: Run) -> dict[str, Any]:
+    params = _run_columns(run)
+    params["labels"] = rows.labels_param(conn, params["labels"])
+    return params
+
+
 def _run_row(
     db: Database, conn: Connection, ref: RunRef, *, lock: bool = False, missing_ok: bool = False
 ) -> Any:
     ws_id = db.workspace_id(conn, ref.automation.workspace)
-    query: Select[Any] = select(
-        t.runs.c.id,
-        t.runs.c.workspace_id,
-        t.runs.c.version,
-        t.runs.c.paused_from_state,
-        t.runs.c.last_event,
-        t.runs.c.body,
-    ).where(
-        t.runs.c.workspace_id == ws_id,
-        t.runs.c.automation == ref.automation.automation,
-        t.runs.c.run == ref.run,
-    )
-    row = conn.execute(query.with_for_update() if lock else query).first()
+    row = rows.select_run(conn, ws_id, ref.automation.automation, ref.run, lock=lock)
     if row is None and not missing_ok:
         if lock:
             archived_reads.refuse_archived(conn, ws_id, ref)
@@ -106,15 +99,16 @@ def _insert_event(
     elif journal is not None:
         event.type = RunEvent.JOURNAL
         event.journal.CopyFrom(journal)
-    conn.execute(
-        insert(t.run_events).values(
-            run_id=run_id,
-            sequence=sequence,
-            type=event.type,
-            node_kind=journal.node_kind if journal is not None else "",
-            create_time=now_us,
-            body=event.SerializeToString(),
-        )
+    rows.INSERT_EVENT.run(
+        conn,
+        {
+            "run_id": run_id,
+            "sequence": sequence,
+            "type": event.type,
+            "node_kind": journal.node_kind if journal is not None else "",
+            "create_time": now_us,
+            "body": event.SerializeToString(),
+        },
     )
     return event
 
@@ -128,18 +122,20 @@ def _insert_run(
     deferred: Deferred | None = None,
 ) -> Run:
     run = identified(new, ref.name)
-    statement = insert(t.runs).values(
+    params = _run_params(conn, run)
+    params.update(
         workspace_id=ws_id,
         automation=ref.automation.automation,
         run=ref.run,
-        **_run_columns(run),
         paused_from_state=0,
         version=1,
         last_event=1,
         body=run.SerializeToString(),
     )
-    result = insert_new(conn, statement, "runyard.dev/Run", ref.name)
-    run_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+    inserted = rows.INSERT_RUN.run(conn, params).first()
+    if inserted is None:
+        raise already_exists("runyard.dev/Run", ref.name)
+    run_id = int(inserted[0])
     _insert_event(conn, run_id, ref, 1, micros(run.update_time), state_change=change)
     if deferred is not None:
         deferred.append((ref.automation.automation, None, run, run_id))
@@ -185,18 +181,17 @@ def change_locked(
     sequence = row.last_event + 1
     new = change.run
     new.etag = etag_of(version)
-    # Compare-and-set on version: a second replica that read the same row loses.
-    result = conn.execute(
-        update(t.runs)
-        .where(t.runs.c.id == row.id, t.runs.c.version == row.version)
-        .values(
-            **_run_columns(new),
-            paused_from_state=change.paused_from,
-            version=version,
-            last_event=sequence,
-            body=new.SerializeToString(),
-        )
+    params = _run_params(conn, new)
+    params.update(
+        id=row.id,
+        old_version=row.version,
+        paused_from_state=change.paused_from,
+        version=version,
+        last_event=sequence,
+        body=new.SerializeToString(),
     )
+    # Compare-and-set on version: a second replica that read the same row loses.
+    result = rows.UPDATE_RUN.run(conn, params)
     if result.rowcount != 1:
         raise aborted("CONCURRENT_MODIFICATION", f"{ref.name} changed meanwhile; retry")
     _insert_event(conn, row.id, ref, sequence, micros(new.update_time), state_change=change.change)
@@ -241,7 +236,9 @@ class SqlRuns(Part):
     ) -> Run:
         def work(conn: Connection) -> Run:
             ws_id = self.db.workspace_id(conn, ref.automation.workspace)
-            automation_row(self.db, conn, ref.automation)
+            parent = {"ws": ws_id, "automation": ref.automation.automation}
+            if rows.AUTOMATION_EXISTS.run(conn, parent).first() is None:
+                raise not_found("runyard.dev/Automation", ref.automation.name)
             archived_reads.refuse_taken(conn, ws_id, ref)
             return _insert_run(conn, ws_id, ref, run, change)
 
@@ -308,10 +305,8 @@ class SqlRuns(Part):
                 _insert_event(conn, row.id, ref, row.last_event + i, now_us, journal=entry)
                 for i, entry in enumerate(entries, start=1)
             ]
-            conn.execute(
-                update(t.runs)
-                .where(t.runs.c.id == row.id)
-                .values(last_event=row.last_event + len(entries))
+            rows.SET_LAST_EVENT.run(
+                conn, {"id": row.id, "last_event": row.last_event + len(entries)}
             )
             changefeed.signal(conn, changefeed.run_topic(row.id))
             return AppendRunEventsResponse(run_events=events)

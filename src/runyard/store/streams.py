@@ -24,7 +24,7 @@ from runyard.store import changefeed, listing
 from runyard.store import tables as t
 from runyard.store.db import Database
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
-from runyard.store.runs import _run_row
+from runyard.store.runs import _automation_exists_or_has_runs, _run_row
 from runyard.v1 import run_pb2
 
 BATCH = 500
@@ -65,9 +65,14 @@ class StreamReads:
             row = _run_row(self.db, conn, ref)
             return int(row.id), int(row.workspace_id)
 
-    def workspace_id(self, ref: WorkspaceRef) -> int:
+    def parent_workspace_id(self, parent: AutomationRef) -> int:
+        """The workspace id of a WatchRuns parent, or NOT_FOUND as ListRuns
+        answers it: an automation that neither exists nor ever ran."""
         with self.db.read() as conn:
-            return self.db.workspace_id(conn, ref)
+            ws_id = self.db.workspace_id(conn, parent.workspace)
+            if parent.automation != "-":
+                _automation_exists_or_has_runs(conn, ws_id, parent)
+            return ws_id
 
     def events_after(
         self, ref: RunRef, after: int, where: ColumnElement[bool] | None, limit: int = BATCH

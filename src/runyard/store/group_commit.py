@@ -1,0 +1,212 @@
+"""SQLite group commit: this process's write transactions share one connection
+and one durable COMMIT.
+
+A writer takes the connection in turn (a lock, so SQLite's polling busy
+handler only arbitrates between processes), opens the group's transaction if
+none is open (BEGIN IMMEDIATE), and runs its work inside a SAVEPOINT of its
+own: work that fails rolls back to its savepoint and leaves the other writers'
+work in the group untouched. A writer that finds nobody queued behind it (or a
+full group) commits the group; the others wait for that COMMIT and return only
+once it is done, so no write is acknowledged before it is on disk
+(synchronous=FULL). Throughput then grows with callers: one fsync covers every
+writer that queued while the previous one ran.
+
+If the COMMIT fails, or a failure took the whole transaction with it (SQLite
+rolls back everything on some I/O errors), every writer of the group gets
+UNAVAILABLE; with a request_id their retry applies once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Engine
+
+from runyard.aip.errors import unavailable
+from runyard.store.statements import Sql
+
+log = logging.getLogger(__name__)
+
+# Writers per group at most, so a group's first writer does not wait on an
+# unbounded tail before its COMMIT.
+MAX_GROUP = 64
+# How often a writer waiting for its group's COMMIT checks that someone will
+# make it (it makes it itself when the writer expected to do so went away).
+_NUDGE_S = 0.05
+
+
+_SAVEPOINT = Sql("SAVEPOINT writer")
+_RELEASE = Sql("RELEASE writer")
+_ROLLBACK = Sql("ROLLBACK TO writer")
+
+
+class _Group:
+    __slots__ = ("done", "failed", "members")
+
+    def __init__(self) -> None:
+        self.members = 0
+        self.failed = False
+        self.done = threading.Event()
+
+
+class GroupCommitter:
+    """The one write connection of a SQLite database in this process."""
+
+    def __init__(self, engine: Engine, wait_s: float) -> None:
+        self._engine = engine
+        self._wait_s = wait_s
+        self._turn = threading.Lock()  # who uses the connection now
+        self._queued = 0  # writers waiting for their turn
+        self._count = threading.Lock()
+        self._conn: Connection | None = None
+        self._txn: Any = None
+        self._group: _Group | None = None
+        self.commits = 0  # groups committed (tests, diagnostics)
+
+    @property
+    def queued(self) -> int:
+        """Writers waiting for their turn now."""
+        with self._count:
+            return self._queued
+
+    def close(self) -> None:
+        with self._turn:
+            if self._txn is not None:
+                self._commit()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """A savepoint in the current group's transaction; returns once it is durable."""
+        self._take_turn()
+        group: _Group | None = None
+        try:
+            conn = self._connection()
+            if self._txn is None:
+                self._begin(conn)
+            group = self._group
+            assert group is not None
+            # Plain SQL, not begin_nested() (SQLAlchemy compiles a savepoint
+            # clause anew each time); the work's own begin_nested() nests inside.
+            _SAVEPOINT.run(conn, {})
+            try:
+                yield conn
+            except BaseException:
+                self._undo(conn, group)
+                raise
+            _RELEASE.run(conn, {})
+            group.members += 1
+        finally:
+            try:
+                if self._txn is not None and (self._nobody_queued() or self._full()):
+                    self._commit()
+            finally:
+                self._turn.release()
+        self._await(group)
+
+    def _take_turn(self) -> None:
+        with self._count:
+            self._queued += 1
+        try:
+            got = self._turn.acquire(timeout=self._wait_s)
+        finally:
+            with self._count:
+                self._queued -= 1
+        if not got:
+            log.warning(
+                "database unavailable: no SQLite write turn within %.0f s (contention)",
+                self._wait_s,
+            )
+            raise unavailable("the database is busy; retry shortly")
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.invalidated or self._conn.closed:
+            self._conn = self._engine.connect().execution_options(write=True)
+        return self._conn
+
+    def _begin(self, conn: Connection) -> None:
+        try:
+            self._txn = conn.begin()  # BEGIN IMMEDIATE (runyard.store.engine)
+        except Exception:
+            # Busy past the timeout (another process writes): start clean next time.
+            self._conn = None
+            try:
+                conn.invalidate()
+            except Exception:
+                log.debug("dropping the write connection failed", exc_info=True)
+            raise
+        self._group = _Group()
+
+    def _nobody_queued(self) -> bool:
+        with self._count:
+            return self._queued == 0
+
+    def _full(self) -> bool:
+        return self._group is not None and self._group.members >= MAX_GROUP
+
+    def _undo(self, conn: Connection, group: _Group) -> None:
+        """Rolls back one writer's work; when that fails or SQLite already
+        rolled back the whole transaction, the group is lost."""
+        try:
+            _ROLLBACK.run(conn, {})
+            _RELEASE.run(conn, {})
+            intact = bool(conn.connection.driver_connection.in_transaction)  # type: ignore[union-attr]
+        except Exception:
+            intact = False
+        if not intact:
+            log.warning("SQLite write group lost with a failed write; its writers retry")
+            self._abandon(group)
+
+    def _commit(self) -> None:
+        group, txn = self._group, self._txn
+        self._group, self._txn = None, None
+        try:
+            txn.commit()
+        except Exception:
+            log.warning("SQLite group COMMIT failed; its writers retry", exc_info=True)
+            self._group, self._txn = group, txn
+            if group is not None:
+                self._abandon(group)
+            return
+        self.commits += 1
+        if group is not None:
+            group.done.set()
+
+    def _abandon(self, group: _Group) -> None:
+        """Fails every writer of the group and starts over on a fresh connection."""
+        group.failed = True
+        group.done.set()
+        txn, conn = self._txn, self._conn
+        self._txn, self._group, self._conn = None, None, None
+        try:
+            if txn is not None and txn.is_active:
+                txn.rollback()
+        except Exception:
+            log.debug("rollback of a lost group failed", exc_info=True)
+        if conn is not None:
+            try:
+                conn.invalidate()
+            except Exception:
+                log.debug("closing a lost group's connection failed", exc_info=True)
+
+    def _await(self, group: _Group | None) -> None:
+        if group is None:
+            return
+        while not group.done.wait(_NUDGE_S):
+            # Whoever holds the turn commits or hands on; a writer that was
+            # counted as queued but gave up leaves nobody to commit: do it here.
+            if self._turn.acquire(blocking=False):
+                try:
+                    if self._group is group and self._nobody_queued():
+                        self._commit()
+                finally:
+                    self._turn.release()
+        if group.failed:
+            raise unavailable("the database is unavailable; retry shortly")

@@ -1,0 +1,75 @@
+"""The statements of a single run write, rendered once (runyard.store.statements):
+find the run row, insert or update it, append its events."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import Connection
+
+from runyard.store import statements as st
+
+# The run's typed columns (runs._run_columns gives their values).
+RUN_FIELDS = (
+    "state",
+    "trigger",
+    "end_reason",
+    "exit_code",
+    "attempt",
+    "config_version",
+    "replica_index",
+    "caller",
+    "started_by",
+    "trace_id",
+    "external_execution_id",
+    "automation_revision_id",
+    "retried_run",
+    "pause_reason",
+    "failure_message",
+    "labels",
+    "create_time",
+    "start_time",
+    "end_time",
+    "duration",
+    "update_time",
+)
+_STORED = (*RUN_FIELDS, "paused_from_state", "version", "last_event", "body")
+
+# A duplicate name inserts nothing and returns no id (ALREADY_EXISTS), without
+# the savepoint a caught IntegrityError would need.
+INSERT_RUN = st.insert(
+    "runs", ("workspace_id", "automation", "run", *_STORED), "ON CONFLICT DO NOTHING RETURNING id"
+)
+# Compare-and-set on version: a second replica that read the same row loses.
+UPDATE_RUN = st.Sql(
+    f"UPDATE runs SET {st.assignments(_STORED)} WHERE id = :id AND version = :old_version"
+)
+SET_LAST_EVENT = st.Sql("UPDATE runs SET last_event = :last_event WHERE id = :id")
+_SELECT_RUN = (
+    "SELECT id, workspace_id, version, paused_from_state, last_event, body FROM runs"
+    " WHERE workspace_id = :ws AND automation = :automation AND run = :run"
+)
+SELECT_RUN = st.Sql(_SELECT_RUN)
+# SQLite has no FOR UPDATE: its writers hold the database's write lock instead.
+SELECT_RUN_LOCKED = st.Sql(_SELECT_RUN + " FOR UPDATE")
+INSERT_EVENT = st.insert(
+    "run_events", ("run_id", "sequence", "type", "node_kind", "create_time", "body")
+)
+AUTOMATION_EXISTS = st.Sql(
+    "SELECT 1 FROM automations WHERE workspace_id = :ws AND automation = :automation"
+)
+
+
+def labels_param(conn: Connection, labels: dict[str, str]) -> Any:
+    """A labels value as the JSON column takes it (the text SQLAlchemy's JSON type writes)."""
+    if conn.dialect.name == "postgresql":
+        from psycopg.types.json import Json
+
+        return Json(labels)
+    return json.dumps(labels)
+
+
+def select_run(conn: Connection, ws_id: int, automation: str, run: str, *, lock: bool) -> Any:
+    statement = SELECT_RUN_LOCKED if lock and conn.dialect.name == "postgresql" else SELECT_RUN
+    return statement.run(conn, {"ws": ws_id, "automation": automation, "run": run}).first()
