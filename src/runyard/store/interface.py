@@ -231,7 +231,34 @@ class OperationStore(Lists, Protocol):
     def release_operation(self, op_id: int, owner: str) -> None: ...
 
 
-class Store(WorkspaceStore, RunStore, AggregateStore, ExecutionStore, OperationStore, Protocol):
+class ArchiveStore(Protocol):
+    """Retention (runyard.store.archive): the counts and look-ups of archiving
+    and purging (the moves themselves are operation batches)."""
+
+    def count_runs_to_archive(self, workspace: WorkspaceRef, cutoff_us: int) -> int: ...
+
+    def count_runs_to_purge(self, workspace: WorkspaceRef, cutoff_us: int) -> int: ...
+
+    def retention_workspaces(self) -> list[workspace_pb2.Workspace]: ...
+
+    def unfinished_operation(self, workspace: WorkspaceRef, action: int) -> bool: ...
+
+
+class RetentionStore(OperationStore, ArchiveStore, Protocol):
+    """What starting archive and purge operations needs."""
+
+    def get_workspace(self, ref: WorkspaceRef) -> workspace_pb2.Workspace: ...
+
+
+class Store(
+    WorkspaceStore,
+    RunStore,
+    AggregateStore,
+    ExecutionStore,
+    OperationStore,
+    ArchiveStore,
+    Protocol,
+):
     """Every aggregate on one database."""
 
     # Access tokens (runyard.store.tokens) and the key their secrets are hashed with.

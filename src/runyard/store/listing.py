@@ -102,6 +102,7 @@ RUNS = Collection(
     ),
     default_order="create_time desc",
     tiebreaker=(OrderField("id"),),
+    options=("show_archived",),
 )
 
 RUN_EVENTS = Collection(
@@ -143,6 +144,7 @@ EXECUTIONS = Collection(
     ),
     default_order="create_time desc",
     tiebreaker=(OrderField("id"),),
+    options=("show_archived",),
 )
 
 AUTOMATIONS = Collection(

@@ -21,7 +21,7 @@ from runyard.aip.errors import ApiError, not_found
 from runyard.aip.listing import ListPlan
 from runyard.aip.names import generated_id
 from runyard.aip.sql import compile_filter
-from runyard.store import listing
+from runyard.store import archive, listing
 from runyard.store import tables as t
 from runyard.store.db import Part
 from runyard.store.interface import BulkAction, Page, RunSelection
@@ -232,8 +232,11 @@ class SqlOperations(Part):
             if meta.state == Meta.PENDING:
                 meta.state = Meta.RUNNING
                 meta.start_time.FromMicroseconds(now_us)
-            action = action_for(op)
             workspace = OperationRef.parse(op.name).workspace
+            if meta.action in archive.ACTIONS:
+                cursor, finished = archive.advance(conn, row, meta, workspace, now_us, limit)
+                return self._progress(conn, row.id, op, now_us, lease_us, cursor, finished)
+            action = action_for(op)
             if row.names:
                 names = list(row.names)[row.cursor : row.cursor + limit]
                 batch = _named_rows(conn, row.workspace_id, workspace, names)
@@ -258,12 +261,25 @@ class SqlOperations(Part):
                 cursor = batch[visited - 1][1].id if visited else row.cursor
             # One rollup upsert per key for the whole batch, not one per run.
             apply_deferred(conn, row.workspace_id, deferred)
-            meta.update_time.FromMicroseconds(now_us)
-            if finished:
-                _finish(op, Meta.SUCCEEDED, now_us, None)
-            values: dict[str, Any] = {"cursor": cursor, "lease_expire_time": now_us + lease_us}
-            self._save(conn, row.id, op, now_us, done=finished, **values)
-            return op
+            return self._progress(conn, row.id, op, now_us, lease_us, cursor, finished)
+
+    def _progress(
+        self,
+        conn: Connection,
+        op_id: int,
+        op: Operation,
+        now_us: int,
+        lease_us: int,
+        cursor: int,
+        finished: bool,
+    ) -> Operation:
+        """Records a batch: the cursor, the counts, the renewed lease, the end."""
+        op.metadata.update_time.FromMicroseconds(now_us)
+        if finished:
+            _finish(op, Meta.SUCCEEDED, now_us, None)
+        values: dict[str, Any] = {"cursor": cursor, "lease_expire_time": now_us + lease_us}
+        self._save(conn, op_id, op, now_us, done=finished, **values)
+        return op
 
     def _change_one(
         self,

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, bindparam, insert, select
 
 from runyard.aip.errors import aborted, already_exists, failed_precondition, not_found
 from runyard.aip.listing import ListPlan
-from runyard.store import changefeed, listing, rollups
+from runyard.store import archived_reads, changefeed, listing, rollups
 from runyard.store import run_rows as rows
 from runyard.store import tables as t
 from runyard.store.db import (
@@ -69,10 +69,14 @@ def _run_params(conn: Connection, run: Run) -> dict[str, Any]:
     return params
 
 
-def _run_row(db: Database, conn: Connection, ref: RunRef, *, lock: bool = False) -> Any:
+def _run_row(
+    db: Database, conn: Connection, ref: RunRef, *, lock: bool = False, missing_ok: bool = False
+) -> Any:
     ws_id = db.workspace_id(conn, ref.automation.workspace)
     row = rows.select_run(conn, ws_id, ref.automation.automation, ref.run, lock=lock)
-    if row is None:
+    if row is None and not missing_ok:
+        if lock:
+            archived_reads.refuse_archived(conn, ws_id, ref)
         raise not_found("runyard.dev/Run", ref.name)
     return row
 
@@ -242,18 +246,24 @@ class SqlRuns(Part):
             parent = {"ws": ws_id, "automation": ref.automation.automation}
             if rows.AUTOMATION_EXISTS.run(conn, parent).first() is None:
                 raise not_found("runyard.dev/Automation", ref.automation.name)
+            archived_reads.refuse_taken(conn, ws_id, ref)
             return _insert_run(conn, ws_id, ref, run, change)
 
         return self.db.idempotent(request_key, Run, work)
 
     def get_run(self, ref: RunRef) -> Run:
         with self.db.read() as conn:
-            row = _run_row(self.db, conn, ref)
+            row = _run_row(self.db, conn, ref, missing_ok=True)
+            if row is None:
+                ws_id = self.db.workspace_id(conn, ref.automation.workspace)
+                return archived_reads.get_run(conn, ws_id, ref)
         return Run.FromString(row.body)
 
     def list_runs(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read_each() as conn:
             ws_id = self.db.workspace_id(conn, parent.workspace)
+            if plan.option("show_archived"):
+                return archived_reads.list_runs(conn, ws_id, parent, plan)
             values: dict[str, Any] = {"ws": ws_id}
             if parent.automation == "-":
                 base = _RUNS_OF_WORKSPACE
@@ -311,7 +321,10 @@ class SqlRuns(Part):
 
     def list_run_events(self, parent: RunRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read_each() as conn:
-            row = _run_row(self.db, conn, parent)
+            row = _run_row(self.db, conn, parent, missing_ok=True)
+            if row is None:
+                ws_id = self.db.workspace_id(conn, parent.automation.workspace)
+                return archived_reads.list_run_events(conn, ws_id, parent, plan)
             values = {"run_id": row.id}
             return listing.page(
                 conn, plan, listing.RUN_EVENTS, _EVENTS_OF_RUN, t.run_events.c, values
