@@ -97,7 +97,7 @@ def _archive(url: str) -> tuple[int, float]:
         assert op_id is not None, created.name
         while True:
             progress = store.advance_operation(
-                op_id, OWNER, time.time_ns() // 1000, 60_000_000, ARCHIVE_BATCH, _no_action
+                op_id, OWNER, time.time_ns() // 1000, 60_000_000, _batch, _no_action
             )
             if progress is None or progress.done:
                 break
@@ -105,6 +105,10 @@ def _archive(url: str) -> tuple[int, float]:
         return (progress.metadata.done_count if progress else 0), took
     finally:
         store.close()
+
+
+def _batch(op: object) -> int:
+    return ARCHIVE_BATCH
 
 
 def _no_action(op: object) -> object:

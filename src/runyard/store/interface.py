@@ -221,11 +221,11 @@ class OperationStore(Lists, Protocol):
         owner: str,
         now_us: int,
         lease_us: int,
-        limit: int,
+        limit_for: Callable[[Operation], int],
         action_for: Callable[[Operation], BulkAction],
     ) -> Operation | None:
-        """Changes up to `limit` more runs in one transaction and records the
-        progress; None when `owner` no longer holds the lease or it is done."""
+        """Changes up to `limit_for(operation)` more runs in one transaction and
+        records the progress; None when `owner` no longer holds the lease or it is done."""
         ...
 
     def release_operation(self, op_id: int, owner: str) -> None: ...

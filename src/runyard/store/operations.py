@@ -215,7 +215,7 @@ class SqlOperations(Part):
         owner: str,
         now_us: int,
         lease_us: int,
-        limit: int,
+        limit_for: Callable[[Operation], int],
         action_for: Callable[[Operation], BulkAction],
     ) -> Operation | None:
         with self.db.write() as conn:
@@ -228,6 +228,8 @@ class SqlOperations(Part):
             if row is None or row.done or row.lease_owner != owner:
                 return None
             op = Operation.FromString(row.body)
+            # Sized from the operation's own rate cap, from its first batch on.
+            limit = limit_for(op)
             meta = op.metadata
             if meta.state == Meta.PENDING:
                 meta.state = Meta.RUNNING
