@@ -2,7 +2,7 @@
 
 The table is shaped like runs (parent, state, create_time, start_time, id, …)
 with the indexes the keyset needs, built once and cached under bench/data/
-(gitignored). Every measured call is the real runyard.aip.listing.run_list: it
+(gitignored). Every measured call is the real runyard.aip.sql.listing.run_list: it
 parses the order, checks the signed token, adds the keyset predicate and
 fetches page_size+1 rows.
 
@@ -46,9 +46,10 @@ from sqlalchemy import (
 )
 
 from runyard.aip.filtering import Field, FieldType, Schema
-from runyard.aip.listing import Collection, ListRequest, run_list
+from runyard.aip.listing import Collection, ListRequest
 from runyard.aip.ordering import OrderField
 from runyard.aip.pagination import PageTokenCodec
+from runyard.aip.sql.listing import run_list
 
 DATA = Path(__file__).parent / "data"
 PAGE_SIZE = 50
@@ -72,18 +73,18 @@ r = runs.c
 RUNS = Collection(
     name="runs",
     schema=Schema.of(
-        Field("state", FieldType.ENUM, r.state, STATES),
-        Field("create_time", FieldType.TIMESTAMP, r.create_time),
-        Field("start_time", FieldType.TIMESTAMP, r.start_time, nullable=True),
-        Field("display_name", FieldType.STRING, r.display_name),
-        Field("labels", FieldType.MAP, r.labels),
+        Field("state", FieldType.ENUM, enum_values=STATES),
+        Field("create_time", FieldType.TIMESTAMP),
+        Field("start_time", FieldType.TIMESTAMP, nullable=True),
+        Field("display_name", FieldType.STRING),
+        Field("labels", FieldType.MAP),
     ),
     order_fields={
-        "create_time": OrderField("create_time", r.create_time),
-        "state": OrderField("state", r.state),
+        "create_time": OrderField("create_time"),
+        "state": OrderField("state"),
     },
     default_order="create_time desc",
-    tiebreaker=(OrderField("id", r.id),),
+    tiebreaker=(OrderField("id"),),
 )
 CODEC = PageTokenCodec(b"paging-bench-secret-0123456789")
 T0 = 1_700_000_000_000_000  # the first create_time, epoch microseconds
@@ -141,7 +142,7 @@ def timed(fn: Callable[[], object], loops: int, budget_s: float = 15.0) -> float
 def page(conn: Connection, token: str, size: int = PAGE_SIZE, **kw: Any) -> tuple[int, str]:
     base = select(r.id).where(r.parent == HOT)
     result = run_list(
-        conn, base, RUNS, ListRequest(HOT, page_size=size, page_token=token, **kw), CODEC
+        conn, base, RUNS, ListRequest(HOT, page_size=size, page_token=token, **kw), CODEC, r
     )
     return len(result.rows), result.next_page_token
 

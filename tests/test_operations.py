@@ -272,6 +272,17 @@ def test_cancel_operation_midway(ops: Ops, runyard_server: RunyardProcess) -> No
     assert sum(len(cancels(e)) for e in lines.values()) == changed
 
 
+def test_rate_cap_holds_from_the_first_batch(ops: Ops, runyard_server: RunyardProcess) -> None:
+    # At 1 run/s and a 30 s lease a batch is 10 runs: the first one too.
+    seed(runyard_server.database_url, [Run.QUEUED] * 30)
+    op = ops.batch.BatchCancelRuns(
+        run_batch_service_pb2.BatchCancelRunsRequest(parent=AUTO, max_runs_per_second=1)
+    )
+    started = ops.wait(op.name, "started")
+    assert not started.done and started.metadata.done_count == 10
+    ops.ops.CancelOperation(operation_pb2.CancelOperationRequest(name=op.name))
+
+
 @pytest.fixture
 def leased_server(database_url: str, tmp_path: Path) -> Iterator[RunyardProcess]:
     server = RunyardProcess(database_url, tmp_path, http=False)

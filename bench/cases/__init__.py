@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bench.cases import (
     aggregates,
+    archive,
     auth,
     batch_cancel,
     deep_paging,
@@ -33,4 +34,5 @@ CASES: list[Case] = [
     prefect.CASE,
     auth.CASE,
     batch_cancel.CASE,
+    archive.CASE,
 ]

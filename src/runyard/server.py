@@ -33,6 +33,7 @@ from runyard.auth.authenticator import Authenticator
 from runyard.auth.ratelimit import Limit
 from runyard.gateway.http_options import HttpServerOptions
 from runyard.gateway.inprocess import HandlerRegistry, InProcessInvoker
+from runyard.jobs.retention import schedule_forever
 from runyard.jobs.worker import OperationWorker
 from runyard.ops.metrics import METRICS
 from runyard.store.engine import resolve_url
@@ -99,6 +100,9 @@ class Settings:
     # How long a server holds an operation without renewing it before another
     # server may take it over (a killed server's operations resume after this).
     operation_lease_seconds: float = 30.0
+    # How often workspaces' retention windows start archive and purge
+    # operations (runyard.jobs.retention); 0 turns the schedule off.
+    retention_interval_seconds: float = 3600.0
     # HTTP: skip unknown query parameters, JSON fields and enum names instead of 400.
     allow_unknown_fields: bool = False
     # The HTTP server and its connection limits (runyard.gateway.http_options).
@@ -111,7 +115,8 @@ class Settings:
     @property
     def host_jobs(self) -> bool:
         """Whether this process runs the periodic jobs that must run once per
-        store (change-feed pruning): a lone server, or worker slot 0."""
+        store (change-feed pruning, the retention schedule): a lone server, or
+        worker slot 0."""
         return self.worker_slot in (None, 0)
 
 
@@ -145,6 +150,7 @@ class Runyard:
         self.grpc_port = 0
         self.http_port = 0
         self.worker_task: asyncio.Task[None] | None = None
+        self.retention_task: asyncio.Task[None] | None = None
         self.health: Any = None
         self.invoker: InProcessInvoker | None = None
         self.stopping = False
@@ -241,6 +247,11 @@ class Runyard:
         log.info("gRPC listening on %s:%d", host, self.grpc_port)
         self.worker_task = asyncio.create_task(worker.run(), name="operation-worker")
         self.invoker = InProcessInvoker(registry)
+        if self.settings.retention_interval_seconds > 0 and self.settings.host_jobs:
+            interval = self.settings.retention_interval_seconds
+            self.retention_task = asyncio.create_task(
+                schedule_forever(store, interval, worker.wake), name="retention-schedule"
+            )
         return host
 
     async def _serve_http(self, grpc_host: str) -> None:
@@ -293,6 +304,9 @@ class Runyard:
         return True
 
     async def stop(self, grace: float = 5.0) -> None:
+        if self.retention_task is not None:
+            self.retention_task.cancel()
+            await asyncio.gather(self.retention_task, return_exceptions=True)
         if self.worker_task is not None:
             # Cancelling releases the lease, so another server resumes at once.
             self.worker_task.cancel()

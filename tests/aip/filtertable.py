@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    ColumnElement,
     Engine,
     Float,
     Integer,
@@ -22,7 +23,8 @@ from sqlalchemy import (
     select,
 )
 
-from runyard.aip.filtering import Field, FieldType, Schema, compile_filter
+from runyard.aip.filtering import Field, FieldType, Schema
+from runyard.aip.sql import compile_filter
 from tests.plugins.databases import sqlalchemy_url
 
 metadata = MetaData()
@@ -56,19 +58,19 @@ def parent_id(value: str) -> str:
 
 c = items.c
 SCHEMA = Schema.of(
-    Field("display_name", FieldType.STRING, c.display_name),
-    Field("state", FieldType.ENUM, c.state, STATES),
-    Field("done", FieldType.BOOL, c.done),
-    Field("count", FieldType.INT, c.count),
-    Field("score", FieldType.FLOAT, c.score),
-    Field("create_time", FieldType.TIMESTAMP, c.create_time),
-    Field("start_time", FieldType.TIMESTAMP, c.start_time, nullable=True),
-    Field("ttl", FieldType.DURATION, c.ttl, nullable=True),
-    Field("note", FieldType.STRING, c.note, nullable=True),
-    Field("labels", FieldType.MAP, c.labels),
-    Field("parent", FieldType.RESOURCE_NAME, c.parent, convert=parent_id),
-    Field("detail.note", FieldType.STRING, c.note, nullable=True),
-    text_fields=(c.display_name, c.note),
+    Field("display_name", FieldType.STRING),
+    Field("state", FieldType.ENUM, enum_values=STATES),
+    Field("done", FieldType.BOOL),
+    Field("count", FieldType.INT),
+    Field("score", FieldType.FLOAT),
+    Field("create_time", FieldType.TIMESTAMP),
+    Field("start_time", FieldType.TIMESTAMP, nullable=True),
+    Field("ttl", FieldType.DURATION, nullable=True),
+    Field("note", FieldType.STRING, nullable=True),
+    Field("labels", FieldType.MAP),
+    Field("parent", FieldType.RESOURCE_NAME, convert=parent_id),
+    Field("detail.note", FieldType.STRING, "note", nullable=True),
+    text_fields=("display_name", "note"),
 )
 NO_SEARCH = Schema(SCHEMA.fields)
 
@@ -117,8 +119,13 @@ def insert(engine: Engine, rows: Iterable[Mapping[str, Any]]) -> None:
             conn.execute(items.insert(), rows)
 
 
+def compiled(text: str, schema: Schema = SCHEMA) -> ColumnElement[bool] | None:
+    """The SQL condition of `text` on the test table (runyard.aip.sql)."""
+    return compile_filter(text, schema, c)
+
+
 def select_ids(engine: Engine, text: str, schema: Schema = SCHEMA) -> set[int]:
-    condition = compile_filter(text, schema)
+    condition = compiled(text, schema)
     query = select(c.id)
     if condition is not None:
         query = query.where(condition)

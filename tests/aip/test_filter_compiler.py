@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import Engine
 
 from runyard.aip.errors import ApiError
-from runyard.aip.filtering import MAX_DEPTH, MAX_LENGTH, MAX_TERMS, Schema, compile_filter, parse
+from runyard.aip.filtering import MAX_DEPTH, MAX_LENGTH, MAX_TERMS, Schema, parse
 from runyard.aip.filtering.evaluator import evaluate, matches
 from tests.aip.filtertable import (
     NO_SEARCH,
     SCHEMA,
+    compiled,
     engine_for,
     insert,
     row,
@@ -294,7 +295,7 @@ ERRORS: list[tuple[str, str]] = [
 @pytest.mark.parametrize(("text", "message"), ERRORS, ids=[e[0][:40] for e in ERRORS])
 def test_type_errors_are_invalid_argument(text: str, message: str) -> None:
     with pytest.raises(ApiError) as info:
-        compile_filter(text, SCHEMA)
+        compiled(text, SCHEMA)
     err = info.value
     assert err.code == grpc.StatusCode.INVALID_ARGUMENT
     assert err.reason == "INVALID_FILTER"
@@ -313,13 +314,13 @@ def test_type_errors_are_invalid_argument(text: str, message: str) -> None:
 
 def test_the_position_points_at_the_offending_literal() -> None:
     with pytest.raises(ApiError) as info:
-        compile_filter('count = 1 AND create_time > "yesterday"', SCHEMA)
+        compiled('count = 1 AND create_time > "yesterday"', SCHEMA)
     assert info.value.metadata["position"] == str(len("count = 1 AND create_time > "))
 
 
 def test_unknown_field_lists_the_filterable_fields() -> None:
     with pytest.raises(ApiError) as info:
-        compile_filter("unknown = 1", SCHEMA)
+        compiled("unknown = 1", SCHEMA)
     assert "filterable fields: count, create_time, detail.note, display_name" in str(info.value)
     status = info.value.to_status()
     assert status.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
@@ -333,8 +334,8 @@ def test_bare_words_need_a_collection_with_text_search(text: str) -> None:
     # Policy (aip.md §1.4 C): a bare word is a text search, allowed where the
     # collection documents its text fields, else INVALID_ARGUMENT.
     with pytest.raises(ApiError, match="no text search"):
-        compile_filter(text, NO_SEARCH)
-    assert compile_filter(text, SCHEMA) is not None
+        compiled(text, NO_SEARCH)
+    assert compiled(text, SCHEMA) is not None
 
 
 OK = [
@@ -363,11 +364,11 @@ OK = [
 
 @pytest.mark.parametrize("text", OK)
 def test_well_typed_filters_compile(text: str) -> None:
-    assert compile_filter(text, SCHEMA) is not None
+    assert compiled(text, SCHEMA) is not None
 
 
 def test_every_literal_is_a_bound_parameter() -> None:
-    condition = compile_filter(
+    condition = compiled(
         'display_name = "x\'; DROP TABLE t; --" AND labels."k\'" = "v" AND evil', SCHEMA
     )
     assert condition is not None
@@ -384,7 +385,7 @@ def test_limits_are_invalid_argument() -> None:
         ("(" * MAX_LENGTH, "nested deeper"),
     ]:
         with pytest.raises(ApiError, match=why) as info:
-            compile_filter(text, SCHEMA)
+            compiled(text, SCHEMA)
         assert info.value.code == grpc.StatusCode.INVALID_ARGUMENT
 
 

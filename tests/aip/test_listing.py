@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, create_engine, func, select
 
 from runyard.aip.errors import ApiError
-from runyard.aip.filtering import compile_filter
-from runyard.aip.listing import Collection, ListRequest, ListResult, run_list
+from runyard.aip.filtering import check_filter
+from runyard.aip.listing import Collection, ListRequest
 from runyard.aip.ordering import parse_order_by
 from runyard.aip.pagination import PageTokenCodec
+from runyard.aip.sql.listing import ListResult, run_list
 from runyard.store import listing as store
 from runyard.store import tables as t
 from tests.aip.filtertable import SCHEMA
@@ -69,7 +70,7 @@ def only_invalid_argument(exc: ApiError) -> None:
 def test_fuzzed_filters_are_ok_or_invalid_argument(text: str) -> None:
     for schema in (SCHEMA, *(c.schema for c in COLLECTIONS)):
         try:
-            compile_filter(text, schema)
+            check_filter(text, schema)
         except ApiError as exc:
             only_invalid_argument(exc)
             assert exc.reason == "INVALID_FILTER"
@@ -105,7 +106,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 def listed(engine: Engine, request: ListRequest, codec: PageTokenCodec = CODEC) -> ListResult:
     with engine.connect() as conn:
         base = select(pages.c.id).where(pages.c.parent == request.parent)
-        return run_list(conn, base, COLLECTION, request, codec)
+        return run_list(conn, base, COLLECTION, request, codec, pages.c)
 
 
 def test_fuzzed_page_tokens_are_ok_or_invalid_argument(engine: Engine) -> None:
@@ -127,7 +128,12 @@ def test_fuzzed_page_tokens_are_ok_or_invalid_argument(engine: Engine) -> None:
     )
     with engine.connect() as conn:
         foreign = run_list(
-            conn, select(pages.c.id), other_collection, ListRequest("a", page_size=5), CODEC
+            conn,
+            select(pages.c.id),
+            other_collection,
+            ListRequest("a", page_size=5),
+            CODEC,
+            pages.c,
         ).next_page_token
     candidates = [
         foreign,  # another collection
@@ -363,7 +369,7 @@ def test_store_collections_accept_their_documented_filters_and_orders(
             for order in orders:
                 request = ListRequest("p", text, order, page_size=1, show_total_size=True)
                 with store_engine.connect() as conn:
-                    result = run_list(conn, select(table), c, request, CODEC)
+                    result = run_list(conn, select(table), c, request, CODEC, table.c)
                 assert result.total_size == 0 and result.next_page_token == ""
 
 
@@ -400,7 +406,8 @@ def test_runs_use_cases_on_data(store_engine: Engine) -> None:
         query = select(t.runs.c.run).where(t.runs.c.workspace_id == 1) if base is None else base
         request = ListRequest("organizations/o/workspaces/w/automations/-", text, "create_time")
         with store_engine.connect() as conn:
-            return [r[0] for r in run_list(conn, query, store.RUNS, request, CODEC).rows]
+            rows = run_list(conn, query, store.RUNS, request, CODEC, t.runs.c).rows
+            return [r[0] for r in rows]
 
     assert runs('state = FAILED AND create_time >= "2024-01-01T00:00:00Z"') == ["r1"]
     assert runs('"disk full"') == ["r1"]

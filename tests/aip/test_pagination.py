@@ -1,9 +1,11 @@
-"""AIP-158 paging (aip.md §4): page sizes, signed tokens, the keyset
-predicate, and run_list's pages, skip and total_size on SQLite and PostgreSQL."""
+"""AIP-158 paging (aip.md §4): page sizes and signed tokens (the core), the
+keyset predicate and run_list's pages, skip and total_size (the SQL adapter)
+on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -14,9 +16,11 @@ from sqlalchemy import Column, Engine, Integer, MetaData, Table, Text, create_en
 
 from runyard.aip.errors import ApiError
 from runyard.aip.filtering import Field, FieldType, Schema
-from runyard.aip.listing import Collection, ListRequest, ListResult, plan_list, run_list
+from runyard.aip.listing import Collection, ListRequest, plan_list
 from runyard.aip.ordering import OrderField, parse_order_by
-from runyard.aip.pagination import PageTokenCodec, after, fingerprint, page_size
+from runyard.aip.pagination import PageTokenCodec, fingerprint, page_size
+from runyard.aip.sql.keyset import after, order_clauses
+from runyard.aip.sql.listing import ListResult, count_query, page_query, run_list, run_plan
 from tests.plugins.databases import sqlalchemy_url
 
 CODEC = PageTokenCodec(b"0123456789abcdef-test")
@@ -35,16 +39,16 @@ p = pages.c
 COLLECTION = Collection(
     name="page_items",
     schema=Schema.of(
-        Field("state", FieldType.INT, p.state),
-        Field("create_time", FieldType.INT, p.create_time),
+        Field("state", FieldType.INT),
+        Field("create_time", FieldType.INT),
     ),
     order_fields={
-        "state": OrderField("state", p.state),
-        "create_time": OrderField("create_time", p.create_time),
-        "start_time": OrderField("start_time", p.start_time, nullable=True),
+        "state": OrderField("state"),
+        "create_time": OrderField("create_time"),
+        "start_time": OrderField("start_time", nullable=True),
     },
     default_order="create_time desc",
-    tiebreaker=(OrderField("id", p.id),),
+    tiebreaker=(OrderField("id"),),
     default_page_size=7,
     max_page_size=40,
     max_skip=100,
@@ -188,7 +192,7 @@ def test_after_is_the_rows_past_the_cursor(engine: Engine, order: str) -> None:
             cursor = ordered[cut]
             values = [cursor[f.name] if cursor[f.name] is not None else -1 for f, _ in parsed.terms]
             got = conn.execute(
-                select(p.id).where(after(parsed, values)).order_by(*parsed.clauses())
+                select(p.id).where(after(parsed, values, p)).order_by(*order_clauses(parsed, p))
             ).scalars()
             assert list(got) == [r["id"] for r in ordered[cut + 1 :]]
 
@@ -200,7 +204,7 @@ def page(engine: Engine, **kwargs: Any) -> ListResult:
     request = ListRequest(parent="a", **kwargs)
     with engine.connect() as conn:
         base = select(p.id).where(p.parent == "a")
-        return run_list(conn, base, COLLECTION, request, CODEC)
+        return run_list(conn, base, COLLECTION, request, CODEC, p)
 
 
 def ids(result: ListResult) -> list[int]:
@@ -277,6 +281,7 @@ def test_token_bound_to_the_request(engine: Engine) -> None:
             COLLECTION,
             ListRequest(parent="b", filter="state >= 1", page_token=token),
             CODEC,
+            p,
         )
     invalid(info, "INVALID_PAGE_TOKEN", "page_token")
     # The default order and the same order written out are the same request.
@@ -318,31 +323,29 @@ def test_total_size_only_when_asked(engine: Engine) -> None:
     assert page(engine, page_token=token, page_size=5, show_total_size=True).total_size == 40
 
 
-# --- plan_list: the statements, for a store that runs them itself ------------
+# --- a plan's statements, for a store that runs them itself -----------------
 
 
-def test_plan_list_builds_the_statements(engine: Engine) -> None:
+def test_a_plan_as_statements(engine: Engine) -> None:
     rows = [r for r in fill(engine, 60) if r["parent"] == "a"]
     expected = [r["id"] for r in sorted(rows, key=lambda r: sort_key(r, "create_time desc"))]
     request = ListRequest(parent="a", page_size=10, show_total_size=True, filter="state >= 0")
-    plan = plan_list(COLLECTION, request, CODEC, base_where=p.parent == "a")
+    plan = plan_list(COLLECTION, request, CODEC)
     assert plan.limit == 11 and plan.offset == 0 and plan.cursor is None
-    query = select(p.id, *plan.key_columns).where(plan.where).order_by(*plan.order_by)
+    base = select(p.id).where(p.parent == "a")
     with engine.connect() as conn:
-        fetched = conn.execute(query.limit(plan.limit)).all()
-        counted = plan.count(select(p.id))
+        counted = count_query(plan, base, p)
         assert counted is not None and conn.execute(counted).scalar_one() == len(rows)
-        first, token = plan.page(fetched)
+        first, token = plan.page(conn.execute(page_query(plan, base, p)).all())
         assert [r.id for r in first] == expected[:10] and token
         nxt = plan_list(
             COLLECTION,
             ListRequest(parent="a", page_size=10, page_token=token, filter="state >= 0"),
             CODEC,
-            base_where=p.parent == "a",
         )
-        assert nxt.cursor is not None and nxt.count(select(p.id)) is None
-        second, _ = nxt.page(conn.execute(nxt.apply(select(p.id))).all())
-    assert [r.id for r in second] == expected[10:20]
+        assert nxt.cursor is not None and count_query(nxt, base, p) is None
+        second = run_plan(conn, base, nxt, p)
+    assert [r.id for r in second.rows] == expected[10:20]
 
 
 def test_run_list_result_unpacks() -> None:
@@ -350,17 +353,21 @@ def test_run_list_result_unpacks() -> None:
     assert (rows, token, total) == ([], "", None)
 
 
-def test_extra_request_fields_bind_the_token(engine: Engine) -> None:
+def test_options_bind_the_token(engine: Engine) -> None:
     fill(engine, 30)
-    token = page(engine, page_size=5, extra=("show_deleted",)).next_page_token
-    assert page(engine, page_size=5, page_token=token, extra=("show_deleted",)).rows
-    with pytest.raises(ApiError) as info:
-        page(engine, page_size=5, page_token=token)
-    invalid(info, "INVALID_PAGE_TOKEN", "page_token")
-    token = page(engine, page_size=5, extra=("view=BASIC",)).next_page_token
-    with pytest.raises(ApiError) as info:
-        page(engine, page_size=5, page_token=token, extra=("view=FULL",))
-    invalid(info, "INVALID_PAGE_TOKEN", "page_token")
+    flagged = dataclasses.replace(COLLECTION, options=("show_deleted",))
+
+    def listed(token: str = "", **options: Any) -> ListResult:
+        request = ListRequest("a", page_size=5, page_token=token, options=options)
+        with engine.connect() as conn:
+            return run_list(conn, select(p.id), flagged, request, CODEC, p)
+
+    token = listed(show_deleted=True).next_page_token
+    assert listed(token, show_deleted=True).rows
+    for other in ({}, {"show_deleted": False}):
+        with pytest.raises(ApiError) as info:
+            listed(token, **other)
+        invalid(info, "INVALID_PAGE_TOKEN", "page_token")
 
 
 def test_the_cursor_precedes_the_filter() -> None:
@@ -374,8 +381,7 @@ def test_the_cursor_precedes_the_filter() -> None:
         COLLECTION,
         ListRequest(parent="a", filter="create_time < 99", page_token=token),
         CODEC,
-        base_where=p.parent == "a",
     )
-    assert plan.where is not None
-    sql = str(plan.where.compile())
+    query = page_query(plan, select(p.id).where(p.parent == "a"), p)
+    sql = str(query.compile())
     assert sql.index("parent =") < sql.index("create_time <= :") < sql.index("create_time < :")

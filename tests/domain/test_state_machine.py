@@ -12,10 +12,11 @@ import grpc
 import pytest
 
 from runyard.aip.errors import ApiError
-from runyard.aip.listing import ListRequest
+from runyard.aip.listing import ListRequest, plan_list
 from runyard.domain import runs as machine
 from runyard.domain.timeline import Timeline
 from runyard.store.interface import ImportedRun
+from runyard.store.listing import RUN_EVENTS
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
 from runyard.store.sql import SqlStore
 from runyard.v1 import automation_pb2, run_pb2, workspace_pb2
@@ -166,7 +167,8 @@ def test_transition_table_through_the_store(store: SqlStore) -> None:
         assert expected is not None and after.state == expected
         changed = RunRef(AUTO, after.name.rsplit("/", 1)[1])
         assert store.get_run(changed) == after
-        events = store.list_run_events(changed, ListRequest(changed.name, page_size=100)).items
+        plan = plan_list(RUN_EVENTS, ListRequest(changed.name, page_size=100), store.page_tokens)
+        events = store.list_run_events(changed, plan).items
         last = RunEvent.FromString(events[-1]).state_change
         assert last.to_state == expected
         assert last.from_state == (Run.STATE_UNSPECIFIED if action == RETRY else state)

@@ -1,43 +1,43 @@
-"""One List call, end to end: filter (AIP-160), order (AIP-132), keyset page
-token, skip and total_size (AIP-158).
+"""One List call as a validated plan: filter (AIP-160), order (AIP-132), page
+size, skip and keyset page token (AIP-158), independent of any store.
 
-A store declares each collection once (`Collection`) and, per request, either
-
-- calls `run_list(conn, base, collection, request, codec)`, which runs the page
-  (and the count when asked) on a sync Connection and returns
-  `ListResult(rows, next_page_token, total_size)`; or
-- builds the statements itself from `plan_list(collection, request, codec)`:
-  `plan.where` (base + filter + cursor), `plan.order_by`, `plan.limit`
-  (page_size + 1), `plan.offset` (skip), `plan.key_columns` (the sort keys,
-  labelled, to add to the SELECT), `plan.count(base)` when show_total_size is
-  set, and `plan.page(rows)` → (page rows, next_page_token).
-
-Every argument error is an ApiError INVALID_ARGUMENT naming the field
-(filter, order_by, page_size, page_token, skip).
-"""
+The API layer declares each collection once (`Collection`), turns a List
+request into a `ListRequest` (`ListRequest.of(message, collection)`) and
+validates it with `plan_list(collection, request, codec)` before any store is
+called, so every argument error is an INVALID_ARGUMENT naming its field
+(filter, order_by, page_size, page_token, skip) whatever the store would have
+found. A store only translates the plan (runyard.aip.sql does it for SQL):
+`plan.filter` (checked tree), `plan.order`, `plan.cursor` (sort-key values to
+seek past), `plan.limit` and `plan.offset`, then `plan.page(rows)` trims the
+rows and signs the next page token."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Label, Row, Select, and_, func, select
+from google.protobuf.message import Message
 
 from runyard.aip.errors import invalid_argument
-from runyard.aip.filtering import Schema, compile_filter
+from runyard.aip.filtering import Checked, Schema, check_filter
 from runyard.aip.ordering import OrderBy, OrderField, parse_order_by
-from runyard.aip.pagination import PageTokenCodec, after, fingerprint, page_size
+from runyard.aip.pagination import PageTokens, fingerprint, page_size
 
-KEY_LABEL = "_page_key_{}"
+# Request fields that choose a slice of the result, not the result: a page token
+# stays valid when they change (a next page may be smaller, skip more, or count).
+PAGING_FIELDS = ("page_size", "page_token", "skip", "show_total_size")
 
 
 @dataclass(frozen=True)
 class Collection:
     """What a collection allows: its filter schema, sortable fields, default
-    order, unique tiebreaker (columns that make the order total), page sizes
-    and the largest `skip`. `name` is part of every token's fingerprint, so a
-    token of one collection is refused by another."""
+    order, unique tiebreaker (fields that make the order total), page sizes,
+    the largest `skip`, and `options`: the request fields beyond the AIP ones
+    that change which rows are listed (e.g. show_deleted), handed to the store
+    in plan.options. `name` is part of every token's fingerprint, so a token of
+    one collection is refused by another."""
 
     name: str
     schema: Schema
@@ -51,14 +51,15 @@ class Collection:
     # rows' first column (the stored message) adds up to this many bytes, so a
     # response stays under gRPC's 4 MiB default whatever is stored.
     max_page_bytes: int = 3 << 20
+    options: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ListRequest:
-    """The list parameters as the caller sent them. `parent` and `extra` (any
-    other request field that changes the result, e.g. show_deleted or a view)
-    bind the page token: a token is refused under another parent, filter,
-    order_by or extra; page_size may change between pages."""
+    """The list parameters as the caller sent them. A page token is bound to
+    `binding` (the request's other fields, serialized) when set, otherwise to
+    parent, filter, order and options; page_size, skip and show_total_size may
+    change between pages."""
 
     parent: str
     filter: str = ""
@@ -67,75 +68,65 @@ class ListRequest:
     page_token: str = ""
     skip: int = 0
     show_total_size: bool = False
-    extra: tuple[str, ...] = ()
+    options: Mapping[str, Any] = field(default_factory=dict)
+    binding: bytes = b""
 
-
-class ListResult(NamedTuple):
-    rows: list[Row[Any]]
-    next_page_token: str
-    total_size: int | None
+    @classmethod
+    def of(cls, message: Message, collection: Collection) -> ListRequest:
+        """The parameters of a List request message (AIP-132 field names)."""
+        names = message.DESCRIPTOR.fields_by_name
+        rest = type(message)()
+        rest.CopyFrom(message)
+        for name in PAGING_FIELDS:
+            if name in names:
+                rest.ClearField(name)
+        get = message.__getattribute__
+        return cls(
+            parent=get("parent") if "parent" in names else "",
+            filter=get("filter") if "filter" in names else "",
+            order_by=get("order_by") if "order_by" in names else "",
+            page_size=get("page_size"),
+            page_token=get("page_token"),
+            skip=get("skip") if "skip" in names else 0,
+            show_total_size=get("show_total_size") if "show_total_size" in names else False,
+            options={name: get(name) for name in collection.options},
+            binding=rest.SerializeToString(deterministic=True),
+        )
 
 
 @dataclass(frozen=True)
 class ListPlan:
-    """The statements of one page, validated and compiled."""
+    """One page of a collection, validated: what a store has to translate."""
 
+    collection: Collection
+    parent: str
     page_size: int
     offset: int
     order: OrderBy
-    base_where: ColumnElement[bool] | None
-    filter: ColumnElement[bool] | None  # the compiled filter alone
-    cursor: ColumnElement[bool] | None  # the keyset predicate; None on the first page
+    filter_text: str  # the filter as sent, stripped (a store may key compiled forms on it)
+    filter: Checked | None  # None: no filter
+    cursor: tuple[Any, ...] | None  # sort keys of the last row seen; None on the first page
     show_total_size: bool
+    options: Mapping[str, Any]
     fingerprint: str
-    codec: PageTokenCodec
-    max_page_bytes: int = 3 << 20
+    codec: PageTokens
 
     @property
     def limit(self) -> int:
         # One row more than the page tells whether another page follows.
         return self.page_size + 1
 
-    @property
-    def where(self) -> ColumnElement[bool] | None:
-        """base AND filter AND cursor (None when there is none of them)."""
-        parts = [c for c in (self.base_where, self.cursor, self.filter) if c is not None]
-        return and_(*parts) if parts else None
+    def option(self, name: str) -> Any:
+        """A collection option's value (KeyError for one the collection does not declare)."""
+        return self.options[name]
 
-    @property
-    def order_by(self) -> list[ColumnElement[Any]]:
-        return self.order.clauses()
-
-    @property
-    def key_columns(self) -> list[Label[Any]]:
-        """The sort keys, labelled `_page_key_0…`; the fetched rows must carry them."""
-        return [f.key.label(KEY_LABEL.format(i)) for i, (f, _) in enumerate(self.order.terms)]
-
-    def apply(self, base: Select[Any]) -> Select[Any]:
-        """`base` (its own columns and WHERE) as this page: conditions, keys, order, limit."""
-        query = base
-        if self.where is not None:
-            query = query.where(self.where)
-        query = query.add_columns(*self.key_columns).order_by(*self.order_by).limit(self.limit)
-        return query.offset(self.offset) if self.offset else query
-
-    def count(self, base: Select[Any]) -> Select[Any] | None:
-        """SELECT count(*) of `base` under base_where and the filter (not the cursor),
-        or None unless show_total_size was asked for."""
-        if not self.show_total_size:
-            return None
-        query = base.order_by(None)
-        for cond in (self.base_where, self.filter):
-            if cond is not None:
-                query = query.where(cond)
-        return select(func.count()).select_from(query.subquery())
-
-    def page(self, rows: Sequence[Row[Any]]) -> tuple[list[Row[Any]], str]:
-        """(the page's rows, next_page_token): the token comes from the last
-        row kept (the page_size-th, or an earlier one where max_page_bytes ran
-        out) and is empty when no row follows it."""
+    def page(self, rows: Sequence[Sequence[Any]]) -> tuple[list[Any], str]:
+        """(the page's rows, next_page_token) from up to `limit` rows, each with
+        the stored message first and the order's sort keys last. The token
+        comes from the last row kept (the page_size-th, or an earlier one where
+        max_page_bytes ran out) and is empty when no row follows it."""
         kept = list(rows[: self.page_size])
-        budget = self.max_page_bytes
+        budget = self.collection.max_page_bytes
         for i, row in enumerate(kept):
             first = row[0]
             budget -= len(first) if isinstance(first, (bytes, str)) else 0
@@ -145,22 +136,14 @@ class ListPlan:
         else:
             if len(rows) <= self.page_size:
                 return kept, ""
-        last = kept[-1]._mapping
-        values = [last[KEY_LABEL.format(i)] for i in range(len(self.order.terms))]
+        arity = len(self.order.terms)
+        values = list(kept[-1][len(kept[-1]) - arity :])
         return kept, self.codec.encode(self.fingerprint, values)
 
 
-def plan_list(
-    collection: Collection,
-    request: ListRequest,
-    codec: PageTokenCodec,
-    base_where: ColumnElement[bool] | None = None,
-) -> ListPlan:
-    """Validates `request` against `collection` and compiles its page.
-
-    `base_where` is the caller's own condition (typically the parent); it is
-    part of plan.where and of the count, while `request.parent` binds the token.
-    """
+def plan_list(collection: Collection, request: ListRequest, codec: PageTokens) -> ListPlan:
+    """Validates `request` against `collection`: INVALID_ARGUMENT on the first
+    field that is wrong, in the order page_size, skip, order_by, filter, page_token."""
     size = page_size(request.page_size, collection.default_page_size, collection.max_page_size)
     if request.skip < 0:
         raise invalid_argument("skip", "must not be negative", "INVALID_SKIP")
@@ -174,39 +157,27 @@ def plan_list(
         collection.default_order,
         collection.tiebreaker,
     )
-    condition = compile_filter(request.filter, collection.schema)
-    request_fp = fingerprint(
-        collection.name, request.parent, request.filter.strip(), order.normalized, *request.extra
-    )
+    text = request.filter.strip()
+    checked = check_filter(request.filter, collection.schema)
+    options = {name: request.options.get(name) for name in collection.options}
+    bound: tuple[str, ...] = (request.binding.hex(),)
+    if not request.binding:
+        bound = (request.parent, text, *(f"{k}={v!r}" for k, v in sorted(options.items())))
+    request_fp = fingerprint(collection.name, order.normalized, *bound)
     cursor = None
     if request.page_token:
-        values = codec.decode(request.page_token, request_fp, len(order.terms))
-        cursor = after(order, values)
+        cursor = tuple(codec.decode(request.page_token, request_fp, len(order.terms)))
     return ListPlan(
+        collection=collection,
+        parent=request.parent,
         page_size=size,
         offset=request.skip,
         order=order,
-        base_where=base_where,
-        filter=condition,
+        filter_text=text,
+        filter=checked,
         cursor=cursor,
         show_total_size=request.show_total_size,
+        options=MappingProxyType(options),
         fingerprint=request_fp,
         codec=codec,
-        max_page_bytes=collection.max_page_bytes,
     )
-
-
-def run_list(
-    conn: Connection,
-    base: Select[Any],
-    collection: Collection,
-    request: ListRequest,
-    codec: PageTokenCodec,
-) -> ListResult:
-    """Runs `base` (a SELECT of the caller's columns, already limited to the
-    parent) as one page of the list; total_size only when asked for."""
-    plan = plan_list(collection, request, codec)
-    counted = plan.count(base)
-    total = None if counted is None else int(conn.execute(counted).scalar_one())
-    rows, token = plan.page(conn.execute(plan.apply(base)).all())
-    return ListResult(rows, token, total)

@@ -7,9 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from sqlalchemy import ColumnElement, func, literal
 
 from runyard.aip.errors import invalid_argument
 
@@ -21,33 +18,29 @@ NULL_SENTINEL = -1
 
 @dataclass(frozen=True)
 class OrderField:
-    """A sortable field. A nullable (message) field is sorted as COALESCE(col, -1),
-    so unset values come first ascending and last descending, on both databases."""
+    """A sortable field; `key` names its stored value (the name when empty). A
+    nullable (message) field sorts unset values as NULL_SENTINEL, so they come
+    first ascending and last descending, on every store."""
 
     name: str
-    column: ColumnElement[Any]
+    key: str = ""
     nullable: bool = False
 
     @property
-    def key(self) -> ColumnElement[Any]:
-        if self.nullable:
-            return func.coalesce(self.column, literal(NULL_SENTINEL))
-        return self.column
+    def stored(self) -> str:
+        return self.key or self.name
 
 
 @dataclass(frozen=True)
 class OrderBy:
     """A parsed order_by, tiebreaker included: `normalized` is its canonical text
-    (part of a page token's fingerprint), `clauses()` its ORDER BY."""
+    (part of a page token's fingerprint)."""
 
     terms: tuple[tuple[OrderField, bool], ...]  # (field, descending)
 
     @property
     def normalized(self) -> str:
         return ", ".join(f"{f.name} {'desc' if d else 'asc'}" for f, d in self.terms)
-
-    def clauses(self) -> list[ColumnElement[Any]]:
-        return [f.key.desc() if d else f.key.asc() for f, d in self.terms]
 
 
 def parse_order_by(

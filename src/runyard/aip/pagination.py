@@ -1,4 +1,5 @@
-"""AIP-158 pagination: page sizes and keyset page tokens.
+"""AIP-158 pagination: page sizes and keyset page tokens (runyard.aip.sql
+turns a token's values into the keyset predicate).
 
 A token carries the sort-key values of the last row returned, a fingerprint of
 the request's other parameters, and an HMAC-SHA256 signature with a server
@@ -16,12 +17,9 @@ import hmac
 import json
 import math
 from collections.abc import Sequence
-from typing import Any
-
-from sqlalchemy import ColumnElement, and_, or_, tuple_
+from typing import Any, Protocol
 
 from runyard.aip.errors import ApiError, invalid_argument
-from runyard.aip.ordering import OrderBy
 
 VERSION = 1
 _SIG_BYTES = 16
@@ -47,6 +45,14 @@ def _bad(why: str) -> ApiError:
         "INVALID_PAGE_TOKEN",
         why=why,
     )
+
+
+class PageTokens(Protocol):
+    """Signs and checks page tokens (PageTokenCodec is the implementation)."""
+
+    def encode(self, request_fingerprint: str, values: Sequence[Any]) -> str: ...
+
+    def decode(self, token: str, request_fingerprint: str, arity: int) -> list[Any]: ...
 
 
 class PageTokenCodec:
@@ -116,25 +122,3 @@ def _in_range(v: Any) -> bool:
     if isinstance(v, float):
         return math.isfinite(v)
     return True
-
-
-def after(order: OrderBy, values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after the cursor `values` in `order` (the keyset predicate)."""
-    keys = [f.key for f, _ in order.terms]
-    directions = {desc for _, desc in order.terms}
-    if len(directions) == 1:
-        # One row-value comparison, plus the same bound on the first key alone:
-        # SQLite ranges an index on that bound, also when the key is an expression
-        # (COALESCE) where it would not range on the row value.
-        if directions == {True}:
-            return and_(keys[0] <= values[0], tuple_(*keys) < tuple_(*values))
-        return and_(keys[0] >= values[0], tuple_(*keys) > tuple_(*values))
-    # Mixed directions: the lexicographic expansion, again behind a bound on the
-    # first key so that an index is ranged from the cursor's group onwards.
-    clauses = []
-    for i, ((_field, desc), key) in enumerate(zip(order.terms, keys, strict=True)):
-        equal = [keys[j] == values[j] for j in range(i)]
-        step = key < values[i] if desc else key > values[i]
-        clauses.append(and_(*equal, step))
-    first = keys[0] <= values[0] if order.terms[0][1] else keys[0] >= values[0]
-    return and_(first, or_(*clauses))

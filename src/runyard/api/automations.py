@@ -10,8 +10,9 @@ from google.protobuf import empty_pb2, field_mask_pb2
 from runyard.aip.errors import invalid_argument, required
 from runyard.aip.names import validate_id
 from runyard.api import names
-from runyard.api.context import blocking, list_params, now_us, request_key
+from runyard.api.context import blocking, list_plan, now_us, request_key
 from runyard.api.pages import list_response
+from runyard.store import listing
 from runyard.store.interface import WorkspaceStore
 from runyard.store.refs import AutomationRef
 from runyard.v1 import automation_pb2, automation_pb2_grpc
@@ -66,7 +67,8 @@ class AutomationService(automation_pb2_grpc.AutomationServiceServicer):
         self, request: automation_pb2.ListAutomationsRequest, context: Ctx
     ) -> automation_pb2.ListAutomationsResponse:
         ws = names.workspace(request.parent, "parent")
-        page = await blocking(self.store.list_automations, ws, list_params(request))
+        plan = list_plan(request, listing.AUTOMATIONS, self.store.page_tokens)
+        page = await blocking(self.store.list_automations, ws, plan)
         return list_response(automation_pb2.ListAutomationsResponse, page)
 
     async def UpdateAutomation(

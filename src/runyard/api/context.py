@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import re
 import time
@@ -14,7 +13,9 @@ import grpc
 from google.protobuf.message import Message
 
 from runyard.aip.errors import invalid_argument
-from runyard.aip.listing import ListRequest
+from runyard.aip.listing import Collection, ListPlan, ListRequest, plan_list
+from runyard.aip.pagination import PageTokens
+from runyard.api.threads import STORE_THREADS
 from runyard.auth.authenticator import Principal
 from runyard.domain.runs import Actor
 
@@ -42,9 +43,7 @@ def actor(context: grpc.aio.ServicerContext[Any, Any]) -> Actor:
     return Actor(who.name if who is not None else ANONYMOUS, now_us())
 
 
-def request_key(
-    method: str, resource: str, request_id: str, request: Message | None = None
-) -> str:
+def request_key(method: str, resource: str, request_id: str, request: Message | None = None) -> str:
     """The idempotency key of an AIP-155 request_id, scoped to its method and resource.
 
     With ``request`` the key carries a fingerprint of the request (everything but
@@ -66,19 +65,14 @@ def request_key(
     return f"{key}#{digest}"
 
 
-def list_params(request: Any) -> ListRequest:
-    """The AIP list parameters of a List request; runyard.aip.listing validates them."""
-    return ListRequest(
-        parent=request.parent,
-        filter=request.filter,
-        order_by=getattr(request, "order_by", ""),
-        page_size=request.page_size,
-        page_token=request.page_token,
-        skip=getattr(request, "skip", 0),
-        show_total_size=getattr(request, "show_total_size", False),
-    )
+def list_plan(request: Message, collection: Collection, tokens: PageTokens) -> ListPlan:
+    """The validated page a List request asks for (INVALID_ARGUMENT on a bad
+    filter, order_by, page_size, skip or page_token), built before the store is
+    called so that no argument error waits for, or hides behind, a read."""
+    return plan_list(collection, ListRequest.of(request, collection), tokens)
 
 
 async def blocking(fn: Callable[..., T], *args: Any) -> T:
-    """Runs a store call on a worker thread so the event loop keeps serving."""
-    return await asyncio.to_thread(fn, *args)
+    """Runs a store call on a store thread (runyard.api.threads) so the event
+    loop keeps serving."""
+    return await STORE_THREADS.run(fn, *args)

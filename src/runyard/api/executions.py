@@ -7,8 +7,9 @@ from typing import Any
 import grpc
 
 from runyard.api import names
-from runyard.api.context import blocking, list_params
+from runyard.api.context import blocking, list_plan
 from runyard.api.pages import list_response
+from runyard.store import listing
 from runyard.store.interface import ExecutionStore
 from runyard.v1 import execution_pb2, execution_pb2_grpc
 
@@ -28,7 +29,8 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
         self, request: execution_pb2.ListExecutionsRequest, context: Ctx
     ) -> execution_pb2.ListExecutionsResponse:
         ws = names.workspace(request.parent, "parent")
-        page = await blocking(self.store.list_executions, ws, list_params(request))
+        plan = list_plan(request, listing.EXECUTIONS, self.store.page_tokens)
+        page = await blocking(self.store.list_executions, ws, plan)
         return list_response(execution_pb2.ListExecutionsResponse, page)
 
     async def GetExecutionOutputs(

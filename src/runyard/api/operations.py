@@ -7,8 +7,9 @@ from typing import Any
 import grpc
 
 from runyard.api import names
-from runyard.api.context import blocking, list_params, now_us
+from runyard.api.context import blocking, list_plan, now_us
 from runyard.api.pages import list_response
+from runyard.store import listing
 from runyard.store.interface import OperationStore
 from runyard.v1 import operation_pb2, operation_pb2_grpc
 
@@ -29,7 +30,8 @@ class OperationService(operation_pb2_grpc.OperationServiceServicer):
         self, request: operation_pb2.ListOperationsRequest, context: Ctx
     ) -> operation_pb2.ListOperationsResponse:
         parent = names.workspace(request.parent, "parent")
-        page = await blocking(self.store.list_operations, parent, list_params(request))
+        plan = list_plan(request, listing.OPERATIONS, self.store.page_tokens)
+        page = await blocking(self.store.list_operations, parent, plan)
         return list_response(operation_pb2.ListOperationsResponse, page)
 
     async def CancelOperation(
@@ -42,5 +44,6 @@ class OperationService(operation_pb2_grpc.OperationServiceServicer):
         self, request: operation_pb2.ListOperationFailuresRequest, context: Ctx
     ) -> operation_pb2.ListOperationFailuresResponse:
         parent = names.operation(request.parent, "parent")
-        page = await blocking(self.store.list_operation_failures, parent, list_params(request))
+        plan = list_plan(request, listing.OPERATION_FAILURES, self.store.page_tokens)
+        page = await blocking(self.store.list_operation_failures, parent, plan)
         return list_response(operation_pb2.ListOperationFailuresResponse, page)

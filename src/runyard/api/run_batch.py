@@ -13,8 +13,8 @@ from runyard.aip.names import generated_id
 from runyard.api import names
 from runyard.api.context import actor, blocking, request_key
 from runyard.api.runs import _reason
-from runyard.jobs import actions
-from runyard.store.interface import OperationStore, RunSelection
+from runyard.jobs import actions, retention
+from runyard.store.interface import RetentionStore, RunSelection
 from runyard.store.refs import OperationRef, RunRef
 from runyard.v1 import operation_pb2, run_batch_service_pb2_grpc
 
@@ -43,7 +43,7 @@ def _names(request: Any, parent: Any) -> list[RunRef]:
 
 
 class RunBatchService(run_batch_service_pb2_grpc.RunBatchServiceServicer):
-    def __init__(self, store: OperationStore, wake: Callable[[], None]) -> None:
+    def __init__(self, store: RetentionStore, wake: Callable[[], None]) -> None:
         self.store = store
         self.wake = wake
 
@@ -95,3 +95,22 @@ class RunBatchService(run_batch_service_pb2_grpc.RunBatchServiceServicer):
     async def BatchRetryRuns(self, request: Any, context: Ctx) -> Operation:
         return await self._start("BatchRetryRuns", Meta.RETRY, request, context)
 
+    async def _retention(self, method: str, action: int, request: Any, context: Ctx) -> Operation:
+        ref = names.workspace(request.parent, "parent")
+        workspace = await blocking(self.store.get_workspace, ref)
+        who = actor(context)
+        older_than = request.older_than if request.HasField("older_than") else None
+        cutoff = retention.cutoff_us(action, workspace, older_than, who.now_us)
+        start = retention.Start(action, ref, cutoff, who.name, who.now_us)
+        if request.validate_only:
+            return await blocking(start.count, self.store)
+        key = request_key(method, request.parent, request.request_id, request)
+        op = await blocking(start.create, self.store, key)
+        self.wake()
+        return op
+
+    async def ArchiveRuns(self, request: Any, context: Ctx) -> Operation:
+        return await self._retention("ArchiveRuns", Meta.ARCHIVE, request, context)
+
+    async def PurgeArchivedRuns(self, request: Any, context: Ctx) -> Operation:
+        return await self._retention("PurgeArchivedRuns", Meta.PURGE, request, context)

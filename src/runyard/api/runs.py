@@ -10,10 +10,11 @@ import grpc
 from runyard.aip.errors import invalid_argument, required, unavailable
 from runyard.aip.names import generated_id, validate_id
 from runyard.api import aggregates, names
-from runyard.api.context import actor, blocking, list_params, request_key
+from runyard.api.context import actor, blocking, list_plan, request_key
 from runyard.api.pages import list_response
 from runyard.api.watch import Watcher
 from runyard.domain import runs as machine
+from runyard.store import listing
 from runyard.store.interface import AggregateStore, RunStore
 from runyard.store.refs import RunRef
 from runyard.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
@@ -47,7 +48,8 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         self, request: run_service_pb2.ListRunsRequest, context: Ctx
     ) -> run_service_pb2.ListRunsResponse:
         parent = names.automation(request.parent, "parent", wildcard=True)
-        page = await blocking(self.store.list_runs, parent, list_params(request))
+        plan = list_plan(request, listing.RUNS, self.store.page_tokens)
+        page = await blocking(self.store.list_runs, parent, plan)
         return list_response(run_service_pb2.ListRunsResponse, page)
 
     async def CreateRun(self, request: run_service_pb2.CreateRunRequest, context: Ctx) -> Run:
@@ -125,7 +127,8 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         self, request: run_service_pb2.ListRunEventsRequest, context: Ctx
     ) -> run_service_pb2.ListRunEventsResponse:
         parent = names.run(request.parent, "parent")
-        page = await blocking(self.store.list_run_events, parent, list_params(request))
+        plan = list_plan(request, listing.RUN_EVENTS, self.store.page_tokens)
+        page = await blocking(self.store.list_run_events, parent, plan)
         return list_response(run_service_pb2.ListRunEventsResponse, page)
 
     async def WatchRunEvents(

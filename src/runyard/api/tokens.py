@@ -8,12 +8,12 @@ from typing import Any
 import grpc
 
 from runyard.aip.errors import required
-from runyard.aip.listing import ListRequest
 from runyard.api import names
-from runyard.api.context import blocking, now_us, principal, request_key
+from runyard.api.context import blocking, list_plan, now_us, principal, request_key
 from runyard.api.pages import list_response
 from runyard.auth.issue import TOKEN, issue_token
 from runyard.store.interface import Store
+from runyard.store.tokens import TOKENS
 from runyard.v1 import token_pb2, token_pb2_grpc
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -51,10 +51,8 @@ class TokenService(token_pb2_grpc.TokenServiceServicer):
         self, request: token_pb2.ListTokensRequest, context: Ctx
     ) -> token_pb2.ListTokensResponse:
         org = names.organization(request.parent)
-        params = ListRequest(
-            parent=request.parent, page_size=request.page_size, page_token=request.page_token
-        )
-        page = await blocking(self.store.tokens.list_tokens, org, params)
+        plan = list_plan(request, TOKENS, self.store.tokens.page_tokens)
+        page = await blocking(self.store.tokens.list_tokens, org, plan)
         return list_response(token_pb2.ListTokensResponse, page)
 
     async def RevokeToken(self, request: token_pb2.RevokeTokenRequest, context: Ctx) -> Token:

@@ -20,7 +20,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 
 from runyard.aip.errors import invalid_argument
-from runyard.aip.filtering import check, compile_filter, parse
+from runyard.aip.filtering import check_filter
 from runyard.aip.filtering.evaluator import evaluate_checked
 from runyard.api import names
 from runyard.api.context import blocking, now_us
@@ -66,11 +66,9 @@ def decode_token(token: str, workspace_id: int) -> int:
 def run_matcher(text: str) -> Callable[[Run], bool]:
     """The ListRuns filter `text` as a test of one run (the evaluator's meaning of it)."""
     schema = listing.RUNS.schema
-    compile_filter(text, schema)  # the same INVALID_ARGUMENT as ListRuns for a bad filter
-    tree = parse(text)
-    if tree is None:
+    checked = check_filter(text, schema)  # the same INVALID_ARGUMENT as ListRuns
+    if checked is None:
         return lambda run: True
-    checked = check(tree, schema)
 
     def matches(run: Run) -> bool:
         parts = run.name.split("/")

@@ -6,16 +6,24 @@ from typing import Any
 
 import grpc
 
-from runyard.aip.errors import required
+from runyard.aip.errors import invalid_argument, required
 from runyard.aip.names import validate_id
 from runyard.api import names
-from runyard.api.context import blocking, list_params, now_us, request_key
+from runyard.api.context import blocking, list_plan, now_us, request_key
 from runyard.api.pages import list_response
+from runyard.store import listing
 from runyard.store.interface import WorkspaceStore
 from runyard.store.refs import WorkspaceRef
 from runyard.v1 import workspace_pb2, workspace_pb2_grpc
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+
+
+def _check_windows(ws: workspace_pb2.Workspace) -> None:
+    """Retention windows (docs/retention.md), when set, are positive."""
+    for field in ("run_retention", "archive_retention"):
+        if ws.HasField(field) and getattr(ws, field).ToMicroseconds() <= 0:
+            raise invalid_argument(f"workspace.{field}", "must be positive", "OUT_OF_RANGE")
 
 
 class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
@@ -33,6 +41,7 @@ class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
             raise required("workspace")
         ws = workspace_pb2.Workspace()
         ws.CopyFrom(request.workspace)
+        _check_windows(ws)
         now = now_us()
         ws.create_time.FromMicroseconds(now)
         ws.update_time.FromMicroseconds(now)
@@ -49,5 +58,6 @@ class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
         self, request: workspace_pb2.ListWorkspacesRequest, context: Ctx
     ) -> workspace_pb2.ListWorkspacesResponse:
         org = names.organization(request.parent)
-        page = await blocking(self.store.list_workspaces, org, list_params(request))
+        plan = list_plan(request, listing.WORKSPACES, self.store.page_tokens)
+        page = await blocking(self.store.list_workspaces, org, plan)
         return list_response(workspace_pb2.ListWorkspacesResponse, page)

@@ -103,6 +103,9 @@ METHODS: dict[str, Rule] = {
     _BATCH + "BatchPauseRuns": Rule(P.RUNS_CONTROL, "parent"),
     _BATCH + "BatchContinueRuns": Rule(P.RUNS_CONTROL, "parent"),
     _BATCH + "BatchRetryRuns": Rule(P.RUNS_CONTROL, "parent"),
+    # Archiving hides nothing (archived runs stay readable); purging deletes for good.
+    _BATCH + "ArchiveRuns": Rule(P.RUNS_CONTROL, "parent"),
+    _BATCH + "PurgeArchivedRuns": Rule(P.CONFIGURE, "parent"),
 }
 
 # Open to everyone: they show the API's shape and liveness, no data.

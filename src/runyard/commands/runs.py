@@ -44,6 +44,11 @@ def _add_reads(rsub: Any, api: argparse.ArgumentParser) -> None:
         default="",
         help='e.g. "start_time desc" (default: create_time desc)',
     )
+    ls.add_argument(
+        "--show-archived",
+        action="store_true",
+        help="list archived runs too (docs/retention.md)",
+    )
     paging.add_arguments(ls, "runs")
     ls.set_defaults(func=_list)
 
@@ -105,7 +110,12 @@ def _add_events(rsub: Any, api: argparse.ArgumentParser) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     def body(client: Client) -> None:
-        request = rs.ListRunsRequest(parent=args.parent, filter=args.filter, order_by=args.order_by)
+        request = rs.ListRunsRequest(
+            parent=args.parent,
+            filter=args.filter,
+            order_by=args.order_by,
+            show_archived=args.show_archived,
+        )
         page = paging.collect(
             args, lambda r: client.call(client.runs.ListRuns, r), request, "runs", noun="runs"
         )

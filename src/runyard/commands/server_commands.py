@@ -106,6 +106,14 @@ def _add_serve_tuning(serve: Any) -> None:
         "server stopped renewing it (default: 30)",
     )
     serve.add_argument(
+        "--retention-interval",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="how often each workspace's run_retention and archive_retention are "
+        "applied, as archive and purge operations (default: 3600; 0 turns it off)",
+    )
+    serve.add_argument(
         "--stream-heartbeat",
         type=float,
         default=15.0,
@@ -199,6 +207,7 @@ def _serve(args: argparse.Namespace) -> int:
         rate_limits=rate_limits(args.rate_limit),
         demo_token_file=args.demo_token_file,
         operation_lease_seconds=args.operation_lease,
+        retention_interval_seconds=max(0.0, args.retention_interval),
         allow_unknown_fields=args.allow_unknown_fields,
         http_options=http_options(args),
     )

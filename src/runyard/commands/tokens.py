@@ -97,7 +97,8 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from runyard.aip.listing import ListRequest
+    from runyard.aip.listing import ListRequest, plan_list
+    from runyard.store.tokens import TOKENS
     from runyard.v1 import token_pb2
 
     store = _store(args)
@@ -105,7 +106,8 @@ def _list(args: argparse.Namespace) -> int:
         params = ListRequest(parent=f"organizations/{args.organization}", page_size=1000)
         print(f"{'NAME':<45} {'ROLE':<9} {'WORKSPACE':<20} {'STATE':<8} DISPLAY NAME")
         while True:
-            page = store.tokens.list_tokens(args.organization, params)
+            plan = plan_list(TOKENS, params, store.tokens.page_tokens)
+            page = store.tokens.list_tokens(args.organization, plan)
             for body in page.items:
                 t = token_pb2.Token.FromString(body)
                 state = _state(t)

@@ -81,7 +81,7 @@ def runs(console: Console, page: run_service_pb2.ListRunsResponse) -> None:
     for r in page.runs:
         table.add_row(
             r.name if full else short(r.name, "automations").removeprefix("automations/"),
-            state_text(r.state),
+            state_text(r.state) + (" (archived)" if r.archived else ""),
             Run.Trigger.Name(r.trigger).replace("TRIGGER_UNSPECIFIED", ""),
             when(r.create_time),
             span(r.duration),
@@ -122,6 +122,7 @@ def run(console: Console, r: run_pb2.Run) -> None:
         ("pause reason", r.pause_reason),
         ("retried run", r.retried_run),
         ("labels", ", ".join(f"{k}={v}" for k, v in sorted(r.labels.items()))),
+        ("archived", when(r.archive_time) if r.archived else ""),
         ("etag", r.etag),
     ]
     for key, value in rows:

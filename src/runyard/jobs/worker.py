@@ -71,16 +71,20 @@ class OperationWorker:
     async def release(self, op_id: int) -> None:
         await asyncio.to_thread(self.store.release_operation, op_id, self.owner)
 
+    def _rate(self, op: Operation) -> float:
+        return op.metadata.max_runs_per_second or self.default_rate
+
+    def _batch_size(self, op: Operation) -> int:
+        # A batch takes at most a third of the lease at the rate cap.
+        return max(1, min(MAX_BATCH, int(self._rate(op) * self.lease_seconds / 3)))
+
     async def _work(self, op_id: int) -> None:
         log.info("operation worker %s took operation %d", self.owner, op_id)
-        rate = self.default_rate
         last_matched: int | None = None
         try:
             while True:
                 started = time.monotonic()
                 now = _now_us()
-                # A batch takes at most a third of the lease at the rate cap.
-                limit = max(1, min(MAX_BATCH, int(rate * self.lease_seconds / 3)))
 
                 def action_for(op: Operation, now: int = now) -> BulkAction:
                     return actions.for_operation(op, now)
@@ -91,14 +95,14 @@ class OperationWorker:
                     self.owner,
                     now,
                     self.lease_us,
-                    limit,
+                    self._batch_size,
                     action_for,
                 )
                 if op is None or op.done:
                     return
-                rate = op.metadata.max_runs_per_second or self.default_rate
+                rate = self._rate(op)
                 matched = op.metadata.matched_count
-                visited = limit if last_matched is None else matched - last_matched
+                visited = self._batch_size(op) if last_matched is None else matched - last_matched
                 last_matched = matched
                 delay = visited / rate - (time.monotonic() - started)
                 # Always a breath between batches, so waiting writers get their turn.

@@ -127,6 +127,20 @@ class Database:
             yield conn
 
     @contextmanager
+    def read_each(self) -> Iterator[Connection]:
+        """A read that needs no snapshot across its statements (a List page): on
+        PostgreSQL each statement commits on its own, without the BEGIN and
+        COMMIT round trips of read() (two of a page's four); SQLite's are local,
+        so there it is read()."""
+        if self.dialect != "postgresql":
+            with self.read() as conn:
+                yield conn
+            return
+        autocommit = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with _guard(), autocommit as conn:
+            yield conn
+
+    @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction; on SQLite, a savepoint in this process's current
         commit group (runyard.store.group_commit). Returns once it is durable."""

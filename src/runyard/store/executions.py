@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import grpc
 from sqlalchemy import Connection, insert, select
 
-from runyard.aip.errors import not_found
-from runyard.aip.listing import ListRequest
-from runyard.store import listing
+from runyard.aip.errors import ApiError, not_found
+from runyard.aip.listing import ListPlan
+from runyard.store import archived_reads, listing
 from runyard.store import tables as t
 from runyard.store.db import Database, Part, identified, insert_new, micros, opt_micros
 from runyard.store.interface import Page
@@ -67,6 +68,17 @@ def _execution_row(db: Database, conn: Connection, ref: ExecutionRef) -> Any:
     return row
 
 
+def _current_or_archived(db: Database, conn: Connection, ref: ExecutionRef) -> Any:
+    """(body, outputs) of the execution, current or archived with its run."""
+    try:
+        return _execution_row(db, conn, ref)
+    except ApiError as err:
+        if err.code != grpc.StatusCode.NOT_FOUND:
+            raise
+        ws_id = db.workspace_id(conn, ref.workspace)
+        return archived_reads.execution_row(conn, ws_id, ref)
+
+
 class SqlExecutions(Part):
     def record_execution(
         self,
@@ -96,14 +108,16 @@ class SqlExecutions(Part):
 
     def get_execution(self, ref: ExecutionRef) -> Execution:
         with self.db.read() as conn:
-            return Execution.FromString(_execution_row(self.db, conn, ref).body)
+            return Execution.FromString(_current_or_archived(self.db, conn, ref)[0])
 
     def get_execution_outputs(self, ref: ExecutionRef) -> ExecutionOutputs:
         with self.db.read() as conn:
-            return ExecutionOutputs.FromString(_execution_row(self.db, conn, ref).outputs)
+            return ExecutionOutputs.FromString(_current_or_archived(self.db, conn, ref)[1])
 
-    def list_executions(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]:
+    def list_executions(self, workspace: WorkspaceRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             ws_id = self.db.workspace_id(conn, workspace)
+            if plan.option("show_archived"):
+                return archived_reads.list_executions(conn, ws_id, plan)
             base = select(t.executions.c.body).where(t.executions.c.workspace_id == ws_id)
-            return listing.page(conn, listing.EXECUTIONS, base, params, self.db.page_tokens)
+            return listing.page(conn, plan, listing.EXECUTIONS, base, t.executions.c)

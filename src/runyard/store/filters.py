@@ -1,18 +1,19 @@
 """AIP-160 filters of the aggregate queries (fields `automation`, `state`,
 `trigger`): compiled once by runyard.aip.filtering against the rollup table's
-columns, then re-targeted at the runs table and at the candidate automations
-of QueryAutomationRunAggregates by swapping those three columns."""
+columns, and again on the runs table and on the candidate automations of
+QueryAutomationRunAggregates (the same checked filter on other columns)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Column, ColumnElement
 from sqlalchemy.sql import visitors
 
-from runyard.aip.filtering import Field, FieldType, Schema, compile_filter
+from runyard.aip.filtering import Field, FieldType, Schema, check_filter
+from runyard.aip.sql import compile_checked, compile_filter
 from runyard.store import tables as t
 from runyard.store.listing import RUN_STATES, RUN_TRIGGERS, automation_id
 
@@ -22,11 +23,10 @@ CandidateFilter = Callable[
 
 R = t.run_rollups
 _SCHEMA = Schema.of(
-    Field("automation", FieldType.RESOURCE_NAME, R.c.automation, convert=automation_id),
-    Field("state", FieldType.ENUM, R.c.state, RUN_STATES),
-    Field("trigger", FieldType.ENUM, R.c.trigger, RUN_TRIGGERS),
+    Field("automation", FieldType.RESOURCE_NAME, convert=automation_id),
+    Field("state", FieldType.ENUM, enum_values=RUN_STATES),
+    Field("trigger", FieldType.ENUM, enum_values=RUN_TRIGGERS),
 )
-_RUNS = {"automation": t.runs.c.automation, "state": t.runs.c.state, "trigger": t.runs.c.trigger}
 
 
 @dataclass(frozen=True)
@@ -42,31 +42,23 @@ class RunFilter:
 NO_FILTER = RunFilter(None, None, False, False, None)
 
 
-def _retarget(
-    condition: ColumnElement[bool], columns: Mapping[str, ColumnElement[Any]]
-) -> ColumnElement[bool]:
-    """The same condition on other columns (the rollup table's, swapped by name)."""
-
-    def swap(element: Any, **_: Any) -> Any:
-        if isinstance(element, Column) and element.table is R:
-            return columns[element.name]
-        return None
-
-    return visitors.replacement_traverse(condition, {}, swap)  # type: ignore[return-value]
-
-
 def compile_run_filter(text: str) -> RunFilter:
     """The filter on each target, or INVALID_ARGUMENT (INVALID_FILTER)."""
-    rollups = compile_filter(text, _SCHEMA)
-    if rollups is None:
+    rollups = compile_filter(text, _SCHEMA, R.c)
+    checked = check_filter(text, _SCHEMA)
+    if rollups is None or checked is None:
         return NO_FILTER
     used = {e.name for e in visitors.iterate(rollups) if isinstance(e, Column) and e.table is R}
 
     def candidates(
         automation: ColumnElement[str], state: ColumnElement[int], trigger: ColumnElement[int]
     ) -> ColumnElement[bool]:
-        return _retarget(rollups, {"automation": automation, "state": state, "trigger": trigger})
+        columns: dict[str, ColumnElement[Any]] = {
+            "automation": automation,
+            "state": state,
+            "trigger": trigger,
+        }
+        return compile_checked(checked, _SCHEMA, columns)
 
-    return RunFilter(
-        rollups, _retarget(rollups, _RUNS), "automation" in used, "trigger" in used, candidates
-    )
+    runs = compile_filter(text, _SCHEMA, t.runs.c)
+    return RunFilter(rollups, runs, "automation" in used, "trigger" in used, candidates)

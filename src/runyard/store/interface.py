@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
-from runyard.aip.listing import ListRequest
+from runyard.aip.listing import ListPlan
+from runyard.aip.pagination import PageTokens
 from runyard.domain.aggregates import AutomationTotals, Totals
 from runyard.domain.runs import Transition
 from runyard.store.refs import AutomationRef, ExecutionRef, OperationRef, RunRef, WorkspaceRef
@@ -74,22 +75,22 @@ class RunSelection:
     names: Sequence[RunRef] = ()
 
 
-class PageTokens(Protocol):
-    """Signs and checks page tokens with a secret every replica shares."""
+class Lists(Protocol):
+    """A store with List calls signs their page tokens; the API layer plans each
+    page (runyard.aip.listing.plan_list) with them before calling the store."""
 
-    def encode(self, request_fingerprint: str, values: Sequence[Any]) -> str: ...
+    @property
+    def page_tokens(self) -> PageTokens: ...
 
-    def decode(self, token: str, request_fingerprint: str, arity: int) -> list[Any]: ...
 
-
-class WorkspaceStore(Protocol):
+class WorkspaceStore(Lists, Protocol):
     def create_workspace(
         self, ref: WorkspaceRef, workspace: workspace_pb2.Workspace, request_key: str
     ) -> workspace_pb2.Workspace: ...
 
     def get_workspace(self, ref: WorkspaceRef) -> workspace_pb2.Workspace: ...
 
-    def list_workspaces(self, organization: str, params: ListRequest) -> Page[bytes]: ...
+    def list_workspaces(self, organization: str, plan: ListPlan) -> Page[bytes]: ...
 
     def is_empty(self) -> bool:
         """Whether no workspace exists yet (a fresh database)."""
@@ -101,7 +102,7 @@ class WorkspaceStore(Protocol):
 
     def get_automation(self, ref: AutomationRef) -> automation_pb2.Automation: ...
 
-    def list_automations(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]: ...
+    def list_automations(self, workspace: WorkspaceRef, plan: ListPlan) -> Page[bytes]: ...
 
     def update_automation(
         self,
@@ -113,12 +114,12 @@ class WorkspaceStore(Protocol):
     def delete_automation(self, ref: AutomationRef, etag: str) -> None: ...
 
 
-class RunStore(Protocol):
+class RunStore(Lists, Protocol):
     def create_run(self, ref: RunRef, run: Run, change: StateChange, request_key: str) -> Run: ...
 
     def get_run(self, ref: RunRef) -> Run: ...
 
-    def list_runs(self, parent: AutomationRef, params: ListRequest) -> Page[bytes]: ...
+    def list_runs(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes]: ...
 
     def change_run(
         self, ref: RunRef, etag: str, request_key: str, apply: ApplyTransition
@@ -137,7 +138,7 @@ class RunStore(Protocol):
         check: Callable[[Run], None] | None = None,
     ) -> list[RunEvent]: ...
 
-    def list_run_events(self, parent: RunRef, params: ListRequest) -> Page[bytes]: ...
+    def list_run_events(self, parent: RunRef, plan: ListPlan) -> Page[bytes]: ...
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None: ...
 
@@ -169,7 +170,7 @@ class AggregateStore(Protocol):
         ...
 
 
-class ExecutionStore(Protocol):
+class ExecutionStore(Lists, Protocol):
     def record_execution(
         self,
         ref: ExecutionRef,
@@ -188,10 +189,10 @@ class ExecutionStore(Protocol):
 
     def get_execution_outputs(self, ref: ExecutionRef) -> execution_pb2.ExecutionOutputs: ...
 
-    def list_executions(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]: ...
+    def list_executions(self, workspace: WorkspaceRef, plan: ListPlan) -> Page[bytes]: ...
 
 
-class OperationStore(Protocol):
+class OperationStore(Lists, Protocol):
     """Long-running operations (runyard.store.operations)."""
 
     def create_operation(
@@ -204,9 +205,9 @@ class OperationStore(Protocol):
 
     def get_operation(self, ref: OperationRef) -> Operation: ...
 
-    def list_operations(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]: ...
+    def list_operations(self, workspace: WorkspaceRef, plan: ListPlan) -> Page[bytes]: ...
 
-    def list_operation_failures(self, ref: OperationRef, params: ListRequest) -> Page[bytes]: ...
+    def list_operation_failures(self, ref: OperationRef, plan: ListPlan) -> Page[bytes]: ...
 
     def cancel_operation(self, ref: OperationRef, now_us: int) -> Operation: ...
 
@@ -220,17 +221,44 @@ class OperationStore(Protocol):
         owner: str,
         now_us: int,
         lease_us: int,
-        limit: int,
+        limit_for: Callable[[Operation], int],
         action_for: Callable[[Operation], BulkAction],
     ) -> Operation | None:
-        """Changes up to `limit` more runs in one transaction and records the
-        progress; None when `owner` no longer holds the lease or it is done."""
+        """Changes up to `limit_for(operation)` more runs in one transaction and
+        records the progress; None when `owner` no longer holds the lease or it is done."""
         ...
 
     def release_operation(self, op_id: int, owner: str) -> None: ...
 
 
-class Store(WorkspaceStore, RunStore, AggregateStore, ExecutionStore, OperationStore, Protocol):
+class ArchiveStore(Protocol):
+    """Retention (runyard.store.archive): the counts and look-ups of archiving
+    and purging (the moves themselves are operation batches)."""
+
+    def count_runs_to_archive(self, workspace: WorkspaceRef, cutoff_us: int) -> int: ...
+
+    def count_runs_to_purge(self, workspace: WorkspaceRef, cutoff_us: int) -> int: ...
+
+    def retention_workspaces(self) -> list[workspace_pb2.Workspace]: ...
+
+    def unfinished_operation(self, workspace: WorkspaceRef, action: int) -> bool: ...
+
+
+class RetentionStore(OperationStore, ArchiveStore, Protocol):
+    """What starting archive and purge operations needs."""
+
+    def get_workspace(self, ref: WorkspaceRef) -> workspace_pb2.Workspace: ...
+
+
+class Store(
+    WorkspaceStore,
+    RunStore,
+    AggregateStore,
+    ExecutionStore,
+    OperationStore,
+    ArchiveStore,
+    Protocol,
+):
     """Every aggregate on one database."""
 
     # Access tokens (runyard.store.tokens) and the key their secrets are hashed with.

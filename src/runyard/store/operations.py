@@ -18,10 +18,10 @@ from google.rpc import code_pb2, status_pb2
 from sqlalchemy import Connection, false, func, insert, or_, select, tuple_, update
 
 from runyard.aip.errors import ApiError, not_found
-from runyard.aip.filtering import compile_filter
-from runyard.aip.listing import ListRequest
+from runyard.aip.listing import ListPlan
 from runyard.aip.names import generated_id
-from runyard.store import listing
+from runyard.aip.sql import compile_filter
+from runyard.store import archive, listing
 from runyard.store import tables as t
 from runyard.store.db import Part
 from runyard.store.interface import BulkAction, Page, RunSelection
@@ -61,7 +61,7 @@ def _selected(ws_id: int, selection: RunSelection, states: frozenset[int]) -> An
     conditions = [R.c.workspace_id == ws_id, R.c.state.in_(sorted(states))]
     if selection.parent.automation != "-":
         conditions.append(R.c.automation == selection.parent.automation)
-    condition = compile_filter(selection.filter, listing.RUNS.schema)
+    condition = compile_filter(selection.filter, listing.RUNS.schema, R.c)
     if condition is not None:
         conditions.append(condition)
     return conditions
@@ -151,19 +151,21 @@ class SqlOperations(Part):
             ws_id = self.db.workspace_id(conn, ref.workspace)
             return Operation.FromString(_op_row(conn, ws_id, ref).body)
 
-    def list_operations(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]:
+    def list_operations(self, workspace: WorkspaceRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             ws_id = self.db.workspace_id(conn, workspace)
             base = select(OPS.c.body).where(OPS.c.workspace_id == ws_id)
-            return listing.page(conn, listing.OPERATIONS, base, params, self.db.page_tokens)
+            return listing.page(conn, plan, listing.OPERATIONS, base, t.operations.c)
 
-    def list_operation_failures(self, ref: OperationRef, params: ListRequest) -> Page[bytes]:
+    def list_operation_failures(self, ref: OperationRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             ws_id = self.db.workspace_id(conn, ref.workspace)
             op_id = _op_row(conn, ws_id, ref).id
             f = t.operation_failures
             base = select(f.c.body).where(f.c.operation_id == op_id)
-            return listing.page(conn, listing.OPERATION_FAILURES, base, params, self.db.page_tokens)
+            return listing.page(
+                conn, plan, listing.OPERATION_FAILURES, base, t.operation_failures.c
+            )
 
     def cancel_operation(self, ref: OperationRef, now_us: int) -> Operation:
         with self.db.write() as conn:
@@ -213,7 +215,7 @@ class SqlOperations(Part):
         owner: str,
         now_us: int,
         lease_us: int,
-        limit: int,
+        limit_for: Callable[[Operation], int],
         action_for: Callable[[Operation], BulkAction],
     ) -> Operation | None:
         with self.db.write() as conn:
@@ -226,12 +228,17 @@ class SqlOperations(Part):
             if row is None or row.done or row.lease_owner != owner:
                 return None
             op = Operation.FromString(row.body)
+            # Sized from the operation's own rate cap, from its first batch on.
+            limit = limit_for(op)
             meta = op.metadata
             if meta.state == Meta.PENDING:
                 meta.state = Meta.RUNNING
                 meta.start_time.FromMicroseconds(now_us)
-            action = action_for(op)
             workspace = OperationRef.parse(op.name).workspace
+            if meta.action in archive.ACTIONS:
+                cursor, finished = archive.advance(conn, row, meta, workspace, now_us, limit)
+                return self._progress(conn, row.id, op, now_us, lease_us, cursor, finished)
+            action = action_for(op)
             if row.names:
                 names = list(row.names)[row.cursor : row.cursor + limit]
                 batch = _named_rows(conn, row.workspace_id, workspace, names)
@@ -256,12 +263,25 @@ class SqlOperations(Part):
                 cursor = batch[visited - 1][1].id if visited else row.cursor
             # One rollup upsert per key for the whole batch, not one per run.
             apply_deferred(conn, row.workspace_id, deferred)
-            meta.update_time.FromMicroseconds(now_us)
-            if finished:
-                _finish(op, Meta.SUCCEEDED, now_us, None)
-            values: dict[str, Any] = {"cursor": cursor, "lease_expire_time": now_us + lease_us}
-            self._save(conn, row.id, op, now_us, done=finished, **values)
-            return op
+            return self._progress(conn, row.id, op, now_us, lease_us, cursor, finished)
+
+    def _progress(
+        self,
+        conn: Connection,
+        op_id: int,
+        op: Operation,
+        now_us: int,
+        lease_us: int,
+        cursor: int,
+        finished: bool,
+    ) -> Operation:
+        """Records a batch: the cursor, the counts, the renewed lease, the end."""
+        op.metadata.update_time.FromMicroseconds(now_us)
+        if finished:
+            _finish(op, Meta.SUCCEEDED, now_us, None)
+        values: dict[str, Any] = {"cursor": cursor, "lease_expire_time": now_us + lease_us}
+        self._save(conn, op_id, op, now_us, done=finished, **values)
+        return op
 
     def _change_one(
         self,

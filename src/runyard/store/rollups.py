@@ -17,7 +17,7 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, select, text, update
+from sqlalchemy import Connection, and_, delete, func, inspect, select, text, update
 
 from runyard.domain import aggregates as agg
 from runyard.store import layout
@@ -26,6 +26,7 @@ from runyard.store import tables as t
 from runyard.v1 import run_pb2
 
 R = t.run_rollups
+ARCHIVED = t.runs_archive
 HIST = t.HIST_COLUMNS
 _KEY_COLUMNS = ("level", "automation", "bucket_start", "state", "trigger")
 REBUILD_CHUNK = 50_000
@@ -234,15 +235,23 @@ def rebuild(conn: Connection, workspace_id: int | None = None) -> int:
     or missed. (SQLite writers are serialized anyway.)"""
     if conn.dialect.name == "postgresql":
         conn.execute(text("LOCK TABLE run_rollups IN EXCLUSIVE MODE"))
-    runs = t.runs
+    # Archived runs count as before they moved (aggregates do not change); the
+    # migration that made the rollups runs before the archive exists.
+    sources = (t.runs, ARCHIVED) if inspect(conn).has_table(ARCHIVED.name) else (t.runs,)
     if workspace_id is None:
         conn.execute(delete(R))
-        ws_ids = [int(w) for w in conn.execute(select(runs.c.workspace_id).distinct()).scalars()]
+        ws_ids = sorted(
+            {
+                int(w)
+                for src in sources
+                for w in conn.execute(select(src.c.workspace_id).distinct()).scalars()
+            }
+        )
     else:
         conn.execute(delete(R).where(R.c.workspace_id == workspace_id))
         ws_ids = [workspace_id]
     counted = 0
-    for ws_id in ws_ids:
+    for runs, ws_id in ((runs, w) for w in ws_ids for runs in sources):
         after: tuple[int, int] | None = None
         while True:
             q = select(

@@ -9,11 +9,11 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from runyard.aip.errors import aborted, already_exists, failed_precondition, not_found
-from runyard.aip.listing import ListRequest
-from runyard.store import changefeed, listing, rollups
+from runyard.aip.listing import ListPlan
+from runyard.store import archived_reads, changefeed, listing, rollups
 from runyard.store import run_rows as rows
 from runyard.store import tables as t
 from runyard.store.db import (
@@ -69,10 +69,14 @@ def _run_params(conn: Connection, run: Run) -> dict[str, Any]:
     return params
 
 
-def _run_row(db: Database, conn: Connection, ref: RunRef, *, lock: bool = False) -> Any:
+def _run_row(
+    db: Database, conn: Connection, ref: RunRef, *, lock: bool = False, missing_ok: bool = False
+) -> Any:
     ws_id = db.workspace_id(conn, ref.automation.workspace)
     row = rows.select_run(conn, ws_id, ref.automation.automation, ref.run, lock=lock)
-    if row is None:
+    if row is None and not missing_ok:
+        if lock:
+            archived_reads.refuse_archived(conn, ws_id, ref)
         raise not_found("runyard.dev/Run", ref.name)
     return row
 
@@ -226,6 +230,13 @@ def retry_locked(
     return _insert_run(conn, row.workspace_id, new_ref, new, change, deferred)
 
 
+# The bases of ListRuns and ListRunEvents, constant so that their pages are
+# prepared once per shape (runyard.aip.sql.prepared).
+_RUNS_OF_WORKSPACE = select(t.runs.c.body).where(t.runs.c.workspace_id == bindparam("ws"))
+_RUNS_OF_AUTOMATION = _RUNS_OF_WORKSPACE.where(t.runs.c.automation == bindparam("automation"))
+_EVENTS_OF_RUN = select(t.run_events.c.body).where(t.run_events.c.run_id == bindparam("run_id"))
+
+
 class SqlRuns(Part):
     def create_run(
         self, ref: RunRef, run: Run, change: RunEvent.StateChange, request_key: str
@@ -235,22 +246,30 @@ class SqlRuns(Part):
             parent = {"ws": ws_id, "automation": ref.automation.automation}
             if rows.AUTOMATION_EXISTS.run(conn, parent).first() is None:
                 raise not_found("runyard.dev/Automation", ref.automation.name)
+            archived_reads.refuse_taken(conn, ws_id, ref)
             return _insert_run(conn, ws_id, ref, run, change)
 
         return self.db.idempotent(request_key, Run, work)
 
     def get_run(self, ref: RunRef) -> Run:
         with self.db.read() as conn:
-            row = _run_row(self.db, conn, ref)
+            row = _run_row(self.db, conn, ref, missing_ok=True)
+            if row is None:
+                ws_id = self.db.workspace_id(conn, ref.automation.workspace)
+                return archived_reads.get_run(conn, ws_id, ref)
         return Run.FromString(row.body)
 
-    def list_runs(self, parent: AutomationRef, params: ListRequest) -> Page[bytes]:
-        with self.db.read() as conn:
+    def list_runs(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:
+        with self.db.read_each() as conn:
             ws_id = self.db.workspace_id(conn, parent.workspace)
-            base = select(t.runs.c.body).where(t.runs.c.workspace_id == ws_id)
-            if parent.automation != "-":
-                base = base.where(t.runs.c.automation == parent.automation)
-            page = listing.page(conn, listing.RUNS, base, params, self.db.page_tokens)
+            if plan.option("show_archived"):
+                return archived_reads.list_runs(conn, ws_id, parent, plan)
+            values: dict[str, Any] = {"ws": ws_id}
+            if parent.automation == "-":
+                base = _RUNS_OF_WORKSPACE
+            else:
+                base, values["automation"] = _RUNS_OF_AUTOMATION, parent.automation
+            page = listing.page(conn, plan, listing.RUNS, base, t.runs.c, values)
             if not page.items and parent.automation != "-":
                 # Only an empty page needs to tell "no such automation" from "no runs".
                 _automation_exists_or_has_runs(conn, ws_id, parent)
@@ -300,11 +319,16 @@ class SqlRuns(Part):
 
         return list(self.db.idempotent(request_key, AppendRunEventsResponse, work).run_events)
 
-    def list_run_events(self, parent: RunRef, params: ListRequest) -> Page[bytes]:
-        with self.db.read() as conn:
-            row = _run_row(self.db, conn, parent)
-            base = select(t.run_events.c.body).where(t.run_events.c.run_id == row.id)
-            return listing.page(conn, listing.RUN_EVENTS, base, params, self.db.page_tokens)
+    def list_run_events(self, parent: RunRef, plan: ListPlan) -> Page[bytes]:
+        with self.db.read_each() as conn:
+            row = _run_row(self.db, conn, parent, missing_ok=True)
+            if row is None:
+                ws_id = self.db.workspace_id(conn, parent.automation.workspace)
+                return archived_reads.list_run_events(conn, ws_id, parent, plan)
+            values = {"run_id": row.id}
+            return listing.page(
+                conn, plan, listing.RUN_EVENTS, _EVENTS_OF_RUN, t.run_events.c, values
+            )
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None:
         """Bulk-inserts finished timelines in one transaction (names, uids and etags set here).

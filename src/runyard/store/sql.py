@@ -10,6 +10,7 @@ A new table's part is added to the bases here and its protocol to `Store`."""
 from __future__ import annotations
 
 from runyard.aip.pagination import PageTokenCodec
+from runyard.store.archive import SqlArchive
 from runyard.store.db import Database
 from runyard.store.executions import SqlExecutions
 from runyard.store.interface import Store
@@ -20,7 +21,7 @@ from runyard.store.totals import SqlAggregates
 from runyard.store.workspaces import SqlWorkspaces
 
 
-class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates, SqlOperations):
+class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates, SqlOperations, SqlArchive):
     """Thread-safe: each call takes its own connection."""
 
     def __init__(self, url: str, *, migrate_schema: bool = True, pool_size: int = 8) -> None:

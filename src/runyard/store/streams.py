@@ -18,7 +18,7 @@ import grpc
 from sqlalchemy import ColumnElement, select
 
 from runyard.aip.errors import ApiError
-from runyard.aip.filtering import compile_filter
+from runyard.aip.sql import compile_filter
 from runyard.domain.runs import ENDED
 from runyard.store import changefeed, listing
 from runyard.store import tables as t
@@ -50,7 +50,7 @@ class ChangeBatch:
 
 def run_event_filter(text: str) -> ColumnElement[bool] | None:
     """The SQL condition of a WatchRunEvents filter (ListRunEvents' fields)."""
-    return compile_filter(text, listing.RUN_EVENTS.schema)
+    return compile_filter(text, listing.RUN_EVENTS.schema, t.run_events.c)
 
 
 class StreamReads:

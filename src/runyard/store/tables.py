@@ -309,3 +309,58 @@ change_feed_state = Table(
     Column("name", String(63), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+# Executions are moved with their run by its name (runyard.store.archive).
+Index("ix_executions_ws_run", executions.c.workspace_id, executions.c.run)
+
+
+def _archive_of(table: Table, name: str, *, stamped: bool = True) -> Table:
+    """`table`'s columns (its ids kept: an archived row keeps its id), plus the
+    time the row was archived when `stamped`."""
+    columns = []
+    for column in table.columns:
+        copy = column._copy()
+        copy.autoincrement = False
+        columns.append(copy)
+    if stamped:
+        columns.append(Column("archive_time", BigInteger, nullable=False))
+    return Table(name, metadata, *columns)
+
+
+# The archive (runyard.store.archive): ended runs past their workspace's
+# run_retention, with their events and executions, moved out of the tables
+# every current List reads, so those stay as small as the retention keeps them.
+runs_archive = _archive_of(runs, "runs_archive")
+UniqueConstraint(
+    runs_archive.c.workspace_id,
+    runs_archive.c.automation,
+    runs_archive.c.run,
+    name="uq_runs_archive_name",
+)
+Index(
+    "ix_runs_archive_ws_auto_ct",
+    runs_archive.c.workspace_id,
+    runs_archive.c.automation,
+    runs_archive.c.create_time,
+    runs_archive.c.id,
+)
+Index(
+    "ix_runs_archive_ws_ct",
+    runs_archive.c.workspace_id,
+    runs_archive.c.create_time,
+    runs_archive.c.id,
+)
+run_events_archive = _archive_of(run_events, "run_events_archive", stamped=False)
+executions_archive = _archive_of(executions, "executions_archive")
+UniqueConstraint(
+    executions_archive.c.workspace_id,
+    executions_archive.c.execution,
+    name="uq_executions_archive_name",
+)
+Index(
+    "ix_executions_archive_ws_ct",
+    executions_archive.c.workspace_id,
+    executions_archive.c.create_time,
+    executions_archive.c.id,
+)
+Index("ix_executions_archive_ws_run", executions_archive.c.workspace_id, executions_archive.c.run)

@@ -13,8 +13,9 @@ from sqlalchemy import Connection, insert, select, update
 
 from runyard.aip.errors import not_found
 from runyard.aip.filtering import Schema
-from runyard.aip.listing import Collection, ListRequest
+from runyard.aip.listing import Collection, ListPlan
 from runyard.aip.ordering import OrderField
+from runyard.aip.pagination import PageTokens
 from runyard.store import listing
 from runyard.store import tables as t
 from runyard.store.db import Part, identified, insert_new, opt_micros
@@ -29,9 +30,9 @@ c = t.tokens.c
 TOKENS = Collection(
     name="tokens",
     schema=Schema.of(),
-    order_fields={"create_time": OrderField("create_time", c.create_time)},
+    order_fields={"create_time": OrderField("create_time")},
     default_order="create_time desc",
-    tiebreaker=(OrderField("id", c.id),),
+    tiebreaker=(OrderField("id"),),
 )
 
 
@@ -52,7 +53,10 @@ class TokenStore(Protocol):
 
     def get_token(self, organization: str, token_id: str) -> Token: ...
 
-    def list_tokens(self, organization: str, params: ListRequest) -> Page[bytes]: ...
+    def list_tokens(self, organization: str, plan: ListPlan) -> Page[bytes]: ...
+
+    @property
+    def page_tokens(self) -> PageTokens: ...
 
     def revoke_token(self, organization: str, token_id: str, now_us: int) -> Token: ...
 
@@ -87,10 +91,14 @@ class SqlTokenStore(Part):
         with self.db.read() as conn:
             return _load(conn, organization, token_id)
 
-    def list_tokens(self, organization: str, params: ListRequest) -> Page[bytes]:
+    @property
+    def page_tokens(self) -> PageTokens:
+        return self.db.page_tokens
+
+    def list_tokens(self, organization: str, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             base = select(c.body).where(c.organization == organization)
-            return listing.page(conn, TOKENS, base, params, self.db.page_tokens)
+            return listing.page(conn, plan, TOKENS, base, t.tokens.c)
 
     def revoke_token(self, organization: str, token_id: str, now_us: int) -> Token:
         with self.db.write() as conn:

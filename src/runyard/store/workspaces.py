@@ -9,7 +9,7 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy import delete as sql_delete
 
 from runyard.aip.errors import not_found
-from runyard.aip.listing import ListRequest
+from runyard.aip.listing import ListPlan
 from runyard.store import listing
 from runyard.store import tables as t
 from runyard.store.db import (
@@ -84,10 +84,10 @@ class SqlWorkspaces(Part):
             row = workspace_row(conn, ref, t.workspaces.c.body)
         return Workspace.FromString(row[0])
 
-    def list_workspaces(self, organization: str, params: ListRequest) -> Page[bytes]:
+    def list_workspaces(self, organization: str, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             base = select(t.workspaces.c.body).where(t.workspaces.c.organization == organization)
-            return listing.page(conn, listing.WORKSPACES, base, params, self.db.page_tokens)
+            return listing.page(conn, plan, listing.WORKSPACES, base, t.workspaces.c)
 
     def is_empty(self) -> bool:
         with self.db.read() as conn:
@@ -116,11 +116,11 @@ class SqlWorkspaces(Part):
             row = automation_row(self.db, conn, ref)
         return Automation.FromString(row.body)
 
-    def list_automations(self, workspace: WorkspaceRef, params: ListRequest) -> Page[bytes]:
+    def list_automations(self, workspace: WorkspaceRef, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             ws_id = self.db.workspace_id(conn, workspace)
             base = select(t.automations.c.body).where(t.automations.c.workspace_id == ws_id)
-            return listing.page(conn, listing.AUTOMATIONS, base, params, self.db.page_tokens)
+            return listing.page(conn, plan, listing.AUTOMATIONS, base, t.automations.c)
 
     def update_automation(
         self, ref: AutomationRef, mutate: Callable[[Automation], Automation], now_us: int

@@ -32,7 +32,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1arunyard/v1/execution.proto\x12\nrunyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xaa\x05\n\tExecution\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x11\n\x03uid\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12!\n\x03run\x18\x03 \x01(\tB\x14\xfa\x41\x11\n\x0frunyard.dev/Run\x12\x10\n\x08resource\x18\x04 \x01(\t\x12\x18\n\x10resource_version\x18\x05 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x06 \x01(\t\x12\x10\n\x08trace_id\x18\x07 \x01(\t\x12*\n\x05state\x18\x08 \x01(\x0e\x32\x1b.runyard.v1.Execution.State\x12\x35\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12.\n\nstart_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\x08\x64uration\x18\x0c \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x03\x12\x16\n\x0e\x66\x61ilure_reason\x18\r \x01(\t\x12#\n\x07\x66\x61ilure\x18\x0e \x01(\x0b\x32\x12.google.rpc.Status\"U\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x0b\n\x07RUNNING\x10\x01\x12\r\n\tSUCCEEDED\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\x12\r\n\tCANCELLED\x10\x04:}\xea\x41z\n\x15runyard.dev/Execution\x12Jorganizations/{organization}/workspaces/{workspace}/executions/{execution}*\nexecutions2\texecution\"\xc7\x02\n\x10\x45xecutionOutputs\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12:\n\x07outputs\x18\x02 \x03(\x0b\x32).runyard.v1.ExecutionOutputs.OutputsEntry\x1a\x46\n\x0cOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value:\x02\x38\x01:\x9a\x01\xea\x41\x96\x01\n\x1crunyard.dev/ExecutionOutputs\x12Rorganizations/{organization}/workspaces/{workspace}/executions/{execution}/outputs*\x10\x65xecutionOutputs2\x10\x65xecutionOutputs\"C\n\x13GetExecutionRequest\x12,\n\x04name\x18\x01 \x01(\tB\x1e\xe2\x41\x01\x02\xfa\x41\x17\n\x15runyard.dev/Execution\"\xdb\x01\n\x15ListExecutionsRequest\x12.\n\x06parent\x18\x01 \x01(\tB\x1e\xe2\x41\x01\x02\xfa\x41\x17\x12\x15runyard.dev/Execution\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x12\n\x04skip\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x1d\n\x0fshow_total_size\x18\x07 \x01(\x08\x42\x04\xe2\x41\x01\x01\"p\n\x16ListExecutionsResponse\x12)\n\nexecutions\x18\x01 \x03(\x0b\x32\x15.runyard.v1.Execution\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"Q\n\x1aGetExecutionOutputsRequest\x12\x33\n\x04name\x18\x01 \x01(\tB%\xe2\x41\x01\x02\xfa\x41\x1e\n\x1crunyard.dev/ExecutionOutputs2\xfc\x03\n\x10\x45xecutionService\x12\x8b\x01\n\x0cGetExecution\x12\x1f.runyard.v1.GetExecutionRequest\x1a\x15.runyard.v1.Execution\"C\xda\x41\x04name\x82\xd3\xe4\x93\x02\x36\x12\x34/v1/{name=organizations/*/workspaces/*/executions/*}\x12\x9e\x01\n\x0eListExecutions\x12!.runyard.v1.ListExecutionsRequest\x1a\".runyard.v1.ListExecutionsResponse\"E\xda\x41\x06parent\x82\xd3\xe4\x93\x02\x36\x12\x34/v1/{parent=organizations/*/workspaces/*}/executions\x12\xa8\x01\n\x13GetExecutionOutputs\x12&.runyard.v1.GetExecutionOutputsRequest\x1a\x1c.runyard.v1.ExecutionOutputs\"K\xda\x41\x04name\x82\xd3\xe4\x93\x02>\x12</v1/{name=organizations/*/workspaces/*/executions/*/outputs}\x1a\x0e\xca\x41\x0brunyard.devBZ\n\x0e\x64\x65v.runyard.v1B\x0e\x45xecutionProtoP\x01Z6github.com/runyard/runyard/gen/go/runyard/v1;runyardv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1arunyard/v1/execution.proto\x12\nrunyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17google/rpc/status.proto\"\xfa\x05\n\tExecution\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x11\n\x03uid\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12!\n\x03run\x18\x03 \x01(\tB\x14\xfa\x41\x11\n\x0frunyard.dev/Run\x12\x10\n\x08resource\x18\x04 \x01(\t\x12\x18\n\x10resource_version\x18\x05 \x01(\t\x12\x0e\n\x06\x63\x61ller\x18\x06 \x01(\t\x12\x10\n\x08trace_id\x18\x07 \x01(\t\x12*\n\x05state\x18\x08 \x01(\x0e\x32\x1b.runyard.v1.Execution.State\x12\x35\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12.\n\nstart_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x31\n\x08\x64uration\x18\x0c \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x03\x12\x16\n\x0e\x66\x61ilure_reason\x18\r \x01(\t\x12#\n\x07\x66\x61ilure\x18\x0e \x01(\x0b\x32\x12.google.rpc.Status\x12\x16\n\x08\x61rchived\x18\x0f \x01(\x08\x42\x04\xe2\x41\x01\x03\x12\x36\n\x0c\x61rchive_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"U\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x0b\n\x07RUNNING\x10\x01\x12\r\n\tSUCCEEDED\x10\x02\x12\n\n\x06\x46\x41ILED\x10\x03\x12\r\n\tCANCELLED\x10\x04:}\xea\x41z\n\x15runyard.dev/Execution\x12Jorganizations/{organization}/workspaces/{workspace}/executions/{execution}*\nexecutions2\texecution\"\xc7\x02\n\x10\x45xecutionOutputs\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12:\n\x07outputs\x18\x02 \x03(\x0b\x32).runyard.v1.ExecutionOutputs.OutputsEntry\x1a\x46\n\x0cOutputsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12%\n\x05value\x18\x02 \x01(\x0b\x32\x16.google.protobuf.Value:\x02\x38\x01:\x9a\x01\xea\x41\x96\x01\n\x1crunyard.dev/ExecutionOutputs\x12Rorganizations/{organization}/workspaces/{workspace}/executions/{execution}/outputs*\x10\x65xecutionOutputs2\x10\x65xecutionOutputs\"C\n\x13GetExecutionRequest\x12,\n\x04name\x18\x01 \x01(\tB\x1e\xe2\x41\x01\x02\xfa\x41\x17\n\x15runyard.dev/Execution\"\xf8\x01\n\x15ListExecutionsRequest\x12.\n\x06parent\x18\x01 \x01(\tB\x1e\xe2\x41\x01\x02\xfa\x41\x17\x12\x15runyard.dev/Execution\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x12\n\x04skip\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x1d\n\x0fshow_total_size\x18\x07 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x1b\n\rshow_archived\x18\x08 \x01(\x08\x42\x04\xe2\x41\x01\x01\"p\n\x16ListExecutionsResponse\x12)\n\nexecutions\x18\x01 \x03(\x0b\x32\x15.runyard.v1.Execution\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"Q\n\x1aGetExecutionOutputsRequest\x12\x33\n\x04name\x18\x01 \x01(\tB%\xe2\x41\x01\x02\xfa\x41\x1e\n\x1crunyard.dev/ExecutionOutputs2\xfc\x03\n\x10\x45xecutionService\x12\x8b\x01\n\x0cGetExecution\x12\x1f.runyard.v1.GetExecutionRequest\x1a\x15.runyard.v1.Execution\"C\xda\x41\x04name\x82\xd3\xe4\x93\x02\x36\x12\x34/v1/{name=organizations/*/workspaces/*/executions/*}\x12\x9e\x01\n\x0eListExecutions\x12!.runyard.v1.ListExecutionsRequest\x1a\".runyard.v1.ListExecutionsResponse\"E\xda\x41\x06parent\x82\xd3\xe4\x93\x02\x36\x12\x34/v1/{parent=organizations/*/workspaces/*}/executions\x12\xa8\x01\n\x13GetExecutionOutputs\x12&.runyard.v1.GetExecutionOutputsRequest\x1a\x1c.runyard.v1.ExecutionOutputs\"K\xda\x41\x04name\x82\xd3\xe4\x93\x02>\x12</v1/{name=organizations/*/workspaces/*/executions/*/outputs}\x1a\x0e\xca\x41\x0brunyard.devBZ\n\x0e\x64\x65v.runyard.v1B\x0e\x45xecutionProtoP\x01Z6github.com/runyard/runyard/gen/go/runyard/v1;runyardv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -50,6 +50,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXECUTION'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_EXECUTION'].fields_by_name['duration']._loaded_options = None
   _globals['_EXECUTION'].fields_by_name['duration']._serialized_options = b'\342A\001\003'
+  _globals['_EXECUTION'].fields_by_name['archived']._loaded_options = None
+  _globals['_EXECUTION'].fields_by_name['archived']._serialized_options = b'\342A\001\003'
+  _globals['_EXECUTION'].fields_by_name['archive_time']._loaded_options = None
+  _globals['_EXECUTION'].fields_by_name['archive_time']._serialized_options = b'\342A\001\003'
   _globals['_EXECUTION']._loaded_options = None
   _globals['_EXECUTION']._serialized_options = b'\352Az\n\025runyard.dev/Execution\022Jorganizations/{organization}/workspaces/{workspace}/executions/{execution}*\nexecutions2\texecution'
   _globals['_EXECUTIONOUTPUTS_OUTPUTSENTRY']._loaded_options = None
@@ -74,6 +78,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTEXECUTIONSREQUEST'].fields_by_name['skip']._serialized_options = b'\342A\001\001'
   _globals['_LISTEXECUTIONSREQUEST'].fields_by_name['show_total_size']._loaded_options = None
   _globals['_LISTEXECUTIONSREQUEST'].fields_by_name['show_total_size']._serialized_options = b'\342A\001\001'
+  _globals['_LISTEXECUTIONSREQUEST'].fields_by_name['show_archived']._loaded_options = None
+  _globals['_LISTEXECUTIONSREQUEST'].fields_by_name['show_archived']._serialized_options = b'\342A\001\001'
   _globals['_GETEXECUTIONOUTPUTSREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_GETEXECUTIONOUTPUTSREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002\372A\036\n\034runyard.dev/ExecutionOutputs'
   _globals['_EXECUTIONSERVICE']._loaded_options = None
@@ -85,21 +91,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXECUTIONSERVICE'].methods_by_name['GetExecutionOutputs']._loaded_options = None
   _globals['_EXECUTIONSERVICE'].methods_by_name['GetExecutionOutputs']._serialized_options = b'\332A\004name\202\323\344\223\002>\022</v1/{name=organizations/*/workspaces/*/executions/*/outputs}'
   _globals['_EXECUTION']._serialized_start=278
-  _globals['_EXECUTION']._serialized_end=960
-  _globals['_EXECUTION_STATE']._serialized_start=748
-  _globals['_EXECUTION_STATE']._serialized_end=833
-  _globals['_EXECUTIONOUTPUTS']._serialized_start=963
-  _globals['_EXECUTIONOUTPUTS']._serialized_end=1290
-  _globals['_EXECUTIONOUTPUTS_OUTPUTSENTRY']._serialized_start=1063
-  _globals['_EXECUTIONOUTPUTS_OUTPUTSENTRY']._serialized_end=1133
-  _globals['_GETEXECUTIONREQUEST']._serialized_start=1292
-  _globals['_GETEXECUTIONREQUEST']._serialized_end=1359
-  _globals['_LISTEXECUTIONSREQUEST']._serialized_start=1362
-  _globals['_LISTEXECUTIONSREQUEST']._serialized_end=1581
-  _globals['_LISTEXECUTIONSRESPONSE']._serialized_start=1583
-  _globals['_LISTEXECUTIONSRESPONSE']._serialized_end=1695
-  _globals['_GETEXECUTIONOUTPUTSREQUEST']._serialized_start=1697
-  _globals['_GETEXECUTIONOUTPUTSREQUEST']._serialized_end=1778
-  _globals['_EXECUTIONSERVICE']._serialized_start=1781
-  _globals['_EXECUTIONSERVICE']._serialized_end=2289
+  _globals['_EXECUTION']._serialized_end=1040
+  _globals['_EXECUTION_STATE']._serialized_start=828
+  _globals['_EXECUTION_STATE']._serialized_end=913
+  _globals['_EXECUTIONOUTPUTS']._serialized_start=1043
+  _globals['_EXECUTIONOUTPUTS']._serialized_end=1370
+  _globals['_EXECUTIONOUTPUTS_OUTPUTSENTRY']._serialized_start=1143
+  _globals['_EXECUTIONOUTPUTS_OUTPUTSENTRY']._serialized_end=1213
+  _globals['_GETEXECUTIONREQUEST']._serialized_start=1372
+  _globals['_GETEXECUTIONREQUEST']._serialized_end=1439
+  _globals['_LISTEXECUTIONSREQUEST']._serialized_start=1442
+  _globals['_LISTEXECUTIONSREQUEST']._serialized_end=1690
+  _globals['_LISTEXECUTIONSRESPONSE']._serialized_start=1692
+  _globals['_LISTEXECUTIONSRESPONSE']._serialized_end=1804
+  _globals['_GETEXECUTIONOUTPUTSREQUEST']._serialized_start=1806
+  _globals['_GETEXECUTIONOUTPUTSREQUEST']._serialized_end=1887
+  _globals['_EXECUTIONSERVICE']._serialized_start=1890
+  _globals['_EXECUTIONSERVICE']._serialized_end=2398
 # @@protoc_insertion_point(module_scope)

@@ -18,7 +18,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Execution(_message.Message):
-    __slots__ = ("name", "uid", "run", "resource", "resource_version", "caller", "trace_id", "state", "create_time", "start_time", "end_time", "duration", "failure_reason", "failure")
+    __slots__ = ("name", "uid", "run", "resource", "resource_version", "caller", "trace_id", "state", "create_time", "start_time", "end_time", "duration", "failure_reason", "failure", "archived", "archive_time")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[Execution.State]
@@ -45,6 +45,8 @@ class Execution(_message.Message):
     DURATION_FIELD_NUMBER: _ClassVar[int]
     FAILURE_REASON_FIELD_NUMBER: _ClassVar[int]
     FAILURE_FIELD_NUMBER: _ClassVar[int]
+    ARCHIVED_FIELD_NUMBER: _ClassVar[int]
+    ARCHIVE_TIME_FIELD_NUMBER: _ClassVar[int]
     name: str
     uid: str
     run: str
@@ -59,7 +61,9 @@ class Execution(_message.Message):
     duration: _duration_pb2.Duration
     failure_reason: str
     failure: _status_pb2.Status
-    def __init__(self, name: _Optional[str] = ..., uid: _Optional[str] = ..., run: _Optional[str] = ..., resource: _Optional[str] = ..., resource_version: _Optional[str] = ..., caller: _Optional[str] = ..., trace_id: _Optional[str] = ..., state: _Optional[_Union[Execution.State, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., failure_reason: _Optional[str] = ..., failure: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+    archived: bool
+    archive_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., uid: _Optional[str] = ..., run: _Optional[str] = ..., resource: _Optional[str] = ..., resource_version: _Optional[str] = ..., caller: _Optional[str] = ..., trace_id: _Optional[str] = ..., state: _Optional[_Union[Execution.State, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., failure_reason: _Optional[str] = ..., failure: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., archived: _Optional[bool] = ..., archive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ExecutionOutputs(_message.Message):
     __slots__ = ("name", "outputs")
@@ -83,7 +87,7 @@ class GetExecutionRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ListExecutionsRequest(_message.Message):
-    __slots__ = ("parent", "page_size", "page_token", "filter", "order_by", "skip", "show_total_size")
+    __slots__ = ("parent", "page_size", "page_token", "filter", "order_by", "skip", "show_total_size", "show_archived")
     PARENT_FIELD_NUMBER: _ClassVar[int]
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
@@ -91,6 +95,7 @@ class ListExecutionsRequest(_message.Message):
     ORDER_BY_FIELD_NUMBER: _ClassVar[int]
     SKIP_FIELD_NUMBER: _ClassVar[int]
     SHOW_TOTAL_SIZE_FIELD_NUMBER: _ClassVar[int]
+    SHOW_ARCHIVED_FIELD_NUMBER: _ClassVar[int]
     parent: str
     page_size: int
     page_token: str
@@ -98,7 +103,8 @@ class ListExecutionsRequest(_message.Message):
     order_by: str
     skip: int
     show_total_size: bool
-    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., skip: _Optional[int] = ..., show_total_size: _Optional[bool] = ...) -> None: ...
+    show_archived: bool
+    def __init__(self, parent: _Optional[str] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., filter: _Optional[str] = ..., order_by: _Optional[str] = ..., skip: _Optional[int] = ..., show_total_size: _Optional[bool] = ..., show_archived: _Optional[bool] = ...) -> None: ...
 
 class ListExecutionsResponse(_message.Message):
     __slots__ = ("executions", "next_page_token", "total_size")

@@ -30,7 +30,7 @@ class Operation(_message.Message):
     def __init__(self, name: _Optional[str] = ..., metadata: _Optional[_Union[OperationMetadata, _Mapping]] = ..., done: _Optional[bool] = ..., error: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., response: _Optional[_Union[BatchRunsResponse, _Mapping]] = ...) -> None: ...
 
 class OperationMetadata(_message.Message):
-    __slots__ = ("action", "state", "parent", "filter", "name_count", "reason", "requester", "max_runs_per_second", "matched_count", "done_count", "failed_count", "skipped_count", "cancel_requested", "validate_only", "create_time", "start_time", "update_time", "end_time")
+    __slots__ = ("action", "state", "parent", "filter", "name_count", "reason", "requester", "max_runs_per_second", "matched_count", "done_count", "failed_count", "skipped_count", "cancel_requested", "validate_only", "create_time", "start_time", "update_time", "end_time", "cutoff_time")
     class Action(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         ACTION_UNSPECIFIED: _ClassVar[OperationMetadata.Action]
@@ -38,11 +38,15 @@ class OperationMetadata(_message.Message):
         PAUSE: _ClassVar[OperationMetadata.Action]
         CONTINUE: _ClassVar[OperationMetadata.Action]
         RETRY: _ClassVar[OperationMetadata.Action]
+        ARCHIVE: _ClassVar[OperationMetadata.Action]
+        PURGE: _ClassVar[OperationMetadata.Action]
     ACTION_UNSPECIFIED: OperationMetadata.Action
     CANCEL: OperationMetadata.Action
     PAUSE: OperationMetadata.Action
     CONTINUE: OperationMetadata.Action
     RETRY: OperationMetadata.Action
+    ARCHIVE: OperationMetadata.Action
+    PURGE: OperationMetadata.Action
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[OperationMetadata.State]
@@ -75,6 +79,7 @@ class OperationMetadata(_message.Message):
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    CUTOFF_TIME_FIELD_NUMBER: _ClassVar[int]
     action: OperationMetadata.Action
     state: OperationMetadata.State
     parent: str
@@ -93,7 +98,8 @@ class OperationMetadata(_message.Message):
     start_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, action: _Optional[_Union[OperationMetadata.Action, str]] = ..., state: _Optional[_Union[OperationMetadata.State, str]] = ..., parent: _Optional[str] = ..., filter: _Optional[str] = ..., name_count: _Optional[int] = ..., reason: _Optional[str] = ..., requester: _Optional[str] = ..., max_runs_per_second: _Optional[float] = ..., matched_count: _Optional[int] = ..., done_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., skipped_count: _Optional[int] = ..., cancel_requested: _Optional[bool] = ..., validate_only: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    cutoff_time: _timestamp_pb2.Timestamp
+    def __init__(self, action: _Optional[_Union[OperationMetadata.Action, str]] = ..., state: _Optional[_Union[OperationMetadata.State, str]] = ..., parent: _Optional[str] = ..., filter: _Optional[str] = ..., name_count: _Optional[int] = ..., reason: _Optional[str] = ..., requester: _Optional[str] = ..., max_runs_per_second: _Optional[float] = ..., matched_count: _Optional[int] = ..., done_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., skipped_count: _Optional[int] = ..., cancel_requested: _Optional[bool] = ..., validate_only: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., cutoff_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class BatchRunsResponse(_message.Message):
     __slots__ = ("matched_count", "done_count", "failed_count", "skipped_count")

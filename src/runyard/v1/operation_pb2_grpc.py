@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class OperationServiceStub:
-    """Long-running operations (AIP-151) of a workspace: bulk actions on runs.
+    """Long-running operations (AIP-151) of a workspace: bulk actions on runs,
+    archiving and purging.
     Operations are stored in the database and survive a restart of the server
     that ran them.
     """
@@ -60,7 +61,8 @@ class OperationServiceStub:
 
 
 class OperationServiceServicer:
-    """Long-running operations (AIP-151) of a workspace: bulk actions on runs.
+    """Long-running operations (AIP-151) of a workspace: bulk actions on runs,
+    archiving and purging.
     Operations are stored in the database and survive a restart of the server
     that ran them.
     """
@@ -127,7 +129,8 @@ def add_OperationServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class OperationService:
-    """Long-running operations (AIP-151) of a workspace: bulk actions on runs.
+    """Long-running operations (AIP-151) of a workspace: bulk actions on runs,
+    archiving and purging.
     Operations are stored in the database and survive a restart of the server
     that ran them.
     """

@@ -26,10 +26,11 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import client_pb2 as google_dot_api_dot_client__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from runyard.v1 import operation_pb2 as runyard_dot_v1_dot_operation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"runyard/v1/run_batch_service.proto\x12\nrunyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1arunyard/v1/operation.proto\"\xf1\x01\n\x16\x42\x61tchCancelRunsRequest\x12(\n\x06parent\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xfa\x41\x11\x12\x0frunyard.dev/Run\x12\x14\n\x06\x66ilter\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\'\n\x05names\x18\x03 \x03(\tB\x18\xe2\x41\x01\x01\xfa\x41\x11\n\x0frunyard.dev/Run\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1b\n\rvalidate_only\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12!\n\x13max_runs_per_second\x18\x07 \x01(\x01\x42\x04\xe2\x41\x01\x01\"\xf0\x01\n\x15\x42\x61tchPauseRunsRequest\x12(\n\x06parent\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xfa\x41\x11\x12\x0frunyard.dev/Run\x12\x14\n\x06\x66ilter\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\'\n\x05names\x18\x03 \x03(\tB\x18\xe2\x41\x01\x01\xfa\x41\x11\n\x0frunyard.dev/Run\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\rvalidate_only\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12!\n\x13max_runs_per_second\x18\x07 \x01(\x01\x42\x04\xe2\x41\x01\x01\"\xf3\x01\n\x18\x42\x61tchContinueRunsRequest\x12(\n\x06parent\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xfa\x41\x11\x12\x0frunyard.dev/Run\x12\x14\n\x06\x66ilter\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\'\n\x05names\x18\x03 \x03(\tB\x18\xe2\x41\x01\x01\xfa\x41\x11\n\x0frunyard.dev/Run\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1b\n\rvalidate_only\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12!\n\x13max_runs_per_second\x18\x07 \x01(\x01\x42\x04\xe2\x41\x01\x01\"\xf0\x01\n\x15\x42\x61tchRetryRunsRequest\x12(\n\x06parent\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xfa\x41\x11\x12\x0frunyard.dev/Run\x12\x14\n\x06\x66ilter\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\'\n\x05names\x18\x03 \x03(\tB\x18\xe2\x41\x01\x01\xfa\x41\x11\n\x0frunyard.dev/Run\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1b\n\rvalidate_only\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12!\n\x13max_runs_per_second\x18\x07 \x01(\x01\x42\x04\xe2\x41\x01\x01\x32\xf1\x05\n\x0fRunBatchService\x12\xb1\x01\n\x0f\x42\x61tchCancelRuns\x12\".runyard.v1.BatchCancelRunsRequest\x1a\x15.runyard.v1.Operation\"c\xda\x41\rparent,filter\x82\xd3\xe4\x93\x02M\"H/v1/{parent=organizations/*/workspaces/*/automations/*}/runs:batchCancel:\x01*\x12\xae\x01\n\x0e\x42\x61tchPauseRuns\x12!.runyard.v1.BatchPauseRunsRequest\x1a\x15.runyard.v1.Operation\"b\xda\x41\rparent,filter\x82\xd3\xe4\x93\x02L\"G/v1/{parent=organizations/*/workspaces/*/automations/*}/runs:batchPause:\x01*\x12\xb7\x01\n\x11\x42\x61tchContinueRuns\x12$.runyard.v1.BatchContinueRunsRequest\x1a\x15.runyard.v1.Operation\"e\xda\x41\rparent,filter\x82\xd3\xe4\x93\x02O\"J/v1/{parent=organizations/*/workspaces/*/automations/*}/runs:batchContinue:\x01*\x12\xae\x01\n\x0e\x42\x61tchRetryRuns\x12!.runyard.v1.BatchRetryRunsRequest\x1a\x15.runyard.v1.Operation\"b\xda\x41\rparent,filter\x82\xd3\xe4\x93\x02L\"G/v1/{parent=organizations/*/workspaces/*/automations/*}/runs:batchRetry:\x01*\x1a\x0e\xca\x41\x0brunyard.devB`\n\x0e\x64\x65v.runyard.v1B\x14RunBatchServiceProtoP\x01Z6github.com/runyard/runyard/gen/go/runyard/v1;runyardv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"runyard/v1/run_batch_service.proto\x12\nrunyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1arunyard/v1/operation.proto\"\xf1\x01\n\x16\x42\x61tchCancelRunsRequest\x12(\n\x06parent\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xfa\x41\x11\x12\x0frunyard.dev/Run\x12\x14\n\x06\x66ilter\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\'\n\x05names\x18\x03 \x03(\tB\x18\xe2\x41\x01\x01\xfa\x41\x11\n\x0frunyard.dev/Run\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1b\n\rvalidate_only\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12!\n\x13max_runs_per_second\x18\x07 \x01(\x01\x42\x04\xe2\x41\x01\x01\"\xf0\x01\n\x15\x42\x61tchPauseRunsRequest\x12(\n\x06parent\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xfa\x41\x11\x12\x0frunyard.dev/Run\x12\x14\n\x06\x66ilter\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\'\n\x05names\x18\x03 \x03(\tB\x18\xe2\x41\x01\x01\xfa\x41\x11\n\x0frunyard.dev/Run\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1b\n\rvalidate_only\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12!\n\x13max_runs_per_second\x18\x07 \x01(\x01\x42\x04\xe2\x41\x01\x01\"\xf3\x01\n\x18\x42\x61tchContinueRunsRequest\x12(\n\x06parent\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xfa\x41\x11\x12\x0frunyard.dev/Run\x12\x14\n\x06\x66ilter\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\'\n\x05names\x18\x03 \x03(\tB\x18\xe2\x41\x01\x01\xfa\x41\x11\n\x0frunyard.dev/Run\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1b\n\rvalidate_only\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12!\n\x13max_runs_per_second\x18\x07 \x01(\x01\x42\x04\xe2\x41\x01\x01\"\xf0\x01\n\x15\x42\x61tchRetryRunsRequest\x12(\n\x06parent\x18\x01 \x01(\tB\x18\xe2\x41\x01\x02\xfa\x41\x11\x12\x0frunyard.dev/Run\x12\x14\n\x06\x66ilter\x18\x02 \x01(\tB\x04\xe2\x41\x01\x01\x12\'\n\x05names\x18\x03 \x03(\tB\x18\xe2\x41\x01\x01\xfa\x41\x11\n\x0frunyard.dev/Run\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x1b\n\rvalidate_only\x18\x05 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x06 \x01(\tB\x04\xe2\x41\x01\x01\x12!\n\x13max_runs_per_second\x18\x07 \x01(\x01\x42\x04\xe2\x41\x01\x01\"\xb0\x01\n\x12\x41rchiveRunsRequest\x12.\n\x06parent\x18\x01 \x01(\tB\x1e\xe2\x41\x01\x02\xfa\x41\x17\n\x15runyard.dev/Workspace\x12\x33\n\nolder_than\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x01\x12\x1b\n\rvalidate_only\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"\xb6\x01\n\x18PurgeArchivedRunsRequest\x12.\n\x06parent\x18\x01 \x01(\tB\x1e\xe2\x41\x01\x02\xfa\x41\x17\n\x15runyard.dev/Workspace\x12\x33\n\nolder_than\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationB\x04\xe2\x41\x01\x01\x12\x1b\n\rvalidate_only\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x32\xa7\x08\n\x0fRunBatchService\x12\xb1\x01\n\x0f\x42\x61tchCancelRuns\x12\".runyard.v1.BatchCancelRunsRequest\x1a\x15.runyard.v1.Operation\"c\xda\x41\rparent,filter\x82\xd3\xe4\x93\x02M\"H/v1/{parent=organizations/*/workspaces/*/automations/*}/runs:batchCancel:\x01*\x12\xae\x01\n\x0e\x42\x61tchPauseRuns\x12!.runyard.v1.BatchPauseRunsRequest\x1a\x15.runyard.v1.Operation\"b\xda\x41\rparent,filter\x82\xd3\xe4\x93\x02L\"G/v1/{parent=organizations/*/workspaces/*/automations/*}/runs:batchPause:\x01*\x12\xb7\x01\n\x11\x42\x61tchContinueRuns\x12$.runyard.v1.BatchContinueRunsRequest\x1a\x15.runyard.v1.Operation\"e\xda\x41\rparent,filter\x82\xd3\xe4\x93\x02O\"J/v1/{parent=organizations/*/workspaces/*/automations/*}/runs:batchContinue:\x01*\x12\xae\x01\n\x0e\x42\x61tchRetryRuns\x12!.runyard.v1.BatchRetryRunsRequest\x1a\x15.runyard.v1.Operation\"b\xda\x41\rparent,filter\x82\xd3\xe4\x93\x02L\"G/v1/{parent=organizations/*/workspaces/*/automations/*}/runs:batchRetry:\x01*\x12\x8f\x01\n\x0b\x41rchiveRuns\x12\x1e.runyard.v1.ArchiveRunsRequest\x1a\x15.runyard.v1.Operation\"I\xda\x41\x06parent\x82\xd3\xe4\x93\x02:\"5/v1/{parent=organizations/*/workspaces/*}:archiveRuns:\x01*\x12\xa1\x01\n\x11PurgeArchivedRuns\x12$.runyard.v1.PurgeArchivedRunsRequest\x1a\x15.runyard.v1.Operation\"O\xda\x41\x06parent\x82\xd3\xe4\x93\x02@\";/v1/{parent=organizations/*/workspaces/*}:purgeArchivedRuns:\x01*\x1a\x0e\xca\x41\x0brunyard.devB`\n\x0e\x64\x65v.runyard.v1B\x14RunBatchServiceProtoP\x01Z6github.com/runyard/runyard/gen/go/runyard/v1;runyardv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -93,6 +94,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_BATCHRETRYRUNSREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
   _globals['_BATCHRETRYRUNSREQUEST'].fields_by_name['max_runs_per_second']._loaded_options = None
   _globals['_BATCHRETRYRUNSREQUEST'].fields_by_name['max_runs_per_second']._serialized_options = b'\342A\001\001'
+  _globals['_ARCHIVERUNSREQUEST'].fields_by_name['parent']._loaded_options = None
+  _globals['_ARCHIVERUNSREQUEST'].fields_by_name['parent']._serialized_options = b'\342A\001\002\372A\027\n\025runyard.dev/Workspace'
+  _globals['_ARCHIVERUNSREQUEST'].fields_by_name['older_than']._loaded_options = None
+  _globals['_ARCHIVERUNSREQUEST'].fields_by_name['older_than']._serialized_options = b'\342A\001\001'
+  _globals['_ARCHIVERUNSREQUEST'].fields_by_name['validate_only']._loaded_options = None
+  _globals['_ARCHIVERUNSREQUEST'].fields_by_name['validate_only']._serialized_options = b'\342A\001\001'
+  _globals['_ARCHIVERUNSREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_ARCHIVERUNSREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
+  _globals['_PURGEARCHIVEDRUNSREQUEST'].fields_by_name['parent']._loaded_options = None
+  _globals['_PURGEARCHIVEDRUNSREQUEST'].fields_by_name['parent']._serialized_options = b'\342A\001\002\372A\027\n\025runyard.dev/Workspace'
+  _globals['_PURGEARCHIVEDRUNSREQUEST'].fields_by_name['older_than']._loaded_options = None
+  _globals['_PURGEARCHIVEDRUNSREQUEST'].fields_by_name['older_than']._serialized_options = b'\342A\001\001'
+  _globals['_PURGEARCHIVEDRUNSREQUEST'].fields_by_name['validate_only']._loaded_options = None
+  _globals['_PURGEARCHIVEDRUNSREQUEST'].fields_by_name['validate_only']._serialized_options = b'\342A\001\001'
+  _globals['_PURGEARCHIVEDRUNSREQUEST'].fields_by_name['request_id']._loaded_options = None
+  _globals['_PURGEARCHIVEDRUNSREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\001'
   _globals['_RUNBATCHSERVICE']._loaded_options = None
   _globals['_RUNBATCHSERVICE']._serialized_options = b'\312A\013runyard.dev'
   _globals['_RUNBATCHSERVICE'].methods_by_name['BatchCancelRuns']._loaded_options = None
@@ -103,14 +120,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RUNBATCHSERVICE'].methods_by_name['BatchContinueRuns']._serialized_options = b'\332A\rparent,filter\202\323\344\223\002O\"J/v1/{parent=organizations/*/workspaces/*/automations/*}/runs:batchContinue:\001*'
   _globals['_RUNBATCHSERVICE'].methods_by_name['BatchRetryRuns']._loaded_options = None
   _globals['_RUNBATCHSERVICE'].methods_by_name['BatchRetryRuns']._serialized_options = b'\332A\rparent,filter\202\323\344\223\002L\"G/v1/{parent=organizations/*/workspaces/*/automations/*}/runs:batchRetry:\001*'
-  _globals['_BATCHCANCELRUNSREQUEST']._serialized_start=194
-  _globals['_BATCHCANCELRUNSREQUEST']._serialized_end=435
-  _globals['_BATCHPAUSERUNSREQUEST']._serialized_start=438
-  _globals['_BATCHPAUSERUNSREQUEST']._serialized_end=678
-  _globals['_BATCHCONTINUERUNSREQUEST']._serialized_start=681
-  _globals['_BATCHCONTINUERUNSREQUEST']._serialized_end=924
-  _globals['_BATCHRETRYRUNSREQUEST']._serialized_start=927
-  _globals['_BATCHRETRYRUNSREQUEST']._serialized_end=1167
-  _globals['_RUNBATCHSERVICE']._serialized_start=1170
-  _globals['_RUNBATCHSERVICE']._serialized_end=1923
+  _globals['_RUNBATCHSERVICE'].methods_by_name['ArchiveRuns']._loaded_options = None
+  _globals['_RUNBATCHSERVICE'].methods_by_name['ArchiveRuns']._serialized_options = b'\332A\006parent\202\323\344\223\002:\"5/v1/{parent=organizations/*/workspaces/*}:archiveRuns:\001*'
+  _globals['_RUNBATCHSERVICE'].methods_by_name['PurgeArchivedRuns']._loaded_options = None
+  _globals['_RUNBATCHSERVICE'].methods_by_name['PurgeArchivedRuns']._serialized_options = b'\332A\006parent\202\323\344\223\002@\";/v1/{parent=organizations/*/workspaces/*}:purgeArchivedRuns:\001*'
+  _globals['_BATCHCANCELRUNSREQUEST']._serialized_start=226
+  _globals['_BATCHCANCELRUNSREQUEST']._serialized_end=467
+  _globals['_BATCHPAUSERUNSREQUEST']._serialized_start=470
+  _globals['_BATCHPAUSERUNSREQUEST']._serialized_end=710
+  _globals['_BATCHCONTINUERUNSREQUEST']._serialized_start=713
+  _globals['_BATCHCONTINUERUNSREQUEST']._serialized_end=956
+  _globals['_BATCHRETRYRUNSREQUEST']._serialized_start=959
+  _globals['_BATCHRETRYRUNSREQUEST']._serialized_end=1199
+  _globals['_ARCHIVERUNSREQUEST']._serialized_start=1202
+  _globals['_ARCHIVERUNSREQUEST']._serialized_end=1378
+  _globals['_PURGEARCHIVEDRUNSREQUEST']._serialized_start=1381
+  _globals['_PURGEARCHIVEDRUNSREQUEST']._serialized_end=1563
+  _globals['_RUNBATCHSERVICE']._serialized_start=1566
+  _globals['_RUNBATCHSERVICE']._serialized_end=2629
 # @@protoc_insertion_point(module_scope)

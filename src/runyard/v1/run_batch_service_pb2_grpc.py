@@ -28,9 +28,10 @@ if _version_not_supported:
 
 class RunBatchServiceStub:
     """Bulk actions on the runs an AIP-160 filter (or a list of names) picks
-    (AIP-235 naming). Each starts a long-running Operation that walks the
-    matching runs in bounded transactions and changes each one through the
-    same state machine as the single-run methods.
+    (AIP-235 naming), and retention (archive, purge). Each starts a
+    long-running Operation that walks the matching runs in bounded
+    transactions and changes each one through the same state machine as the
+    single-run methods.
     """
 
     def __init__(self, channel):
@@ -59,13 +60,24 @@ class RunBatchServiceStub:
                 request_serializer=runyard_dot_v1_dot_run__batch__service__pb2.BatchRetryRunsRequest.SerializeToString,
                 response_deserializer=runyard_dot_v1_dot_operation__pb2.Operation.FromString,
                 _registered_method=True)
+        self.ArchiveRuns = channel.unary_unary(
+                '/runyard.v1.RunBatchService/ArchiveRuns',
+                request_serializer=runyard_dot_v1_dot_run__batch__service__pb2.ArchiveRunsRequest.SerializeToString,
+                response_deserializer=runyard_dot_v1_dot_operation__pb2.Operation.FromString,
+                _registered_method=True)
+        self.PurgeArchivedRuns = channel.unary_unary(
+                '/runyard.v1.RunBatchService/PurgeArchivedRuns',
+                request_serializer=runyard_dot_v1_dot_run__batch__service__pb2.PurgeArchivedRunsRequest.SerializeToString,
+                response_deserializer=runyard_dot_v1_dot_operation__pb2.Operation.FromString,
+                _registered_method=True)
 
 
 class RunBatchServiceServicer:
     """Bulk actions on the runs an AIP-160 filter (or a list of names) picks
-    (AIP-235 naming). Each starts a long-running Operation that walks the
-    matching runs in bounded transactions and changes each one through the
-    same state machine as the single-run methods.
+    (AIP-235 naming), and retention (archive, purge). Each starts a
+    long-running Operation that walks the matching runs in bounded
+    transactions and changes each one through the same state machine as the
+    single-run methods.
     """
 
     def BatchCancelRuns(self, request, context):
@@ -96,6 +108,25 @@ class RunBatchServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ArchiveRuns(self, request, context):
+        """Moves every run of a workspace that ended longer ago than older_than (by
+        default the workspace's run_retention) to the archive, with its events and
+        executions (docs/retention.md). Archived runs stay readable; aggregates
+        do not change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PurgeArchivedRuns(self, request, context):
+        """Deletes for good every archived run of a workspace that ended longer ago
+        than older_than (by default the workspace's archive_retention), with its
+        events and executions. Aggregates do not change.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RunBatchServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -119,6 +150,16 @@ def add_RunBatchServiceServicer_to_server(servicer, server):
                     request_deserializer=runyard_dot_v1_dot_run__batch__service__pb2.BatchRetryRunsRequest.FromString,
                     response_serializer=runyard_dot_v1_dot_operation__pb2.Operation.SerializeToString,
             ),
+            'ArchiveRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.ArchiveRuns,
+                    request_deserializer=runyard_dot_v1_dot_run__batch__service__pb2.ArchiveRunsRequest.FromString,
+                    response_serializer=runyard_dot_v1_dot_operation__pb2.Operation.SerializeToString,
+            ),
+            'PurgeArchivedRuns': grpc.unary_unary_rpc_method_handler(
+                    servicer.PurgeArchivedRuns,
+                    request_deserializer=runyard_dot_v1_dot_run__batch__service__pb2.PurgeArchivedRunsRequest.FromString,
+                    response_serializer=runyard_dot_v1_dot_operation__pb2.Operation.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'runyard.v1.RunBatchService', rpc_method_handlers)
@@ -129,9 +170,10 @@ def add_RunBatchServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class RunBatchService:
     """Bulk actions on the runs an AIP-160 filter (or a list of names) picks
-    (AIP-235 naming). Each starts a long-running Operation that walks the
-    matching runs in bounded transactions and changes each one through the
-    same state machine as the single-run methods.
+    (AIP-235 naming), and retention (archive, purge). Each starts a
+    long-running Operation that walks the matching runs in bounded
+    transactions and changes each one through the same state machine as the
+    single-run methods.
     """
 
     @staticmethod
@@ -231,6 +273,60 @@ class RunBatchService:
             target,
             '/runyard.v1.RunBatchService/BatchRetryRuns',
             runyard_dot_v1_dot_run__batch__service__pb2.BatchRetryRunsRequest.SerializeToString,
+            runyard_dot_v1_dot_operation__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ArchiveRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runyard.v1.RunBatchService/ArchiveRuns',
+            runyard_dot_v1_dot_run__batch__service__pb2.ArchiveRunsRequest.SerializeToString,
+            runyard_dot_v1_dot_operation__pb2.Operation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PurgeArchivedRuns(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runyard.v1.RunBatchService/PurgeArchivedRuns',
+            runyard_dot_v1_dot_run__batch__service__pb2.PurgeArchivedRunsRequest.SerializeToString,
             runyard_dot_v1_dot_operation__pb2.Operation.FromString,
             options,
             channel_credentials,

@@ -16,7 +16,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Run(_message.Message):
-    __slots__ = ("name", "uid", "automation_revision_id", "config_version", "state", "trigger", "started_by", "caller", "trace_id", "external_execution_id", "create_time", "start_time", "end_time", "update_time", "duration", "exit_code", "end_reason", "failure", "attempt", "retried_run", "replica_index", "pause_reason", "pause_time", "paused_by", "outputs", "labels", "etag")
+    __slots__ = ("name", "uid", "automation_revision_id", "config_version", "state", "trigger", "started_by", "caller", "trace_id", "external_execution_id", "create_time", "start_time", "end_time", "update_time", "duration", "exit_code", "end_reason", "failure", "attempt", "retried_run", "replica_index", "pause_reason", "pause_time", "paused_by", "outputs", "labels", "etag", "archived", "archive_time")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[Run.State]
@@ -103,6 +103,8 @@ class Run(_message.Message):
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     LABELS_FIELD_NUMBER: _ClassVar[int]
     ETAG_FIELD_NUMBER: _ClassVar[int]
+    ARCHIVED_FIELD_NUMBER: _ClassVar[int]
+    ARCHIVE_TIME_FIELD_NUMBER: _ClassVar[int]
     name: str
     uid: str
     automation_revision_id: str
@@ -130,7 +132,9 @@ class Run(_message.Message):
     outputs: _containers.RepeatedCompositeFieldContainer[ResolvedOutput]
     labels: _containers.ScalarMap[str, str]
     etag: str
-    def __init__(self, name: _Optional[str] = ..., uid: _Optional[str] = ..., automation_revision_id: _Optional[str] = ..., config_version: _Optional[int] = ..., state: _Optional[_Union[Run.State, str]] = ..., trigger: _Optional[_Union[Run.Trigger, str]] = ..., started_by: _Optional[str] = ..., caller: _Optional[str] = ..., trace_id: _Optional[str] = ..., external_execution_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., exit_code: _Optional[int] = ..., end_reason: _Optional[_Union[Run.EndReason, str]] = ..., failure: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., attempt: _Optional[int] = ..., retried_run: _Optional[str] = ..., replica_index: _Optional[int] = ..., pause_reason: _Optional[str] = ..., pause_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., paused_by: _Optional[str] = ..., outputs: _Optional[_Iterable[_Union[ResolvedOutput, _Mapping]]] = ..., labels: _Optional[_Mapping[str, str]] = ..., etag: _Optional[str] = ...) -> None: ...
+    archived: bool
+    archive_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., uid: _Optional[str] = ..., automation_revision_id: _Optional[str] = ..., config_version: _Optional[int] = ..., state: _Optional[_Union[Run.State, str]] = ..., trigger: _Optional[_Union[Run.Trigger, str]] = ..., started_by: _Optional[str] = ..., caller: _Optional[str] = ..., trace_id: _Optional[str] = ..., external_execution_id: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., exit_code: _Optional[int] = ..., end_reason: _Optional[_Union[Run.EndReason, str]] = ..., failure: _Optional[_Union[_status_pb2.Status, _Mapping]] = ..., attempt: _Optional[int] = ..., retried_run: _Optional[str] = ..., replica_index: _Optional[int] = ..., pause_reason: _Optional[str] = ..., pause_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., paused_by: _Optional[str] = ..., outputs: _Optional[_Iterable[_Union[ResolvedOutput, _Mapping]]] = ..., labels: _Optional[_Mapping[str, str]] = ..., etag: _Optional[str] = ..., archived: _Optional[bool] = ..., archive_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ResolvedOutput(_message.Message):
     __slots__ = ("name", "resource", "version")

@@ -278,7 +278,7 @@ def _map(fld: Field, rest: list[str], op: str, arg: Member, pos: int) -> Checked
     if op == ":" and text == "*":
         return HasKey(fld, key)
     op = "=" if op == ":" else op
-    entry = Field(f"{fld.name}.{key}", FieldType.STRING, fld.column)
+    entry = Field(f"{fld.name}.{key}", FieldType.STRING, fld.stored)
     return MapEntry(fld, key, _string(entry, op, text, pos))
 
 

@@ -7,7 +7,7 @@ A row maps each field name of the schema to its stored value: str for strings
 and resource names (stored form), int for ints, enums, timestamps (UTC epoch
 microseconds) and durations (microseconds), float, bool, dict[str, str] for
 maps, and None for an unset nullable field. A field missing from the row, and
-a text-search column, are read from `row[column.name]`.
+a text-search field, are read from `row[storage key]`.
 
 It runs the same checked tree (checker.py) as the compiler, so the checks and
 the literals' stored values are shared; only the meaning is written twice.
@@ -80,7 +80,7 @@ def evaluate_checked(node: Checked, schema: Schema, row: Mapping[str, Any]) -> T
 
 
 def _read(fld: Field, row: Mapping[str, Any]) -> Any:
-    return row[fld.name] if fld.name in row else row[getattr(fld.column, "name", "")]
+    return row[fld.name] if fld.name in row else row[fld.stored]
 
 
 def _and(values: Iterable[Truth]) -> Truth:
@@ -152,5 +152,5 @@ def _wildcard(value: str | None, w: Wildcard) -> Truth:
 def _text_search(needle: str, schema: Schema, row: Mapping[str, Any]) -> Truth:
     if not needle:
         return False
-    values = (row[getattr(col, "name", "")] for col in schema.text_fields)
+    values = (row[key] for key in schema.text_fields)
     return _or(None if v is None else needle in ascii_lower(v) for v in values)

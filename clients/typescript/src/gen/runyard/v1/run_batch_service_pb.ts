@@ -8,6 +8,8 @@ import { file_google_api_annotations } from "../../google/api/annotations_pb.js"
 import { file_google_api_client } from "../../google/api/client_pb.js";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb.js";
 import { file_google_api_resource } from "../../google/api/resource_pb.js";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration } from "@bufbuild/protobuf/wkt";
 import type { OperationSchema } from "./operation_pb.js";
 import { file_runyard_v1_operation } from "./operation_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file runyard/v1/run_batch_service.proto.
  */
 export const file_runyard_v1_run_batch_service: GenFile = /*@__PURE__*/
-  fileDesc("CiJydW55YXJkL3YxL3J1bl9iYXRjaF9zZXJ2aWNlLnByb3RvEgpydW55YXJkLnYxIvEBChZCYXRjaENhbmNlbFJ1bnNSZXF1ZXN0EigKBnBhcmVudBgBIAEoCUIY4kEBAvpBERIPcnVueWFyZC5kZXYvUnVuEhQKBmZpbHRlchgCIAEoCUIE4kEBARInCgVuYW1lcxgDIAMoCUIY4kEBAfpBEQoPcnVueWFyZC5kZXYvUnVuEhQKBnJlYXNvbhgEIAEoCUIE4kEBARIbCg12YWxpZGF0ZV9vbmx5GAUgASgIQgTiQQEBEhgKCnJlcXVlc3RfaWQYBiABKAlCBOJBAQESIQoTbWF4X3J1bnNfcGVyX3NlY29uZBgHIAEoAUIE4kEBASLwAQoVQmF0Y2hQYXVzZVJ1bnNSZXF1ZXN0EigKBnBhcmVudBgBIAEoCUIY4kEBAvpBERIPcnVueWFyZC5kZXYvUnVuEhQKBmZpbHRlchgCIAEoCUIE4kEBARInCgVuYW1lcxgDIAMoCUIY4kEBAfpBEQoPcnVueWFyZC5kZXYvUnVuEhQKBnJlYXNvbhgEIAEoCUIE4kEBAhIbCg12YWxpZGF0ZV9vbmx5GAUgASgIQgTiQQEBEhgKCnJlcXVlc3RfaWQYBiABKAlCBOJBAQESIQoTbWF4X3J1bnNfcGVyX3NlY29uZBgHIAEoAUIE4kEBASLzAQoYQmF0Y2hDb250aW51ZVJ1bnNSZXF1ZXN0EigKBnBhcmVudBgBIAEoCUIY4kEBAvpBERIPcnVueWFyZC5kZXYvUnVuEhQKBmZpbHRlchgCIAEoCUIE4kEBARInCgVuYW1lcxgDIAMoCUIY4kEBAfpBEQoPcnVueWFyZC5kZXYvUnVuEhQKBnJlYXNvbhgEIAEoCUIE4kEBARIbCg12YWxpZGF0ZV9vbmx5GAUgASgIQgTiQQEBEhgKCnJlcXVlc3RfaWQYBiABKAlCBOJBAQESIQoTbWF4X3J1bnNfcGVyX3NlY29uZBgHIAEoAUIE4kEBASLwAQoVQmF0Y2hSZXRyeVJ1bnNSZXF1ZXN0EigKBnBhcmVudBgBIAEoCUIY4kEBAvpBERIPcnVueWFyZC5kZXYvUnVuEhQKBmZpbHRlchgCIAEoCUIE4kEBARInCgVuYW1lcxgDIAMoCUIY4kEBAfpBEQoPcnVueWFyZC5kZXYvUnVuEhQKBnJlYXNvbhgEIAEoCUIE4kEBARIbCg12YWxpZGF0ZV9vbmx5GAUgASgIQgTiQQEBEhgKCnJlcXVlc3RfaWQYBiABKAlCBOJBAQESIQoTbWF4X3J1bnNfcGVyX3NlY29uZBgHIAEoAUIE4kEBATLxBQoPUnVuQmF0Y2hTZXJ2aWNlErEBCg9CYXRjaENhbmNlbFJ1bnMSIi5ydW55YXJkLnYxLkJhdGNoQ2FuY2VsUnVuc1JlcXVlc3QaFS5ydW55YXJkLnYxLk9wZXJhdGlvbiJj2kENcGFyZW50LGZpbHRlcoLT5JMCTToBKiJIL3YxL3twYXJlbnQ9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKi9hdXRvbWF0aW9ucy8qfS9ydW5zOmJhdGNoQ2FuY2VsEq4BCg5CYXRjaFBhdXNlUnVucxIhLnJ1bnlhcmQudjEuQmF0Y2hQYXVzZVJ1bnNSZXF1ZXN0GhUucnVueWFyZC52MS5PcGVyYXRpb24iYtpBDXBhcmVudCxmaWx0ZXKC0+STAkw6ASoiRy92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKn0vcnVuczpiYXRjaFBhdXNlErcBChFCYXRjaENvbnRpbnVlUnVucxIkLnJ1bnlhcmQudjEuQmF0Y2hDb250aW51ZVJ1bnNSZXF1ZXN0GhUucnVueWFyZC52MS5PcGVyYXRpb24iZdpBDXBhcmVudCxmaWx0ZXKC0+STAk86ASoiSi92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKn0vcnVuczpiYXRjaENvbnRpbnVlEq4BCg5CYXRjaFJldHJ5UnVucxIhLnJ1bnlhcmQudjEuQmF0Y2hSZXRyeVJ1bnNSZXF1ZXN0GhUucnVueWFyZC52MS5PcGVyYXRpb24iYtpBDXBhcmVudCxmaWx0ZXKC0+STAkw6ASoiRy92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKn0vcnVuczpiYXRjaFJldHJ5Gg7KQQtydW55YXJkLmRldkJgCg5kZXYucnVueWFyZC52MUIUUnVuQmF0Y2hTZXJ2aWNlUHJvdG9QAVo2Z2l0aHViLmNvbS9ydW55YXJkL3J1bnlhcmQvZ2VuL2dvL3J1bnlhcmQvdjE7cnVueWFyZHYxYgZwcm90bzM", [file_google_api_annotations, file_google_api_client, file_google_api_field_behavior, file_google_api_resource, file_runyard_v1_operation]);
+  fileDesc("CiJydW55YXJkL3YxL3J1bl9iYXRjaF9zZXJ2aWNlLnByb3RvEgpydW55YXJkLnYxIvEBChZCYXRjaENhbmNlbFJ1bnNSZXF1ZXN0EigKBnBhcmVudBgBIAEoCUIY4kEBAvpBERIPcnVueWFyZC5kZXYvUnVuEhQKBmZpbHRlchgCIAEoCUIE4kEBARInCgVuYW1lcxgDIAMoCUIY4kEBAfpBEQoPcnVueWFyZC5kZXYvUnVuEhQKBnJlYXNvbhgEIAEoCUIE4kEBARIbCg12YWxpZGF0ZV9vbmx5GAUgASgIQgTiQQEBEhgKCnJlcXVlc3RfaWQYBiABKAlCBOJBAQESIQoTbWF4X3J1bnNfcGVyX3NlY29uZBgHIAEoAUIE4kEBASLwAQoVQmF0Y2hQYXVzZVJ1bnNSZXF1ZXN0EigKBnBhcmVudBgBIAEoCUIY4kEBAvpBERIPcnVueWFyZC5kZXYvUnVuEhQKBmZpbHRlchgCIAEoCUIE4kEBARInCgVuYW1lcxgDIAMoCUIY4kEBAfpBEQoPcnVueWFyZC5kZXYvUnVuEhQKBnJlYXNvbhgEIAEoCUIE4kEBAhIbCg12YWxpZGF0ZV9vbmx5GAUgASgIQgTiQQEBEhgKCnJlcXVlc3RfaWQYBiABKAlCBOJBAQESIQoTbWF4X3J1bnNfcGVyX3NlY29uZBgHIAEoAUIE4kEBASLzAQoYQmF0Y2hDb250aW51ZVJ1bnNSZXF1ZXN0EigKBnBhcmVudBgBIAEoCUIY4kEBAvpBERIPcnVueWFyZC5kZXYvUnVuEhQKBmZpbHRlchgCIAEoCUIE4kEBARInCgVuYW1lcxgDIAMoCUIY4kEBAfpBEQoPcnVueWFyZC5kZXYvUnVuEhQKBnJlYXNvbhgEIAEoCUIE4kEBARIbCg12YWxpZGF0ZV9vbmx5GAUgASgIQgTiQQEBEhgKCnJlcXVlc3RfaWQYBiABKAlCBOJBAQESIQoTbWF4X3J1bnNfcGVyX3NlY29uZBgHIAEoAUIE4kEBASLwAQoVQmF0Y2hSZXRyeVJ1bnNSZXF1ZXN0EigKBnBhcmVudBgBIAEoCUIY4kEBAvpBERIPcnVueWFyZC5kZXYvUnVuEhQKBmZpbHRlchgCIAEoCUIE4kEBARInCgVuYW1lcxgDIAMoCUIY4kEBAfpBEQoPcnVueWFyZC5kZXYvUnVuEhQKBnJlYXNvbhgEIAEoCUIE4kEBARIbCg12YWxpZGF0ZV9vbmx5GAUgASgIQgTiQQEBEhgKCnJlcXVlc3RfaWQYBiABKAlCBOJBAQESIQoTbWF4X3J1bnNfcGVyX3NlY29uZBgHIAEoAUIE4kEBASKwAQoSQXJjaGl2ZVJ1bnNSZXF1ZXN0Ei4KBnBhcmVudBgBIAEoCUIe4kEBAvpBFwoVcnVueWFyZC5kZXYvV29ya3NwYWNlEjMKCm9sZGVyX3RoYW4YAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CBOJBAQESGwoNdmFsaWRhdGVfb25seRgDIAEoCEIE4kEBARIYCgpyZXF1ZXN0X2lkGAQgASgJQgTiQQEBIrYBChhQdXJnZUFyY2hpdmVkUnVuc1JlcXVlc3QSLgoGcGFyZW50GAEgASgJQh7iQQEC+kEXChVydW55YXJkLmRldi9Xb3Jrc3BhY2USMwoKb2xkZXJfdGhhbhgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIE4kEBARIbCg12YWxpZGF0ZV9vbmx5GAMgASgIQgTiQQEBEhgKCnJlcXVlc3RfaWQYBCABKAlCBOJBAQEypwgKD1J1bkJhdGNoU2VydmljZRKxAQoPQmF0Y2hDYW5jZWxSdW5zEiIucnVueWFyZC52MS5CYXRjaENhbmNlbFJ1bnNSZXF1ZXN0GhUucnVueWFyZC52MS5PcGVyYXRpb24iY9pBDXBhcmVudCxmaWx0ZXKC0+STAk06ASoiSC92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyovYXV0b21hdGlvbnMvKn0vcnVuczpiYXRjaENhbmNlbBKuAQoOQmF0Y2hQYXVzZVJ1bnMSIS5ydW55YXJkLnYxLkJhdGNoUGF1c2VSdW5zUmVxdWVzdBoVLnJ1bnlhcmQudjEuT3BlcmF0aW9uImLaQQ1wYXJlbnQsZmlsdGVygtPkkwJMOgEqIkcvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyp9L3J1bnM6YmF0Y2hQYXVzZRK3AQoRQmF0Y2hDb250aW51ZVJ1bnMSJC5ydW55YXJkLnYxLkJhdGNoQ29udGludWVSdW5zUmVxdWVzdBoVLnJ1bnlhcmQudjEuT3BlcmF0aW9uImXaQQ1wYXJlbnQsZmlsdGVygtPkkwJPOgEqIkovdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyp9L3J1bnM6YmF0Y2hDb250aW51ZRKuAQoOQmF0Y2hSZXRyeVJ1bnMSIS5ydW55YXJkLnYxLkJhdGNoUmV0cnlSdW5zUmVxdWVzdBoVLnJ1bnlhcmQudjEuT3BlcmF0aW9uImLaQQ1wYXJlbnQsZmlsdGVygtPkkwJMOgEqIkcvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qL2F1dG9tYXRpb25zLyp9L3J1bnM6YmF0Y2hSZXRyeRKPAQoLQXJjaGl2ZVJ1bnMSHi5ydW55YXJkLnYxLkFyY2hpdmVSdW5zUmVxdWVzdBoVLnJ1bnlhcmQudjEuT3BlcmF0aW9uIknaQQZwYXJlbnSC0+STAjo6ASoiNS92MS97cGFyZW50PW9yZ2FuaXphdGlvbnMvKi93b3Jrc3BhY2VzLyp9OmFyY2hpdmVSdW5zEqEBChFQdXJnZUFyY2hpdmVkUnVucxIkLnJ1bnlhcmQudjEuUHVyZ2VBcmNoaXZlZFJ1bnNSZXF1ZXN0GhUucnVueWFyZC52MS5PcGVyYXRpb24iT9pBBnBhcmVudILT5JMCQDoBKiI7L3YxL3twYXJlbnQ9b3JnYW5pemF0aW9ucy8qL3dvcmtzcGFjZXMvKn06cHVyZ2VBcmNoaXZlZFJ1bnMaDspBC3J1bnlhcmQuZGV2QmAKDmRldi5ydW55YXJkLnYxQhRSdW5CYXRjaFNlcnZpY2VQcm90b1ABWjZnaXRodWIuY29tL3J1bnlhcmQvcnVueWFyZC9nZW4vZ28vcnVueWFyZC92MTtydW55YXJkdjFiBnByb3RvMw", [file_google_api_annotations, file_google_api_client, file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_duration, file_runyard_v1_operation]);
 
 /**
  * Request message for BatchCancelRuns.
@@ -275,10 +277,97 @@ export const BatchRetryRunsRequestSchema: GenMessage<BatchRetryRunsRequest> = /*
   messageDesc(file_runyard_v1_run_batch_service, 3);
 
 /**
+ * Request message for ArchiveRuns.
+ *
+ * @generated from message runyard.v1.ArchiveRunsRequest
+ */
+export type ArchiveRunsRequest = Message<"runyard.v1.ArchiveRunsRequest"> & {
+  /**
+   * The workspace.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * Archive the runs that ended longer ago than this; unset: the workspace's
+   * run_retention (FAILED_PRECONDITION when that is unset too).
+   *
+   * @generated from field: google.protobuf.Duration older_than = 2;
+   */
+  olderThan?: Duration | undefined;
+
+  /**
+   * Only count the runs that would be archived now; change nothing.
+   *
+   * @generated from field: bool validate_only = 3;
+   */
+  validateOnly: boolean;
+
+  /**
+   * A UUID that makes a retried request idempotent (AIP-155).
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message runyard.v1.ArchiveRunsRequest.
+ * Use `create(ArchiveRunsRequestSchema)` to create a new message.
+ */
+export const ArchiveRunsRequestSchema: GenMessage<ArchiveRunsRequest> = /*@__PURE__*/
+  messageDesc(file_runyard_v1_run_batch_service, 4);
+
+/**
+ * Request message for PurgeArchivedRuns.
+ *
+ * @generated from message runyard.v1.PurgeArchivedRunsRequest
+ */
+export type PurgeArchivedRunsRequest = Message<"runyard.v1.PurgeArchivedRunsRequest"> & {
+  /**
+   * The workspace.
+   *
+   * @generated from field: string parent = 1;
+   */
+  parent: string;
+
+  /**
+   * Delete the archived runs that ended longer ago than this; unset: the
+   * workspace's archive_retention (FAILED_PRECONDITION when that is unset too).
+   *
+   * @generated from field: google.protobuf.Duration older_than = 2;
+   */
+  olderThan?: Duration | undefined;
+
+  /**
+   * Only count the archived runs that would be deleted now; change nothing.
+   *
+   * @generated from field: bool validate_only = 3;
+   */
+  validateOnly: boolean;
+
+  /**
+   * A UUID that makes a retried request idempotent (AIP-155).
+   *
+   * @generated from field: string request_id = 4;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message runyard.v1.PurgeArchivedRunsRequest.
+ * Use `create(PurgeArchivedRunsRequestSchema)` to create a new message.
+ */
+export const PurgeArchivedRunsRequestSchema: GenMessage<PurgeArchivedRunsRequest> = /*@__PURE__*/
+  messageDesc(file_runyard_v1_run_batch_service, 5);
+
+/**
  * Bulk actions on the runs an AIP-160 filter (or a list of names) picks
- * (AIP-235 naming). Each starts a long-running Operation that walks the
- * matching runs in bounded transactions and changes each one through the
- * same state machine as the single-run methods.
+ * (AIP-235 naming), and retention (archive, purge). Each starts a
+ * long-running Operation that walks the matching runs in bounded
+ * transactions and changes each one through the same state machine as the
+ * single-run methods.
  *
  * @generated from service runyard.v1.RunBatchService
  */
@@ -321,6 +410,31 @@ export const RunBatchService: GenService<{
   batchRetryRuns: {
     methodKind: "unary";
     input: typeof BatchRetryRunsRequestSchema;
+    output: typeof OperationSchema;
+  },
+  /**
+   * Moves every run of a workspace that ended longer ago than older_than (by
+   * default the workspace's run_retention) to the archive, with its events and
+   * executions (docs/retention.md). Archived runs stay readable; aggregates
+   * do not change.
+   *
+   * @generated from rpc runyard.v1.RunBatchService.ArchiveRuns
+   */
+  archiveRuns: {
+    methodKind: "unary";
+    input: typeof ArchiveRunsRequestSchema;
+    output: typeof OperationSchema;
+  },
+  /**
+   * Deletes for good every archived run of a workspace that ended longer ago
+   * than older_than (by default the workspace's archive_retention), with its
+   * events and executions. Aggregates do not change.
+   *
+   * @generated from rpc runyard.v1.RunBatchService.PurgeArchivedRuns
+   */
+  purgeArchivedRuns: {
+    methodKind: "unary";
+    input: typeof PurgeArchivedRunsRequestSchema;
     output: typeof OperationSchema;
   },
 }> = /*@__PURE__*/

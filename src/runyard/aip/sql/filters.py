@@ -1,6 +1,7 @@
-"""Compiles a checked filter (checker.py) to a SQLAlchemy boolean expression.
-Every literal becomes a bound parameter; identifiers come only from the
-schema's columns, so nothing the caller writes reaches SQL text.
+"""Compiles a checked filter (runyard.aip.filtering) to a SQLAlchemy boolean
+expression over `columns`, which map each field's storage key to a column.
+Every literal becomes a bound parameter; identifiers come only from those
+columns, so nothing the caller writes reaches SQL text.
 
 Semantics (the same on SQLite and PostgreSQL):
 - `=` and `!=` on strings are exact and case-sensitive; a leading and/or
@@ -27,49 +28,43 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import String
 
-from runyard.aip.filtering.ast import Expr
 from runyard.aip.filtering.checker import (
     AllOf,
     AnyOf,
     Checked,
     Compare,
-    FilterTypeError,
     HasKey,
     MapEntry,
     Negation,
     Present,
     TextSearch,
     Wildcard,
-    check,
 )
 from runyard.aip.filtering.schema import Field, FieldType, Schema
+from runyard.aip.sql.columns import Columns
 
-__all__ = ["FilterTypeError", "compile_checked", "compile_expr"]
-
-
-def compile_expr(expr: Expr, schema: Schema) -> ColumnElement[bool]:
-    """Checks `expr` against `schema` and compiles it; FilterTypeError when it does not fit."""
-    return compile_checked(check(expr, schema), schema)
+__all__ = ["compile_checked"]
 
 
-def compile_checked(node: Checked, schema: Schema) -> ColumnElement[bool]:
+def compile_checked(node: Checked, schema: Schema, columns: Columns) -> ColumnElement[bool]:
+    """The condition of `node` (checked against `schema`) on `columns`."""
     match node:
         case AllOf(items):
-            return and_(*(compile_checked(e, schema) for e in items))
+            return and_(*(compile_checked(e, schema, columns) for e in items))
         case AnyOf(items):
-            return or_(*(compile_checked(e, schema) for e in items))
+            return or_(*(compile_checked(e, schema, columns) for e in items))
         case Negation(item):
-            return not_(compile_checked(item, schema))
+            return not_(compile_checked(item, schema, columns))
         case Compare(fld, op, value):
-            return _compare(fld.column, op, value)
+            return _compare(columns[fld.stored], op, value)
         case Wildcard():
-            return _wildcard(node.field.column, node)
+            return _wildcard(columns[node.field.stored], node)
         case Present(fld):
-            return _present(fld)
+            return _present(fld, columns[fld.stored])
         case HasKey(fld, key):
-            return fld.column[key].as_string().is_not(None)
+            return columns[fld.stored][key].as_string().is_not(None)
         case MapEntry(fld, key, test):
-            entry = fld.column[key].as_string()
+            entry = columns[fld.stored][key].as_string()
             inner = (
                 _compare(entry, test.op, test.value)
                 if isinstance(test, Compare)
@@ -78,7 +73,7 @@ def compile_checked(node: Checked, schema: Schema) -> ColumnElement[bool]:
             # FALSE, not UNKNOWN, for an absent key, so `NOT labels.k = "x"` keeps it.
             return and_(entry.is_not(None), inner)
         case TextSearch(needle):
-            return _text_search(needle, schema)
+            return _text_search(needle, [columns[k] for k in schema.text_fields])
     raise TypeError(node)  # pragma: no cover
 
 
@@ -119,8 +114,7 @@ def _compare(column: ColumnElement[Any], op: str, value: Any) -> ColumnElement[b
             return column >= value
 
 
-def _present(fld: Field) -> ColumnElement[bool]:
-    col = fld.column
+def _present(fld: Field, col: ColumnElement[Any]) -> ColumnElement[bool]:
     if fld.nullable:
         return col.is_not(None)
     if fld.type in (FieldType.STRING, FieldType.RESOURCE_NAME):
@@ -152,12 +146,9 @@ def _lower(col: ColumnElement[Any]) -> ColumnElement[str]:
     return func.lower(codepoints(col))
 
 
-def _text_search(needle: str, schema: Schema) -> ColumnElement[bool]:
+def _text_search(needle: str, fields: list[ColumnElement[Any]]) -> ColumnElement[bool]:
     if not needle:
         return false()
     return or_(
-        *(
-            func.replace(_lower(col), literal(needle, String), "") != _lower(col)
-            for col in schema.text_fields
-        )
+        *(func.replace(_lower(col), literal(needle, String), "") != _lower(col) for col in fields)
     )

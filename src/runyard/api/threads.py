@@ -1,0 +1,85 @@
+"""The threads store calls run on: a fixed set, as many as the database pool
+has connections (8 + 8 overflow by default), fed from one queue.
+
+asyncio.to_thread goes through a concurrent.futures.Future (a lock, a
+condition and a done-callback per call) and wraps it in an asyncio future;
+here a call is a tuple on a queue and its result comes back with one
+call_soon_threadsafe, about half the event loop's work per call at 16
+callers (docs/performance.md). More threads than connections would only
+queue on the pool."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import threading
+from collections.abc import Callable
+from queue import SimpleQueue
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+DEFAULT_THREADS = 16
+
+_Job = tuple[
+    asyncio.AbstractEventLoop,
+    "asyncio.Future[Any]",
+    contextvars.Context,
+    Callable[..., Any],
+    tuple[Any, ...],
+]
+
+
+class StoreThreads:
+    """Runs blocking calls on `size` daemon threads, started on first use."""
+
+    def __init__(self, size: int = DEFAULT_THREADS) -> None:
+        self.size = size
+        self._queue: SimpleQueue[_Job] = SimpleQueue()
+        self._started = 0
+        self._lock = threading.Lock()
+
+    def run(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+        """The result of fn(*args), run on a thread with the caller's context variables."""
+        if self._started < self.size:
+            self._start()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put((loop, future, contextvars.copy_context(), fn, args))
+        return future
+
+    def _start(self) -> None:
+        with self._lock:
+            while self._started < self.size:
+                self._started += 1
+                name = f"store-{self._started}"
+                threading.Thread(target=self._work, name=name, daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            loop, future, context, fn, args = self._queue.get()
+            try:
+                result = context.run(fn, *args)
+            except BaseException as exc:  # handed to the awaiting coroutine
+                _post(loop, _fail, future, exc)
+            else:
+                _post(loop, _succeed, future, result)
+
+
+def _post(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
+    # RuntimeError: the loop closed while the call ran, so nobody waits for it.
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(fn, *args)
+
+
+def _succeed(future: asyncio.Future[Any], result: Any) -> None:
+    if not future.cancelled():
+        future.set_result(result)
+
+
+def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
+    if not future.cancelled():
+        future.set_exception(exc)
+
+
+STORE_THREADS = StoreThreads()
