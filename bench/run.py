@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -120,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         bench = asyncio.run(run_all(size, args, workdir, cases))
         rows = bench.rows
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        if not os.environ.get("RUNYARD_BENCH_KEEP"):  # keep the servers' logs to read
+            shutil.rmtree(workdir, ignore_errors=True)
     print()
     print(table(rows))
     out.parent.mkdir(parents=True, exist_ok=True)

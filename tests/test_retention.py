@@ -15,6 +15,7 @@ import grpc
 import httpx
 import pytest
 from google.protobuf import duration_pb2
+from google.rpc import code_pb2, error_details_pb2
 from google.type import date_pb2
 from sqlalchemy import func, select
 
@@ -450,3 +451,31 @@ def test_archive_resumes_after_kill(database_url: str, tmp_path: Path) -> None:
         }
     finally:
         proc.stop()
+
+
+def test_a_batch_naming_an_archived_run_lists_it_as_archived(
+    stubs: Stubs, batch: Batch, server: RunyardProcess
+) -> None:
+    setup_workspace(stubs, run_retention=_days(RETENTION_DAYS))
+    seed(server.database_url)
+    assert batch.wait(batch.archive().name).metadata.done_count == len(ARCHIVED)
+    named = [f"{AUTO}/runs/{rid}" for rid in ("old-failed-0", "edge-in", "nosuch")]
+    op = batch.batch.BatchRetryRuns(
+        run_batch_service_pb2.BatchRetryRunsRequest(parent=AUTO, names=named)
+    )
+    meta = batch.wait(op.name).metadata
+    assert (meta.matched_count, meta.done_count, meta.skipped_count, meta.failed_count) == (
+        3, 1, 1, 1,
+    )  # fmt: skip
+    failures = batch.ops.ListOperationFailures(
+        operation_pb2.ListOperationFailuresRequest(parent=op.name)
+    ).failures
+    found = {}
+    for f in failures:
+        info = error_details_pb2.ErrorInfo()
+        assert f.status.details[0].Unpack(info)
+        found[f.run] = (f.skipped, code_pb2.Code.Name(f.status.code), info.reason)
+    assert found == {
+        named[0]: (True, "FAILED_PRECONDITION", "RUN_ARCHIVED"),
+        named[2]: (False, "NOT_FOUND", "RESOURCE_NOT_FOUND"),
+    }

@@ -12,7 +12,12 @@ from runyard.v1 import (
 )
 
 EXPECTED = {
-    "runyard.v1.WorkspaceService": {"CreateWorkspace", "GetWorkspace", "ListWorkspaces"},
+    "runyard.v1.WorkspaceService": {
+        "CreateWorkspace",
+        "GetWorkspace",
+        "ListWorkspaces",
+        "UpdateWorkspace",
+    },
     "runyard.v1.AutomationService": {
         "CreateAutomation",
         "GetAutomation",

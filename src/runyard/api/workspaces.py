@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+from google.protobuf import field_mask_pb2
 
 from runyard.aip.errors import invalid_argument, required
 from runyard.aip.names import validate_id
@@ -17,9 +18,14 @@ from runyard.store.refs import WorkspaceRef
 from runyard.v1 import workspace_pb2, workspace_pb2_grpc
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
+Workspace = workspace_pb2.Workspace
+
+# Fields a caller may update; the rest are OUTPUT_ONLY or IDENTIFIER, and
+# ignored in a request body (AIP-203). etag is compared, never written.
+WRITABLE = ("display_name", "labels", "run_retention", "archive_retention")
 
 
-def _check_windows(ws: workspace_pb2.Workspace) -> None:
+def _check_windows(ws: Workspace) -> None:
     """Retention windows (docs/retention.md), when set, are positive."""
     for field in ("run_retention", "archive_retention"):
         if ws.HasField(field) and getattr(ws, field).ToMicroseconds() <= 0:
@@ -61,3 +67,60 @@ class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
         plan = list_plan(request, listing.WORKSPACES, self.store.page_tokens)
         page = await blocking(self.store.list_workspaces, org, plan)
         return list_response(workspace_pb2.ListWorkspacesResponse, page)
+
+    async def UpdateWorkspace(
+        self, request: workspace_pb2.UpdateWorkspaceRequest, context: Ctx
+    ) -> Workspace:
+        if not request.HasField("workspace"):
+            raise required("workspace")
+        ref = names.workspace(request.workspace.name, "workspace.name")
+        patch = request.workspace
+        paths = _mask_paths(patch, request.update_mask, request.HasField("update_mask"))
+        _check_windows(patch)
+
+        def mutate(current: Workspace) -> Workspace:
+            updated = Workspace()
+            updated.CopyFrom(current)
+            for path in paths:
+                updated.ClearField(path)
+                if path == "labels":
+                    updated.labels.update(patch.labels)
+                elif path == "display_name":
+                    updated.display_name = patch.display_name
+                elif patch.HasField(path):
+                    getattr(updated, path).CopyFrom(getattr(patch, path))
+            return updated
+
+        return await blocking(
+            self.store.update_workspace,
+            ref,
+            mutate,
+            patch.etag,
+            now_us(),
+            request.validate_only,
+        )
+
+
+def _mask_paths(patch: Workspace, mask: field_mask_pb2.FieldMask, present: bool) -> list[str]:
+    """The fields to write (AIP-134): `*` is every writable field; no (or an
+    empty) mask is the writable fields populated in `patch`."""
+    if not present or not mask.paths:
+        return [f for f in WRITABLE if _populated(patch, f)]
+    if list(mask.paths) == ["*"]:
+        return list(WRITABLE)
+    for path in mask.paths:
+        if path not in WRITABLE:
+            raise invalid_argument(
+                "update_mask",
+                f"{path!r} cannot be updated; updatable fields: {', '.join(WRITABLE)}",
+                "INVALID_UPDATE_MASK",
+            )
+    return list(dict.fromkeys(mask.paths))
+
+
+def _populated(patch: Workspace, field: str) -> bool:
+    if field == "labels":
+        return bool(patch.labels)
+    if field == "display_name":
+        return bool(patch.display_name)
+    return patch.HasField(field)

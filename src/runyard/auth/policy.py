@@ -67,6 +67,7 @@ METHODS: dict[str, Rule] = {
     _WS + "CreateWorkspace": Rule(P.CONFIGURE, "parent", ORG),
     _WS + "GetWorkspace": Rule(P.READ, "name"),
     _WS + "ListWorkspaces": Rule(P.READ, "parent", ORG),
+    _WS + "UpdateWorkspace": Rule(P.CONFIGURE, "workspace.name"),
     _AUTO + "CreateAutomation": Rule(P.CONFIGURE, "parent"),
     _AUTO + "GetAutomation": Rule(P.READ, "name"),
     _AUTO + "ListAutomations": Rule(P.READ, "parent"),

@@ -16,6 +16,16 @@ from runyard.commands import (
     runs,
     server_commands,
     tokens,
+    workspaces,
 )
 
-COMMANDS = [server_commands, tokens, runs, operations, automations, aggregates, exec_command]
+COMMANDS = [
+    server_commands,
+    tokens,
+    workspaces,
+    runs,
+    operations,
+    automations,
+    aggregates,
+    exec_command,
+]

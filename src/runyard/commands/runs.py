@@ -7,6 +7,7 @@ import argparse
 import uuid
 from typing import Any
 
+from runyard.commands.archive import add_archive
 from runyard.commands.batch import add_batch
 from runyard.console import paging, render
 from runyard.console.command import api_parser, invoke
@@ -20,7 +21,7 @@ RUN_NAME = "organizations/O/workspaces/W/automations/A/runs/R"
 def register(sub: Any) -> None:
     runs = sub.add_parser(
         "runs",
-        help="list, inspect, pause, continue, cancel and retry runs, one or many at once",
+        help="list, inspect, pause, continue, cancel, retry and archive runs, one or many at once",
         description="Runs over the gRPC API. Exit codes are listed in docs/cli.md.",
     )
     rsub = runs.add_subparsers(dest="runs_command", required=True, metavar="COMMAND")
@@ -29,6 +30,7 @@ def register(sub: Any) -> None:
     _add_lifecycle(rsub, api)
     _add_events(rsub, api)
     add_batch(rsub, api)
+    add_archive(rsub, api)
 
 
 def _add_reads(rsub: Any, api: argparse.ArgumentParser) -> None:

@@ -36,6 +36,7 @@ from runyard.v1 import (
     operation_pb2_grpc,
     run_batch_service_pb2_grpc,
     run_service_pb2_grpc,
+    workspace_pb2_grpc,
 )
 
 __all__ = ["Client", "ConfigError", "Target", "add_arguments", "connect", "resolve"]
@@ -139,6 +140,7 @@ class Client:
         self.automations = automation_pb2_grpc.AutomationServiceStub(channel)
         self.operations = operation_pb2_grpc.OperationServiceStub(channel)
         self.batch = run_batch_service_pb2_grpc.RunBatchServiceStub(channel)
+        self.workspaces = workspace_pb2_grpc.WorkspaceServiceStub(channel)
 
     def call(self, method: Callable[..., M], request: Message) -> M:
         return method(request, metadata=self.metadata, timeout=self.timeout)

@@ -25,7 +25,14 @@ STATE_STYLES = {
     "CANCELLED": "magenta",
 }
 # The action's past participle, for "12 runs cancelled".
-VERBS = {"CANCEL": "cancelled", "PAUSE": "paused", "CONTINUE": "continued", "RETRY": "retried"}
+VERBS = {
+    "CANCEL": "cancelled",
+    "PAUSE": "paused",
+    "CONTINUE": "continued",
+    "RETRY": "retried",
+    "ARCHIVE": "archived",
+    "PURGE": "purged",
+}
 
 
 def state_text(state: int) -> Text:
@@ -105,6 +112,7 @@ def operation(console: Console, op: operation_pb2.Operation) -> None:
         ("done", "yes" if op.done else "no"),
         ("runs of", m.parent),
         ("filter", m.filter),
+        ("ended before", when(m.cutoff_time)),
         ("named runs", f"{m.name_count:,}" if m.name_count else ""),
         ("reason", m.reason),
         ("requester", m.requester),

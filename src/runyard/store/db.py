@@ -210,14 +210,13 @@ class Database:
         return found
 
 
-def workspace_row(conn: Connection, ref: WorkspaceRef, *columns: Any) -> Any:
-    """The workspace's `columns`, or NOT_FOUND."""
-    row = conn.execute(
-        select(*columns).where(
-            t.workspaces.c.organization == ref.organization,
-            t.workspaces.c.workspace == ref.workspace,
-        )
-    ).first()
+def workspace_row(conn: Connection, ref: WorkspaceRef, *columns: Any, lock: bool = False) -> Any:
+    """The workspace's `columns` (its row locked for update with `lock`), or NOT_FOUND."""
+    query = select(*columns).where(
+        t.workspaces.c.organization == ref.organization,
+        t.workspaces.c.workspace == ref.workspace,
+    )
+    row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
         raise not_found("runyard.dev/Workspace", ref.name)
     return row

@@ -117,6 +117,9 @@ def _postgres_engine(url: str, pool_size: int) -> Engine:
         try:
             with dbapi_connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
+            # The ping opened a transaction; left open, a read that asks for
+            # autocommit (Database.read_each) could not have it.
+            dbapi_connection.rollback()
         except Exception as exc:
             # The pool drops this connection and checks out another.
             raise DisconnectionError() from exc

@@ -92,6 +92,15 @@ class WorkspaceStore(Lists, Protocol):
 
     def list_workspaces(self, organization: str, plan: ListPlan) -> Page[bytes]: ...
 
+    def update_workspace(
+        self,
+        ref: WorkspaceRef,
+        mutate: Callable[[workspace_pb2.Workspace], workspace_pb2.Workspace],
+        etag: str,
+        now_us: int,
+        validate_only: bool = False,
+    ) -> workspace_pb2.Workspace: ...
+
     def is_empty(self) -> bool:
         """Whether no workspace exists yet (a fresh database)."""
         ...

@@ -23,6 +23,7 @@ from runyard.aip.names import generated_id
 from runyard.aip.sql import compile_filter
 from runyard.store import archive, listing
 from runyard.store import tables as t
+from runyard.store.archived_reads import refuse_archived
 from runyard.store.db import Part
 from runyard.store.interface import BulkAction, Page, RunSelection
 from runyard.store.refs import AutomationRef, OperationRef, RunRef, WorkspaceRef
@@ -252,7 +253,7 @@ class SqlOperations(Part):
             deadline = time.monotonic() + BATCH_SECONDS
             visited = 0
             for ref, run_row in batch:
-                self._change_one(conn, row.id, op, ref, run_row, action, now_us, deferred)
+                self._change_one(conn, row, op, ref, run_row, action, now_us, deferred)
                 visited += 1
                 if time.monotonic() > deadline:
                     break
@@ -286,7 +287,7 @@ class SqlOperations(Part):
     def _change_one(
         self,
         conn: Connection,
-        op_id: int,
+        op_row: Any,
         op: Operation,
         ref: RunRef,
         run_row: Any,
@@ -299,6 +300,8 @@ class SqlOperations(Part):
         meta.matched_count += 1
         try:
             if run_row is None:
+                # A named run that was archived is there, but can no longer change.
+                refuse_archived(conn, op_row.workspace_id, ref)
                 raise not_found("runyard.dev/Run", ref.name)
             with conn.begin_nested():
                 if action.build is not None:
@@ -319,7 +322,7 @@ class SqlOperations(Part):
             failure.create_time.FromMicroseconds(now_us)
             conn.execute(
                 insert(t.operation_failures).values(
-                    operation_id=op_id,
+                    operation_id=op_row.id,
                     sequence=meta.skipped_count + meta.failed_count,
                     skipped=skipped,
                     create_time=now_us,

@@ -84,6 +84,43 @@ class SqlWorkspaces(Part):
             row = workspace_row(conn, ref, t.workspaces.c.body)
         return Workspace.FromString(row[0])
 
+    def update_workspace(
+        self,
+        ref: WorkspaceRef,
+        mutate: Callable[[Workspace], Workspace],
+        etag: str,
+        now_us: int,
+        validate_only: bool = False,
+    ) -> Workspace:
+        """Applies `mutate` under a row lock; a non-empty `etag` must be the
+        current one. `validate_only` returns the result without writing it."""
+        with self.db.write() as conn:
+            row = workspace_row(
+                conn, ref, t.workspaces.c.id, t.workspaces.c.version, t.workspaces.c.body, lock=True
+            )
+            check_etag(etag, row.version, ref.name)
+            current = Workspace.FromString(row.body)
+            updated = mutate(current)
+            if updated == current:
+                return current  # nothing changes: no new version, no write
+            version = row.version + 1
+            updated.etag = etag_of(version)
+            updated.update_time.FromMicroseconds(now_us)
+            if validate_only:
+                return updated
+            conn.execute(
+                update(t.workspaces)
+                .where(t.workspaces.c.id == row.id)
+                .values(
+                    display_name=updated.display_name,
+                    labels=dict(updated.labels),
+                    update_time=now_us,
+                    version=version,
+                    body=updated.SerializeToString(),
+                )
+            )
+            return updated
+
     def list_workspaces(self, organization: str, plan: ListPlan) -> Page[bytes]:
         with self.db.read() as conn:
             base = select(t.workspaces.c.body).where(t.workspaces.c.organization == organization)

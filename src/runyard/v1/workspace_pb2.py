@@ -27,10 +27,11 @@ from google.api import client_pb2 as google_dot_api_dot_client__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.api import resource_pb2 as google_dot_api_dot_resource__pb2
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
+from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1arunyard/v1/workspace.proto\x12\nrunyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf6\x03\n\tWorkspace\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x11\n\x03uid\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x30\n\rrun_retention\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x35\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x31\n\x06labels\x18\x07 \x03(\x0b\x32!.runyard.v1.Workspace.LabelsEntry\x12\x0c\n\x04\x65tag\x18\x08 \x01(\t\x12\x34\n\x11\x61rchive_retention\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01:f\xea\x41\x63\n\x15runyard.dev/Workspace\x12\x33organizations/{organization}/workspaces/{workspace}*\nworkspaces2\tworkspace\"\xb1\x01\n\x16\x43reateWorkspaceRequest\x12\x31\n\x06parent\x18\x01 \x01(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18runyard.dev/Organization\x12.\n\tworkspace\x18\x02 \x01(\x0b\x32\x15.runyard.v1.WorkspaceB\x04\xe2\x41\x01\x02\x12\x1a\n\x0cworkspace_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"C\n\x13GetWorkspaceRequest\x12,\n\x04name\x18\x01 \x01(\tB\x1e\xe2\x41\x01\x02\xfa\x41\x17\n\x15runyard.dev/Workspace\"\xdb\x01\n\x15ListWorkspacesRequest\x12.\n\x06parent\x18\x01 \x01(\tB\x1e\xe2\x41\x01\x02\xfa\x41\x17\x12\x15runyard.dev/Workspace\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x12\n\x04skip\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x1d\n\x0fshow_total_size\x18\x07 \x01(\x08\x42\x04\xe2\x41\x01\x01\"p\n\x16ListWorkspacesResponse\x12)\n\nworkspaces\x18\x01 \x03(\x0b\x32\x15.runyard.v1.Workspace\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\x32\xe1\x03\n\x10WorkspaceService\x12\xa8\x01\n\x0f\x43reateWorkspace\x12\".runyard.v1.CreateWorkspaceRequest\x1a\x15.runyard.v1.Workspace\"Z\xda\x41\x1dparent,workspace,workspace_id\x82\xd3\xe4\x93\x02\x34\"\'/v1/{parent=organizations/*}/workspaces:\tworkspace\x12~\n\x0cGetWorkspace\x12\x1f.runyard.v1.GetWorkspaceRequest\x1a\x15.runyard.v1.Workspace\"6\xda\x41\x04name\x82\xd3\xe4\x93\x02)\x12\'/v1/{name=organizations/*/workspaces/*}\x12\x91\x01\n\x0eListWorkspaces\x12!.runyard.v1.ListWorkspacesRequest\x1a\".runyard.v1.ListWorkspacesResponse\"8\xda\x41\x06parent\x82\xd3\xe4\x93\x02)\x12\'/v1/{parent=organizations/*}/workspaces\x1a\x0e\xca\x41\x0brunyard.devB\xb2\x01\n\x0e\x64\x65v.runyard.v1B\x0eWorkspaceProtoP\x01Z6github.com/runyard/runyard/gen/go/runyard/v1;runyardv1\xea\x41U\n\x18runyard.dev/Organization\x12\x1corganizations/{organization}*\rorganizations2\x0corganizationb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1arunyard/v1/workspace.proto\x12\nrunyard.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x17google/api/client.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x19google/api/resource.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf6\x03\n\tWorkspace\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x08\x12\x11\n\x03uid\x18\x02 \x01(\tB\x04\xe2\x41\x01\x03\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x30\n\rrun_retention\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x35\n\x0b\x63reate_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bupdate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x31\n\x06labels\x18\x07 \x03(\x0b\x32!.runyard.v1.Workspace.LabelsEntry\x12\x0c\n\x04\x65tag\x18\x08 \x01(\t\x12\x34\n\x11\x61rchive_retention\x18\t \x01(\x0b\x32\x19.google.protobuf.Duration\x1a-\n\x0bLabelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01:f\xea\x41\x63\n\x15runyard.dev/Workspace\x12\x33organizations/{organization}/workspaces/{workspace}*\nworkspaces2\tworkspace\"\xb1\x01\n\x16\x43reateWorkspaceRequest\x12\x31\n\x06parent\x18\x01 \x01(\tB!\xe2\x41\x01\x02\xfa\x41\x1a\n\x18runyard.dev/Organization\x12.\n\tworkspace\x18\x02 \x01(\x0b\x32\x15.runyard.v1.WorkspaceB\x04\xe2\x41\x01\x02\x12\x1a\n\x0cworkspace_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x18\n\nrequest_id\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\"C\n\x13GetWorkspaceRequest\x12,\n\x04name\x18\x01 \x01(\tB\x1e\xe2\x41\x01\x02\xfa\x41\x17\n\x15runyard.dev/Workspace\"\xdb\x01\n\x15ListWorkspacesRequest\x12.\n\x06parent\x18\x01 \x01(\tB\x1e\xe2\x41\x01\x02\xfa\x41\x17\x12\x15runyard.dev/Workspace\x12\x17\n\tpage_size\x18\x02 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x18\n\npage_token\x18\x03 \x01(\tB\x04\xe2\x41\x01\x01\x12\x14\n\x06\x66ilter\x18\x04 \x01(\tB\x04\xe2\x41\x01\x01\x12\x16\n\x08order_by\x18\x05 \x01(\tB\x04\xe2\x41\x01\x01\x12\x12\n\x04skip\x18\x06 \x01(\x05\x42\x04\xe2\x41\x01\x01\x12\x1d\n\x0fshow_total_size\x18\x07 \x01(\x08\x42\x04\xe2\x41\x01\x01\"p\n\x16ListWorkspacesResponse\x12)\n\nworkspaces\x18\x01 \x03(\x0b\x32\x15.runyard.v1.Workspace\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x12\n\ntotal_size\x18\x03 \x01(\x05\"\x9c\x01\n\x16UpdateWorkspaceRequest\x12.\n\tworkspace\x18\x01 \x01(\x0b\x32\x15.runyard.v1.WorkspaceB\x04\xe2\x41\x01\x02\x12\x35\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMaskB\x04\xe2\x41\x01\x01\x12\x1b\n\rvalidate_only\x18\x03 \x01(\x08\x42\x04\xe2\x41\x01\x01\x32\x8e\x05\n\x10WorkspaceService\x12\xa8\x01\n\x0f\x43reateWorkspace\x12\".runyard.v1.CreateWorkspaceRequest\x1a\x15.runyard.v1.Workspace\"Z\xda\x41\x1dparent,workspace,workspace_id\x82\xd3\xe4\x93\x02\x34\"\'/v1/{parent=organizations/*}/workspaces:\tworkspace\x12~\n\x0cGetWorkspace\x12\x1f.runyard.v1.GetWorkspaceRequest\x1a\x15.runyard.v1.Workspace\"6\xda\x41\x04name\x82\xd3\xe4\x93\x02)\x12\'/v1/{name=organizations/*/workspaces/*}\x12\x91\x01\n\x0eListWorkspaces\x12!.runyard.v1.ListWorkspacesRequest\x1a\".runyard.v1.ListWorkspacesResponse\"8\xda\x41\x06parent\x82\xd3\xe4\x93\x02)\x12\'/v1/{parent=organizations/*}/workspaces\x12\xaa\x01\n\x0fUpdateWorkspace\x12\".runyard.v1.UpdateWorkspaceRequest\x1a\x15.runyard.v1.Workspace\"\\\xda\x41\x15workspace,update_mask\x82\xd3\xe4\x93\x02>21/v1/{workspace.name=organizations/*/workspaces/*}:\tworkspace\x1a\x0e\xca\x41\x0brunyard.devB\xb2\x01\n\x0e\x64\x65v.runyard.v1B\x0eWorkspaceProtoP\x01Z6github.com/runyard/runyard/gen/go/runyard/v1;runyardv1\xea\x41U\n\x18runyard.dev/Organization\x12\x1corganizations/{organization}*\rorganizations2\x0corganizationb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -74,6 +75,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTWORKSPACESREQUEST'].fields_by_name['skip']._serialized_options = b'\342A\001\001'
   _globals['_LISTWORKSPACESREQUEST'].fields_by_name['show_total_size']._loaded_options = None
   _globals['_LISTWORKSPACESREQUEST'].fields_by_name['show_total_size']._serialized_options = b'\342A\001\001'
+  _globals['_UPDATEWORKSPACEREQUEST'].fields_by_name['workspace']._loaded_options = None
+  _globals['_UPDATEWORKSPACEREQUEST'].fields_by_name['workspace']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATEWORKSPACEREQUEST'].fields_by_name['update_mask']._loaded_options = None
+  _globals['_UPDATEWORKSPACEREQUEST'].fields_by_name['update_mask']._serialized_options = b'\342A\001\001'
+  _globals['_UPDATEWORKSPACEREQUEST'].fields_by_name['validate_only']._loaded_options = None
+  _globals['_UPDATEWORKSPACEREQUEST'].fields_by_name['validate_only']._serialized_options = b'\342A\001\001'
   _globals['_WORKSPACESERVICE']._loaded_options = None
   _globals['_WORKSPACESERVICE']._serialized_options = b'\312A\013runyard.dev'
   _globals['_WORKSPACESERVICE'].methods_by_name['CreateWorkspace']._loaded_options = None
@@ -82,18 +89,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_WORKSPACESERVICE'].methods_by_name['GetWorkspace']._serialized_options = b'\332A\004name\202\323\344\223\002)\022\'/v1/{name=organizations/*/workspaces/*}'
   _globals['_WORKSPACESERVICE'].methods_by_name['ListWorkspaces']._loaded_options = None
   _globals['_WORKSPACESERVICE'].methods_by_name['ListWorkspaces']._serialized_options = b'\332A\006parent\202\323\344\223\002)\022\'/v1/{parent=organizations/*}/workspaces'
-  _globals['_WORKSPACE']._serialized_start=223
-  _globals['_WORKSPACE']._serialized_end=725
-  _globals['_WORKSPACE_LABELSENTRY']._serialized_start=576
-  _globals['_WORKSPACE_LABELSENTRY']._serialized_end=621
-  _globals['_CREATEWORKSPACEREQUEST']._serialized_start=728
-  _globals['_CREATEWORKSPACEREQUEST']._serialized_end=905
-  _globals['_GETWORKSPACEREQUEST']._serialized_start=907
-  _globals['_GETWORKSPACEREQUEST']._serialized_end=974
-  _globals['_LISTWORKSPACESREQUEST']._serialized_start=977
-  _globals['_LISTWORKSPACESREQUEST']._serialized_end=1196
-  _globals['_LISTWORKSPACESRESPONSE']._serialized_start=1198
-  _globals['_LISTWORKSPACESRESPONSE']._serialized_end=1310
-  _globals['_WORKSPACESERVICE']._serialized_start=1313
-  _globals['_WORKSPACESERVICE']._serialized_end=1794
+  _globals['_WORKSPACESERVICE'].methods_by_name['UpdateWorkspace']._loaded_options = None
+  _globals['_WORKSPACESERVICE'].methods_by_name['UpdateWorkspace']._serialized_options = b'\332A\025workspace,update_mask\202\323\344\223\002>21/v1/{workspace.name=organizations/*/workspaces/*}:\tworkspace'
+  _globals['_WORKSPACE']._serialized_start=257
+  _globals['_WORKSPACE']._serialized_end=759
+  _globals['_WORKSPACE_LABELSENTRY']._serialized_start=610
+  _globals['_WORKSPACE_LABELSENTRY']._serialized_end=655
+  _globals['_CREATEWORKSPACEREQUEST']._serialized_start=762
+  _globals['_CREATEWORKSPACEREQUEST']._serialized_end=939
+  _globals['_GETWORKSPACEREQUEST']._serialized_start=941
+  _globals['_GETWORKSPACEREQUEST']._serialized_end=1008
+  _globals['_LISTWORKSPACESREQUEST']._serialized_start=1011
+  _globals['_LISTWORKSPACESREQUEST']._serialized_end=1230
+  _globals['_LISTWORKSPACESRESPONSE']._serialized_start=1232
+  _globals['_LISTWORKSPACESRESPONSE']._serialized_end=1344
+  _globals['_UPDATEWORKSPACEREQUEST']._serialized_start=1347
+  _globals['_UPDATEWORKSPACEREQUEST']._serialized_end=1503
+  _globals['_WORKSPACESERVICE']._serialized_start=1506
+  _globals['_WORKSPACESERVICE']._serialized_end=2160
 # @@protoc_insertion_point(module_scope)

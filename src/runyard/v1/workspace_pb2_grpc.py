@@ -50,6 +50,11 @@ class WorkspaceServiceStub:
                 request_serializer=runyard_dot_v1_dot_workspace__pb2.ListWorkspacesRequest.SerializeToString,
                 response_deserializer=runyard_dot_v1_dot_workspace__pb2.ListWorkspacesResponse.FromString,
                 _registered_method=True)
+        self.UpdateWorkspace = channel.unary_unary(
+                '/runyard.v1.WorkspaceService/UpdateWorkspace',
+                request_serializer=runyard_dot_v1_dot_workspace__pb2.UpdateWorkspaceRequest.SerializeToString,
+                response_deserializer=runyard_dot_v1_dot_workspace__pb2.Workspace.FromString,
+                _registered_method=True)
 
 
 class WorkspaceServiceServicer:
@@ -77,6 +82,13 @@ class WorkspaceServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def UpdateWorkspace(self, request, context):
+        """Updates a workspace: its display name, labels and retention windows.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkspaceServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -94,6 +106,11 @@ def add_WorkspaceServiceServicer_to_server(servicer, server):
                     servicer.ListWorkspaces,
                     request_deserializer=runyard_dot_v1_dot_workspace__pb2.ListWorkspacesRequest.FromString,
                     response_serializer=runyard_dot_v1_dot_workspace__pb2.ListWorkspacesResponse.SerializeToString,
+            ),
+            'UpdateWorkspace': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateWorkspace,
+                    request_deserializer=runyard_dot_v1_dot_workspace__pb2.UpdateWorkspaceRequest.FromString,
+                    response_serializer=runyard_dot_v1_dot_workspace__pb2.Workspace.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +195,33 @@ class WorkspaceService:
             '/runyard.v1.WorkspaceService/ListWorkspaces',
             runyard_dot_v1_dot_workspace__pb2.ListWorkspacesRequest.SerializeToString,
             runyard_dot_v1_dot_workspace__pb2.ListWorkspacesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateWorkspace(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/runyard.v1.WorkspaceService/UpdateWorkspace',
+            runyard_dot_v1_dot_workspace__pb2.UpdateWorkspaceRequest.SerializeToString,
+            runyard_dot_v1_dot_workspace__pb2.Workspace.FromString,
             options,
             channel_credentials,
             insecure,

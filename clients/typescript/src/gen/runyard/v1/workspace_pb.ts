@@ -8,15 +8,15 @@ import { file_google_api_annotations } from "../../google/api/annotations_pb.js"
 import { file_google_api_client } from "../../google/api/client_pb.js";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb.js";
 import { file_google_api_resource } from "../../google/api/resource_pb.js";
-import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file runyard/v1/workspace.proto.
  */
 export const file_runyard_v1_workspace: GenFile = /*@__PURE__*/
-  fileDesc("ChpydW55YXJkL3YxL3dvcmtzcGFjZS5wcm90bxIKcnVueWFyZC52MSL2AwoJV29ya3NwYWNlEhIKBG5hbWUYASABKAlCBOJBAQgSEQoDdWlkGAIgASgJQgTiQQEDEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIwCg1ydW5fcmV0ZW50aW9uGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjUKC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI1Cgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSMQoGbGFiZWxzGAcgAygLMiEucnVueWFyZC52MS5Xb3Jrc3BhY2UuTGFiZWxzRW50cnkSDAoEZXRhZxgIIAEoCRI0ChFhcmNoaXZlX3JldGVudGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBOmbqQWMKFXJ1bnlhcmQuZGV2L1dvcmtzcGFjZRIzb3JnYW5pemF0aW9ucy97b3JnYW5pemF0aW9ufS93b3Jrc3BhY2VzL3t3b3Jrc3BhY2V9Kgp3b3Jrc3BhY2VzMgl3b3Jrc3BhY2UisQEKFkNyZWF0ZVdvcmtzcGFjZVJlcXVlc3QSMQoGcGFyZW50GAEgASgJQiHiQQEC+kEaChhydW55YXJkLmRldi9Pcmdhbml6YXRpb24SLgoJd29ya3NwYWNlGAIgASgLMhUucnVueWFyZC52MS5Xb3Jrc3BhY2VCBOJBAQISGgoMd29ya3NwYWNlX2lkGAMgASgJQgTiQQECEhgKCnJlcXVlc3RfaWQYBCABKAlCBOJBAQEiQwoTR2V0V29ya3NwYWNlUmVxdWVzdBIsCgRuYW1lGAEgASgJQh7iQQEC+kEXChVydW55YXJkLmRldi9Xb3Jrc3BhY2Ui2wEKFUxpc3RXb3Jrc3BhY2VzUmVxdWVzdBIuCgZwYXJlbnQYASABKAlCHuJBAQL6QRcSFXJ1bnlhcmQuZGV2L1dvcmtzcGFjZRIXCglwYWdlX3NpemUYAiABKAVCBOJBAQESGAoKcGFnZV90b2tlbhgDIAEoCUIE4kEBARIUCgZmaWx0ZXIYBCABKAlCBOJBAQESFgoIb3JkZXJfYnkYBSABKAlCBOJBAQESEgoEc2tpcBgGIAEoBUIE4kEBARIdCg9zaG93X3RvdGFsX3NpemUYByABKAhCBOJBAQEicAoWTGlzdFdvcmtzcGFjZXNSZXNwb25zZRIpCgp3b3Jrc3BhY2VzGAEgAygLMhUucnVueWFyZC52MS5Xb3Jrc3BhY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUy4QMKEFdvcmtzcGFjZVNlcnZpY2USqAEKD0NyZWF0ZVdvcmtzcGFjZRIiLnJ1bnlhcmQudjEuQ3JlYXRlV29ya3NwYWNlUmVxdWVzdBoVLnJ1bnlhcmQudjEuV29ya3NwYWNlIlraQR1wYXJlbnQsd29ya3NwYWNlLHdvcmtzcGFjZV9pZILT5JMCNDoJd29ya3NwYWNlIicvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyp9L3dvcmtzcGFjZXMSfgoMR2V0V29ya3NwYWNlEh8ucnVueWFyZC52MS5HZXRXb3Jrc3BhY2VSZXF1ZXN0GhUucnVueWFyZC52MS5Xb3Jrc3BhY2UiNtpBBG5hbWWC0+STAikSJy92MS97bmFtZT1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qfRKRAQoOTGlzdFdvcmtzcGFjZXMSIS5ydW55YXJkLnYxLkxpc3RXb3Jrc3BhY2VzUmVxdWVzdBoiLnJ1bnlhcmQudjEuTGlzdFdvcmtzcGFjZXNSZXNwb25zZSI42kEGcGFyZW50gtPkkwIpEicvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyp9L3dvcmtzcGFjZXMaDspBC3J1bnlhcmQuZGV2QrIBCg5kZXYucnVueWFyZC52MUIOV29ya3NwYWNlUHJvdG9QAVo2Z2l0aHViLmNvbS9ydW55YXJkL3J1bnlhcmQvZ2VuL2dvL3J1bnlhcmQvdjE7cnVueWFyZHYx6kFVChhydW55YXJkLmRldi9Pcmdhbml6YXRpb24SHG9yZ2FuaXphdGlvbnMve29yZ2FuaXphdGlvbn0qDW9yZ2FuaXphdGlvbnMyDG9yZ2FuaXphdGlvbmIGcHJvdG8z", [file_google_api_annotations, file_google_api_client, file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChpydW55YXJkL3YxL3dvcmtzcGFjZS5wcm90bxIKcnVueWFyZC52MSL2AwoJV29ya3NwYWNlEhIKBG5hbWUYASABKAlCBOJBAQgSEQoDdWlkGAIgASgJQgTiQQEDEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIwCg1ydW5fcmV0ZW50aW9uGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEjUKC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIE4kEBAxI1Cgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCBOJBAQMSMQoGbGFiZWxzGAcgAygLMiEucnVueWFyZC52MS5Xb3Jrc3BhY2UuTGFiZWxzRW50cnkSDAoEZXRhZxgIIAEoCRI0ChFhcmNoaXZlX3JldGVudGlvbhgJIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBOmbqQWMKFXJ1bnlhcmQuZGV2L1dvcmtzcGFjZRIzb3JnYW5pemF0aW9ucy97b3JnYW5pemF0aW9ufS93b3Jrc3BhY2VzL3t3b3Jrc3BhY2V9Kgp3b3Jrc3BhY2VzMgl3b3Jrc3BhY2UisQEKFkNyZWF0ZVdvcmtzcGFjZVJlcXVlc3QSMQoGcGFyZW50GAEgASgJQiHiQQEC+kEaChhydW55YXJkLmRldi9Pcmdhbml6YXRpb24SLgoJd29ya3NwYWNlGAIgASgLMhUucnVueWFyZC52MS5Xb3Jrc3BhY2VCBOJBAQISGgoMd29ya3NwYWNlX2lkGAMgASgJQgTiQQECEhgKCnJlcXVlc3RfaWQYBCABKAlCBOJBAQEiQwoTR2V0V29ya3NwYWNlUmVxdWVzdBIsCgRuYW1lGAEgASgJQh7iQQEC+kEXChVydW55YXJkLmRldi9Xb3Jrc3BhY2Ui2wEKFUxpc3RXb3Jrc3BhY2VzUmVxdWVzdBIuCgZwYXJlbnQYASABKAlCHuJBAQL6QRcSFXJ1bnlhcmQuZGV2L1dvcmtzcGFjZRIXCglwYWdlX3NpemUYAiABKAVCBOJBAQESGAoKcGFnZV90b2tlbhgDIAEoCUIE4kEBARIUCgZmaWx0ZXIYBCABKAlCBOJBAQESFgoIb3JkZXJfYnkYBSABKAlCBOJBAQESEgoEc2tpcBgGIAEoBUIE4kEBARIdCg9zaG93X3RvdGFsX3NpemUYByABKAhCBOJBAQEicAoWTGlzdFdvcmtzcGFjZXNSZXNwb25zZRIpCgp3b3Jrc3BhY2VzGAEgAygLMhUucnVueWFyZC52MS5Xb3Jrc3BhY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUinAEKFlVwZGF0ZVdvcmtzcGFjZVJlcXVlc3QSLgoJd29ya3NwYWNlGAEgASgLMhUucnVueWFyZC52MS5Xb3Jrc3BhY2VCBOJBAQISNQoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrQgTiQQEBEhsKDXZhbGlkYXRlX29ubHkYAyABKAhCBOJBAQEyjgUKEFdvcmtzcGFjZVNlcnZpY2USqAEKD0NyZWF0ZVdvcmtzcGFjZRIiLnJ1bnlhcmQudjEuQ3JlYXRlV29ya3NwYWNlUmVxdWVzdBoVLnJ1bnlhcmQudjEuV29ya3NwYWNlIlraQR1wYXJlbnQsd29ya3NwYWNlLHdvcmtzcGFjZV9pZILT5JMCNDoJd29ya3NwYWNlIicvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyp9L3dvcmtzcGFjZXMSfgoMR2V0V29ya3NwYWNlEh8ucnVueWFyZC52MS5HZXRXb3Jrc3BhY2VSZXF1ZXN0GhUucnVueWFyZC52MS5Xb3Jrc3BhY2UiNtpBBG5hbWWC0+STAikSJy92MS97bmFtZT1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qfRKRAQoOTGlzdFdvcmtzcGFjZXMSIS5ydW55YXJkLnYxLkxpc3RXb3Jrc3BhY2VzUmVxdWVzdBoiLnJ1bnlhcmQudjEuTGlzdFdvcmtzcGFjZXNSZXNwb25zZSI42kEGcGFyZW50gtPkkwIpEicvdjEve3BhcmVudD1vcmdhbml6YXRpb25zLyp9L3dvcmtzcGFjZXMSqgEKD1VwZGF0ZVdvcmtzcGFjZRIiLnJ1bnlhcmQudjEuVXBkYXRlV29ya3NwYWNlUmVxdWVzdBoVLnJ1bnlhcmQudjEuV29ya3NwYWNlIlzaQRV3b3Jrc3BhY2UsdXBkYXRlX21hc2uC0+STAj46CXdvcmtzcGFjZTIxL3YxL3t3b3Jrc3BhY2UubmFtZT1vcmdhbml6YXRpb25zLyovd29ya3NwYWNlcy8qfRoOykELcnVueWFyZC5kZXZCsgEKDmRldi5ydW55YXJkLnYxQg5Xb3Jrc3BhY2VQcm90b1ABWjZnaXRodWIuY29tL3J1bnlhcmQvcnVueWFyZC9nZW4vZ28vcnVueWFyZC92MTtydW55YXJkdjHqQVUKGHJ1bnlhcmQuZGV2L09yZ2FuaXphdGlvbhIcb3JnYW5pemF0aW9ucy97b3JnYW5pemF0aW9ufSoNb3JnYW5pemF0aW9uczIMb3JnYW5pemF0aW9uYgZwcm90bzM", [file_google_api_annotations, file_google_api_client, file_google_api_field_behavior, file_google_api_resource, file_google_protobuf_duration, file_google_protobuf_field_mask, file_google_protobuf_timestamp]);
 
 /**
  * A workspace groups the automations of one team.
@@ -263,6 +263,45 @@ export const ListWorkspacesResponseSchema: GenMessage<ListWorkspacesResponse> = 
   messageDesc(file_runyard_v1_workspace, 4);
 
 /**
+ * Request message for UpdateWorkspace.
+ *
+ * @generated from message runyard.v1.UpdateWorkspaceRequest
+ */
+export type UpdateWorkspaceRequest = Message<"runyard.v1.UpdateWorkspaceRequest"> & {
+  /**
+   * The workspace, with its name set. Output-only fields are ignored; a
+   * non-empty etag must match the current one (AIP-154).
+   *
+   * @generated from field: runyard.v1.Workspace workspace = 1;
+   */
+  workspace?: Workspace | undefined;
+
+  /**
+   * The fields to update: any of display_name, labels, run_retention and
+   * archive_retention. `*` replaces every writable field (unset ones are
+   * cleared); unset updates the fields that are populated in `workspace`.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+
+  /**
+   * If set, the update is checked and its result returned, but nothing is
+   * written.
+   *
+   * @generated from field: bool validate_only = 3;
+   */
+  validateOnly: boolean;
+};
+
+/**
+ * Describes the message runyard.v1.UpdateWorkspaceRequest.
+ * Use `create(UpdateWorkspaceRequestSchema)` to create a new message.
+ */
+export const UpdateWorkspaceRequestSchema: GenMessage<UpdateWorkspaceRequest> = /*@__PURE__*/
+  messageDesc(file_runyard_v1_workspace, 5);
+
+/**
  * Manages workspaces, the containers of automations inside an organization.
  *
  * @generated from service runyard.v1.WorkspaceService
@@ -297,6 +336,16 @@ export const WorkspaceService: GenService<{
     methodKind: "unary";
     input: typeof ListWorkspacesRequestSchema;
     output: typeof ListWorkspacesResponseSchema;
+  },
+  /**
+   * Updates a workspace: its display name, labels and retention windows.
+   *
+   * @generated from rpc runyard.v1.WorkspaceService.UpdateWorkspace
+   */
+  updateWorkspace: {
+    methodKind: "unary";
+    input: typeof UpdateWorkspaceRequestSchema;
+    output: typeof WorkspaceSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_runyard_v1_workspace, 0);
