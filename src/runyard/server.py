@@ -25,6 +25,7 @@ from runyard.api.run_batch import RunBatchService
 from runyard.api.runner import RunnerService
 from runyard.api.runs import RunService
 from runyard.api.streams_http import SSE_RESUME
+from runyard.api.threads import READ_THREADS, SQLITE_READ_THREADS
 from runyard.api.tokens import TokenService
 from runyard.api.validation import schema_limits
 from runyard.api.watch import HEARTBEAT_SECONDS, Watcher
@@ -169,6 +170,8 @@ class Runyard:
         log.info("store ready: %s", _redact(self.url))
         if isinstance(self.store, SqlStore):
             METRICS.watch_pool(self.store.db.engine)
+            if self.store.db.dialect == "sqlite":
+                READ_THREADS.resize(SQLITE_READ_THREADS)
         if self.settings.demo and first:
             await asyncio.to_thread(load_demo, self.store, self.settings)
         authenticator = self._authenticator(self.store)

@@ -35,3 +35,21 @@ def test_results_errors_and_context() -> None:
         assert await threads.run(str, 7) == "7"
 
     asyncio.run(main())
+
+
+def test_resize_before_first_use_only() -> None:
+    threads = StoreThreads(3)
+    threads.resize(1)
+
+    async def main() -> set[str]:
+        names = await asyncio.gather(
+            *(threads.run(lambda: threading.current_thread().name) for _ in range(10))
+        )
+        threads.resize(5)  # started: no effect
+        names += await asyncio.gather(
+            *(threads.run(lambda: threading.current_thread().name) for _ in range(10))
+        )
+        return set(names)
+
+    assert asyncio.run(main()) == {"store-1"}
+    assert threads.size == 1

@@ -10,7 +10,7 @@ from google.protobuf import empty_pb2, field_mask_pb2
 from runyard.aip.errors import invalid_argument, required
 from runyard.aip.names import validate_id
 from runyard.api import names
-from runyard.api.context import blocking, list_plan, now_us, request_key
+from runyard.api.context import blocking, list_plan, now_us, reading, request_key
 from runyard.api.pages import list_response
 from runyard.store import listing
 from runyard.store.interface import WorkspaceStore
@@ -61,14 +61,14 @@ class AutomationService(automation_pb2_grpc.AutomationServiceServicer):
     async def GetAutomation(
         self, request: automation_pb2.GetAutomationRequest, context: Ctx
     ) -> Automation:
-        return await blocking(self.store.get_automation, names.automation(request.name))
+        return await reading(self.store.get_automation, names.automation(request.name))
 
     async def ListAutomations(
         self, request: automation_pb2.ListAutomationsRequest, context: Ctx
     ) -> automation_pb2.ListAutomationsResponse:
         ws = names.workspace(request.parent, "parent")
         plan = list_plan(request, listing.AUTOMATIONS, self.store.page_tokens)
-        page = await blocking(self.store.list_automations, ws, plan)
+        page = await reading(self.store.list_automations, ws, plan)
         return list_response(automation_pb2.ListAutomationsResponse, page)
 
     async def UpdateAutomation(

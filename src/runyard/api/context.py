@@ -15,7 +15,7 @@ from google.protobuf.message import Message
 from runyard.aip.errors import invalid_argument
 from runyard.aip.listing import Collection, ListPlan, ListRequest, plan_list
 from runyard.aip.pagination import PageTokens
-from runyard.api.threads import STORE_THREADS
+from runyard.api.threads import READ_THREADS, STORE_THREADS
 from runyard.auth.authenticator import Principal
 from runyard.domain.runs import Actor
 
@@ -76,3 +76,8 @@ async def blocking(fn: Callable[..., T], *args: Any) -> T:
     """Runs a store call on a store thread (runyard.api.threads) so the event
     loop keeps serving."""
     return await STORE_THREADS.run(fn, *args)
+
+
+async def reading(fn: Callable[..., T], *args: Any) -> T:
+    """`blocking` for a store call that only reads (on the read threads)."""
+    return await READ_THREADS.run(fn, *args)

@@ -7,7 +7,7 @@ from typing import Any
 import grpc
 
 from runyard.api import names
-from runyard.api.context import blocking, list_plan
+from runyard.api.context import list_plan, reading
 from runyard.api.pages import list_response
 from runyard.store import listing
 from runyard.store.interface import ExecutionStore
@@ -23,18 +23,18 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
     async def GetExecution(
         self, request: execution_pb2.GetExecutionRequest, context: Ctx
     ) -> execution_pb2.Execution:
-        return await blocking(self.store.get_execution, names.execution(request.name))
+        return await reading(self.store.get_execution, names.execution(request.name))
 
     async def ListExecutions(
         self, request: execution_pb2.ListExecutionsRequest, context: Ctx
     ) -> execution_pb2.ListExecutionsResponse:
         ws = names.workspace(request.parent, "parent")
         plan = list_plan(request, listing.EXECUTIONS, self.store.page_tokens)
-        page = await blocking(self.store.list_executions, ws, plan)
+        page = await reading(self.store.list_executions, ws, plan)
         return list_response(execution_pb2.ListExecutionsResponse, page)
 
     async def GetExecutionOutputs(
         self, request: execution_pb2.GetExecutionOutputsRequest, context: Ctx
     ) -> execution_pb2.ExecutionOutputs:
         ref = names.execution_outputs(request.name)
-        return await blocking(self.store.get_execution_outputs, ref)
+        return await reading(self.store.get_execution_outputs, ref)

@@ -7,7 +7,7 @@ from typing import Any
 import grpc
 
 from runyard.api import names
-from runyard.api.context import blocking, list_plan, now_us
+from runyard.api.context import blocking, list_plan, now_us, reading
 from runyard.api.pages import list_response
 from runyard.store import listing
 from runyard.store.interface import OperationStore
@@ -24,14 +24,14 @@ class OperationService(operation_pb2_grpc.OperationServiceServicer):
     async def GetOperation(
         self, request: operation_pb2.GetOperationRequest, context: Ctx
     ) -> Operation:
-        return await blocking(self.store.get_operation, names.operation(request.name))
+        return await reading(self.store.get_operation, names.operation(request.name))
 
     async def ListOperations(
         self, request: operation_pb2.ListOperationsRequest, context: Ctx
     ) -> operation_pb2.ListOperationsResponse:
         parent = names.workspace(request.parent, "parent")
         plan = list_plan(request, listing.OPERATIONS, self.store.page_tokens)
-        page = await blocking(self.store.list_operations, parent, plan)
+        page = await reading(self.store.list_operations, parent, plan)
         return list_response(operation_pb2.ListOperationsResponse, page)
 
     async def CancelOperation(
@@ -45,5 +45,5 @@ class OperationService(operation_pb2_grpc.OperationServiceServicer):
     ) -> operation_pb2.ListOperationFailuresResponse:
         parent = names.operation(request.parent, "parent")
         plan = list_plan(request, listing.OPERATION_FAILURES, self.store.page_tokens)
-        page = await blocking(self.store.list_operation_failures, parent, plan)
+        page = await reading(self.store.list_operation_failures, parent, plan)
         return list_response(operation_pb2.ListOperationFailuresResponse, page)

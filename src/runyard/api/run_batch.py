@@ -11,7 +11,7 @@ import grpc
 from runyard.aip.errors import invalid_argument
 from runyard.aip.names import generated_id
 from runyard.api import names
-from runyard.api.context import actor, blocking, request_key
+from runyard.api.context import actor, blocking, reading, request_key
 from runyard.api.runs import _reason
 from runyard.jobs import actions, retention
 from runyard.store.interface import RetentionStore, RunSelection
@@ -97,7 +97,7 @@ class RunBatchService(run_batch_service_pb2_grpc.RunBatchServiceServicer):
 
     async def _retention(self, method: str, action: int, request: Any, context: Ctx) -> Operation:
         ref = names.workspace(request.parent, "parent")
-        workspace = await blocking(self.store.get_workspace, ref)
+        workspace = await reading(self.store.get_workspace, ref)
         who = actor(context)
         older_than = request.older_than if request.HasField("older_than") else None
         cutoff = retention.cutoff_us(action, workspace, older_than, who.now_us)

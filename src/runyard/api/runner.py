@@ -9,7 +9,7 @@ import grpc
 from runyard.aip.errors import ApiError, invalid_argument, required
 from runyard.aip.names import generated_id, validate_id
 from runyard.api import names
-from runyard.api.context import actor, blocking, now_us, request_key
+from runyard.api.context import actor, blocking, now_us, reading, request_key
 from runyard.domain import runs as machine
 from runyard.store.interface import ExecutionStore, RunStore
 from runyard.store.refs import ExecutionRef, RunRef
@@ -96,7 +96,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
 
     async def _check_run_open(self, ref: RunRef) -> None:
         try:
-            run = await blocking(self.store.get_run, ref)
+            run = await reading(self.store.get_run, ref)
         except ApiError as error:
             if error.code == grpc.StatusCode.NOT_FOUND:
                 return  # executions may name runs recorded elsewhere

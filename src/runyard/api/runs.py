@@ -10,7 +10,7 @@ import grpc
 from runyard.aip.errors import invalid_argument, required, unavailable
 from runyard.aip.names import generated_id, validate_id
 from runyard.api import aggregates, names
-from runyard.api.context import actor, blocking, list_plan, request_key
+from runyard.api.context import actor, blocking, list_plan, reading, request_key
 from runyard.api.pages import list_response
 from runyard.api.watch import Watcher
 from runyard.domain import runs as machine
@@ -42,14 +42,14 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         self.watcher = watcher
 
     async def GetRun(self, request: run_service_pb2.GetRunRequest, context: Ctx) -> Run:
-        return await blocking(self.store.get_run, names.run(request.name))
+        return await reading(self.store.get_run, names.run(request.name))
 
     async def ListRuns(
         self, request: run_service_pb2.ListRunsRequest, context: Ctx
     ) -> run_service_pb2.ListRunsResponse:
         parent = names.automation(request.parent, "parent", wildcard=True)
         plan = list_plan(request, listing.RUNS, self.store.page_tokens)
-        page = await blocking(self.store.list_runs, parent, plan)
+        page = await reading(self.store.list_runs, parent, plan)
         return list_response(run_service_pb2.ListRunsResponse, page)
 
     async def CreateRun(self, request: run_service_pb2.CreateRunRequest, context: Ctx) -> Run:
@@ -128,7 +128,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
     ) -> run_service_pb2.ListRunEventsResponse:
         parent = names.run(request.parent, "parent")
         plan = list_plan(request, listing.RUN_EVENTS, self.store.page_tokens)
-        page = await blocking(self.store.list_run_events, parent, plan)
+        page = await reading(self.store.list_run_events, parent, plan)
         return list_response(run_service_pb2.ListRunEventsResponse, page)
 
     async def WatchRunEvents(
@@ -151,9 +151,9 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
     async def QueryDailyRunAggregates(
         self, request: run_service_pb2.QueryDailyRunAggregatesRequest, context: Ctx
     ) -> run_service_pb2.QueryDailyRunAggregatesResponse:
-        return await blocking(aggregates.query_daily, self.aggregates, request)
+        return await reading(aggregates.query_daily, self.aggregates, request)
 
     async def QueryAutomationRunAggregates(
         self, request: run_service_pb2.QueryAutomationRunAggregatesRequest, context: Ctx
     ) -> run_service_pb2.QueryAutomationRunAggregatesResponse:
-        return await blocking(aggregates.query_automations, self.aggregates, request)
+        return await reading(aggregates.query_automations, self.aggregates, request)

@@ -9,7 +9,7 @@ import grpc
 
 from runyard.aip.errors import required
 from runyard.api import names
-from runyard.api.context import blocking, list_plan, now_us, principal, request_key
+from runyard.api.context import blocking, list_plan, now_us, principal, reading, request_key
 from runyard.api.pages import list_response
 from runyard.auth.issue import TOKEN, issue_token
 from runyard.store.interface import Store
@@ -45,14 +45,14 @@ class TokenService(token_pb2_grpc.TokenServiceServicer):
 
     async def GetToken(self, request: token_pb2.GetTokenRequest, context: Ctx) -> Token:
         ids = TOKEN.parse(request.name, "name")
-        return await blocking(self.store.tokens.get_token, ids["organization"], ids["token"])
+        return await reading(self.store.tokens.get_token, ids["organization"], ids["token"])
 
     async def ListTokens(
         self, request: token_pb2.ListTokensRequest, context: Ctx
     ) -> token_pb2.ListTokensResponse:
         org = names.organization(request.parent)
         plan = list_plan(request, TOKENS, self.store.tokens.page_tokens)
-        page = await blocking(self.store.tokens.list_tokens, org, plan)
+        page = await reading(self.store.tokens.list_tokens, org, plan)
         return list_response(token_pb2.ListTokensResponse, page)
 
     async def RevokeToken(self, request: token_pb2.RevokeTokenRequest, context: Ctx) -> Token:

@@ -23,7 +23,7 @@ from runyard.aip.errors import invalid_argument
 from runyard.aip.filtering import check_filter
 from runyard.aip.filtering.evaluator import evaluate_checked
 from runyard.api import names
-from runyard.api.context import blocking, now_us
+from runyard.api.context import now_us, reading
 from runyard.api.shared_reads import SharedReads
 from runyard.store import changefeed, listing
 from runyard.store.notify import Hub
@@ -103,7 +103,7 @@ class Watcher:
                 "after_sequence", "must be 0 (from the start) or more", "NEGATIVE_SEQUENCE"
             )
         where = run_event_filter(request.filter)
-        run_id, _ = await blocking(self.reads.run_ids, ref)
+        run_id, _ = await reading(self.reads.run_ids, ref)
         after = request.after_sequence
         first = True
         with self.hub.subscribe(changefeed.run_topic(run_id)) as sub:
@@ -134,13 +134,13 @@ class Watcher:
         Response = run_service_pb2.WatchRunsResponse
         parent = names.automation(request.parent, "parent", wildcard=True)
         matches = run_matcher(request.filter)
-        ws_id = await blocking(self.reads.parent_workspace_id, parent)
+        ws_id = await reading(self.reads.parent_workspace_id, parent)
         with self.hub.subscribe(changefeed.workspace_topic(ws_id)) as sub:
             if request.resume_token:
                 after = decode_token(request.resume_token, ws_id)
             else:
                 # Read after subscribing: a change committed meanwhile still wakes us.
-                after = await blocking(self.reads.head, parent.workspace)
+                after = await reading(self.reads.head, parent.workspace)
             first = True
             while True:
                 sub.clear()

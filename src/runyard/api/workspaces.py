@@ -10,7 +10,7 @@ from google.protobuf import field_mask_pb2
 from runyard.aip.errors import invalid_argument, required
 from runyard.aip.names import validate_id
 from runyard.api import names
-from runyard.api.context import blocking, list_plan, now_us, request_key
+from runyard.api.context import blocking, list_plan, now_us, reading, request_key
 from runyard.api.pages import list_response
 from runyard.store import listing
 from runyard.store.interface import WorkspaceStore
@@ -58,14 +58,14 @@ class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
     async def GetWorkspace(
         self, request: workspace_pb2.GetWorkspaceRequest, context: Ctx
     ) -> workspace_pb2.Workspace:
-        return await blocking(self.store.get_workspace, names.workspace(request.name))
+        return await reading(self.store.get_workspace, names.workspace(request.name))
 
     async def ListWorkspaces(
         self, request: workspace_pb2.ListWorkspacesRequest, context: Ctx
     ) -> workspace_pb2.ListWorkspacesResponse:
         org = names.organization(request.parent)
         plan = list_plan(request, listing.WORKSPACES, self.store.page_tokens)
-        page = await blocking(self.store.list_workspaces, org, plan)
+        page = await reading(self.store.list_workspaces, org, plan)
         return list_response(workspace_pb2.ListWorkspacesResponse, page)
 
     async def UpdateWorkspace(
