@@ -98,6 +98,15 @@ def test_update_mask_changes_only_the_masked_fields(http: httpx.Client, mask: st
     assert got["labels"] == {"a": "1"}
 
 
+def test_no_update_mask_writes_only_the_fields_sent(http: httpx.Client) -> None:
+    # AIP-134: without a mask, the implied mask is the fields populated in the body.
+    name = _automation(http)
+    r = http.patch(f"/v1/{name}", json={"displayName": "after"})
+    assert r.status_code == 200, r.text
+    got = http.get(f"/v1/{name}").json()
+    assert (got["displayName"], got["description"], got["labels"]) == ("after", "kept", {"a": "1"})
+
+
 def test_update_mask_paths_repeated(http: httpx.Client) -> None:
     name = _automation(http)
     r = http.patch(

@@ -77,8 +77,8 @@ class AutomationService(automation_pb2_grpc.AutomationServiceServicer):
         if not request.HasField("automation"):
             raise required("automation")
         ref = names.automation(request.automation.name, "automation.name")
-        paths = _mask_paths(request.update_mask, request.HasField("update_mask"))
         patch = request.automation
+        paths = _mask_paths(patch, request.update_mask, request.HasField("update_mask"))
 
         def mutate(current: Automation) -> Automation:
             updated = Automation()
@@ -102,8 +102,13 @@ class AutomationService(automation_pb2_grpc.AutomationServiceServicer):
         return empty_pb2.Empty()
 
 
-def _mask_paths(mask: field_mask_pb2.FieldMask, present: bool) -> list[str]:
-    if not present or list(mask.paths) in ([], ["*"]):
+def _mask_paths(patch: Automation, mask: field_mask_pb2.FieldMask, present: bool) -> list[str]:
+    """The fields to write (AIP-134): `*` is every writable field; no (or an
+    empty) mask is the writable fields populated in `patch`."""
+    if not present or not mask.paths:
+        populated = {f.name for f, _ in patch.ListFields()}
+        return [f for f in WRITABLE if f in populated]
+    if list(mask.paths) == ["*"]:
         return list(WRITABLE)
     for path in mask.paths:
         if path not in WRITABLE:
