@@ -9,11 +9,6 @@ import uuid
 from typing import Any
 
 from runyard.commands.workspaces import duration_arg
-from runyard.console import render_ops
-from runyard.console.command import invoke
-from runyard.console.connection import Client
-from runyard.console.errors import ExitCode
-from runyard.console.output import emit, stderr_console
 from runyard.v1 import run_batch_service_pb2 as rbs
 
 __all__ = ["add_archive"]
@@ -70,7 +65,7 @@ def add_archive(rsub: Any, api: argparse.ArgumentParser) -> None:
 
 
 def _start(args: argparse.Namespace) -> int:
-    from runyard.commands.operations import ended, wait_for
+    from runyard.commands.operations import start_operation
 
     request_type, method, _, _ = ACTIONS[args.archive_command]
     request = request_type(
@@ -80,18 +75,4 @@ def _start(args: argparse.Namespace) -> int:
     )
     if args.older_than is not None and args.older_than.seconds:
         request.older_than.CopyFrom(args.older_than)
-    outcome = ExitCode.OK
-
-    def body(client: Client) -> None:
-        nonlocal outcome
-        op = client.call(getattr(client.batch, method), request)
-        if args.wait and op.name:
-            stderr_console().print(f"started {op.name}", markup=False, soft_wrap=True)
-            op = wait_for(client, op.name)
-            outcome = ended(op)
-        emit(op, args.output, render_ops.operation)
-
-    try:
-        return invoke(args, body) or outcome
-    except KeyboardInterrupt:
-        return 130  # the shell's code for an interrupt; the operation goes on
+    return start_operation(args, method, request)

@@ -8,11 +8,6 @@ import argparse
 import uuid
 from typing import Any
 
-from runyard.console import render_ops
-from runyard.console.command import invoke
-from runyard.console.connection import Client
-from runyard.console.errors import ExitCode
-from runyard.console.output import emit, stderr_console
 from runyard.v1 import run_batch_service_pb2 as rbs
 
 __all__ = ["add_batch"]
@@ -85,7 +80,7 @@ def add_batch(rsub: Any, api: argparse.ArgumentParser) -> None:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from runyard.commands.operations import ended, wait_for
+    from runyard.commands.operations import start_operation
 
     request_type, method, _ = ACTIONS[args.verb]
     request = request_type(
@@ -97,18 +92,4 @@ def _batch(args: argparse.Namespace) -> int:
         max_runs_per_second=args.max_runs_per_second,
         request_id=args.request_id or str(uuid.uuid4()),
     )
-    outcome = ExitCode.OK
-
-    def body(client: Client) -> None:
-        nonlocal outcome
-        op = client.call(getattr(client.batch, method), request)
-        if args.wait and op.name:
-            stderr_console().print(f"started {op.name}", markup=False, soft_wrap=True)
-            op = wait_for(client, op.name)
-            outcome = ended(op)
-        emit(op, args.output, render_ops.operation)
-
-    try:
-        return invoke(args, body) or outcome
-    except KeyboardInterrupt:
-        return 130  # the shell's code for an interrupt; the operation goes on
+    return start_operation(args, method, request)

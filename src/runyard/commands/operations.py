@@ -98,6 +98,26 @@ def _one(args: argparse.Namespace) -> int:
         return 130  # the shell's code for an interrupt
 
 
+def start_operation(args: argparse.Namespace, method: str, request: Any) -> int:
+    """Calls RunBatchService.`method` (which starts an operation), follows it
+    with --wait, prints it; the exit code is the finished operation's."""
+    outcome = ExitCode.OK
+
+    def body(client: Client) -> None:
+        nonlocal outcome
+        op = client.call(getattr(client.batch, method), request)
+        if args.wait and op.name:
+            stderr_console().print(f"started {op.name}", markup=False, soft_wrap=True)
+            op = wait_for(client, op.name)
+            outcome = ended(op)
+        emit(op, args.output, render_ops.operation)
+
+    try:
+        return invoke(args, body) or outcome
+    except KeyboardInterrupt:
+        return 130  # the shell's code for an interrupt; the operation goes on
+
+
 def ended(op: ops.Operation) -> int:
     """The exit code of a finished operation: that of its error, if it has one."""
     if not op.HasField("error"):
