@@ -156,6 +156,9 @@ def _wrap_stream(gate: Gate, method: str, behavior: Behavior) -> Behavior:
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, authenticator: Authenticator | None = None) -> None:
         self.gate = Gate(authenticator)
+        # method -> (the servicer's handler, its wrapped handler): built once,
+        # not on every call.
+        self._wrapped: dict[str, tuple[Handler, Handler]] = {}
 
     async def intercept_service(
         self,
@@ -166,6 +169,14 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         method = handler_call_details.method
+        known = self._wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        wrapped = self._wrap(method, handler)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(self, method: str, handler: Handler) -> Handler:
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 _wrap_unary(self.gate, method, cast(Behavior, handler.unary_unary)),
