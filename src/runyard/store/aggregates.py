@@ -123,37 +123,78 @@ def _json_rows(conn: Connection, name: str, columns: Sequence[tuple[str, Any]]) 
     return select(*cols).select_from(rows).cte(name)
 
 
+# Built statements by shape (dialect, filter text and scope, the columns and
+# group functions, whether automations are named, per state or not): building
+# the LATERAL select of ~60 columns cost more than running it on PostgreSQL.
+_QUERIES: dict[tuple[Any, ...], Any] = {}
+_MAX_QUERIES = 256
+
+
 def _rollup_rows(
     conn: Connection,
     ws_id: int,
     pieces: list[tuple[int, int, int, int]],
     flt: RunFilter,
+    filter_text: str,
     columns: Callable[[Any], Sequence[Any]],
     group: Callable[[Any, Any], Any],
-    extra: Sequence[ColumnElement[bool]] = (),
+    automations: Sequence[str] | None = None,
     by_state: bool = True,
 ) -> list[Any]:
     """`columns(c)` of the rollup rows `c` in `pieces` of (group id, level, lo,
-    hi), aggregated per (group(ranges, c), state) (or per group).
+    hi), aggregated per (group(ranges, c), state) (or per group); only rows of
+    `automations` when given. `flt` is `filter_text` compiled (the statement is
+    kept by the text).
 
     SQLite seeks each piece's stretch of the primary key on its own. PostgreSQL
     cannot estimate bounds that come from another row and would hash-join the
     whole table against every range; a LATERAL subquery makes it seek per piece."""
     if not pieces:
         return []
+    key = (
+        conn.dialect.name,
+        filter_text,
+        flt.uses_automation,
+        flt.uses_trigger,
+        columns.__code__,
+        group.__code__,
+        automations is not None,
+        by_state,
+    )
+    q = _QUERIES.get(key)
+    if q is None:
+        q = _rollup_query(conn, flt, columns, group, automations is not None, by_state)
+        if len(_QUERIES) >= _MAX_QUERIES:
+            _QUERIES.clear()
+        _QUERIES[key] = q
+    params: dict[str, Any] = {"ranges": json.dumps(pieces), "ws": ws_id}
+    if automations is not None:
+        params["automations"] = list(automations)
+    return list(conn.execute(q, params).all())
+
+
+def _rollup_query(
+    conn: Connection,
+    flt: RunFilter,
+    columns: Callable[[Any], Sequence[Any]],
+    group: Callable[[Any, Any], Any],
+    named: bool,
+    by_state: bool,
+) -> Any:
     ranges = _json_rows(
         conn,
         "ranges",
         (("grp", Integer), ("level", Integer), ("lo", BigInteger), ("hi", BigInteger)),
     )
     conds = [
-        R.c.workspace_id == ws_id,
+        R.c.workspace_id == bindparam("ws", type_=Integer),
         R.c.level == ranges.c.level,
         R.c.bucket_start >= ranges.c.lo,
         R.c.bucket_start < ranges.c.hi,
         *_scope(flt),
-        *extra,
     ]
+    if named:
+        conds.append(R.c.automation.in_(bindparam("automations", expanding=True)))
     if conn.dialect.name == "postgresql":
         # OFFSET 0 keeps the planner from flattening it back into a join.
         rows = select(R).where(*conds).offset(literal_column("0")).lateral("r")
@@ -161,12 +202,11 @@ def _rollup_rows(
     else:
         source, c = ranges.join(R, and_(*conds)), R.c
     key = group(ranges, c)
-    q = (
+    return (
         select(key, *columns(c))
         .select_from(source)
         .group_by(*([key, c.state] if by_state else [key]))
     )
-    return list(conn.execute(q, {"ranges": json.dumps(pieces)}).all())
 
 
 def _rollup_sums(
@@ -174,11 +214,12 @@ def _rollup_sums(
     ws_id: int,
     pieces: list[tuple[int, int, int, int]],
     flt: RunFilter,
+    filter_text: str,
     group: Callable[[Any, Any], Any],
-    extra: Sequence[ColumnElement[bool]] = (),
+    automations: Sequence[str] | None = None,
 ) -> list[Any]:
     """Sums rollup rows per (group, state) over `pieces` of (group id, level, lo, hi)."""
-    return _rollup_rows(conn, ws_id, pieces, flt, _row_columns, group, extra)
+    return _rollup_rows(conn, ws_id, pieces, flt, filter_text, _row_columns, group, automations)
 
 
 def _raw_runs(
@@ -226,14 +267,16 @@ def daily(
             uses.setdefault(piece, []).append((i, False))
         p, _ = plain_cover(bounds[i], bounds[i + 1])
         plain += [(i, level, lo, hi) for level, lo, hi in p]
-    extra: list[ColumnElement[bool]] = []
+    automations = None
     if flt.uses_automation:
         # Lets the primary key seek per automation instead of scanning them all.
-        extra.append(R.c.automation.in_(_matching_automations(conn, ws_id, flt)))
+        automations = _matching_automations(conn, ws_id, flt)
     pieces = list(uses)
     ranges = [(k, level, lo, hi) for k, (level, lo, hi) in enumerate(pieces)]
     exact_max = {i for i, *_ in plain}
-    for row in _rollup_sums(conn, ws_id, ranges, flt, lambda rg, c: rg.c.grp, extra):
+    for row in _rollup_sums(
+        conn, ws_id, ranges, flt, filter_text, lambda rg, c: rg.c.grp, automations
+    ):
         for i, add in uses[pieces[row[0]]]:
             if not add:
                 _sub_row(days[i], row[1:])
@@ -246,9 +289,10 @@ def daily(
         ws_id,
         plain,
         flt,
+        filter_text,
         lambda c: [func.max(c.duration_max)],
         lambda rg, c: rg.c.grp,
-        extra,
+        automations,
         by_state=False,
     ):
         days[i].duration_max = max(days[i].duration_max, d_max)
@@ -316,8 +360,9 @@ def per_automation(
         ws_id,
         [(0, level, a, b) for level, a, b in p],
         scoped,
+        filter_text,
         lambda rg, c: c.automation,
-        [R.c.automation.in_(names)],
+        names,
     )
     for row in rows:
         _add_row(out[str(row[0])].totals, row[1:])
