@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from google.protobuf import empty_pb2, field_mask_pb2
+from google.protobuf import empty_pb2
 
-from runyard.aip.errors import invalid_argument, required
+from runyard.aip.errors import required
 from runyard.aip.names import validate_id
+from runyard.aip.update_mask import update_paths
 from runyard.api import names
 from runyard.api.context import blocking, list_plan, now_us, reading, request_key
 from runyard.api.pages import list_response
@@ -78,7 +79,7 @@ class AutomationService(automation_pb2_grpc.AutomationServiceServicer):
             raise required("automation")
         ref = names.automation(request.automation.name, "automation.name")
         patch = request.automation
-        paths = _mask_paths(patch, request.update_mask, request.HasField("update_mask"))
+        paths = update_paths(patch, request.update_mask, request.HasField("update_mask"), WRITABLE)
 
         def mutate(current: Automation) -> Automation:
             updated = Automation()
@@ -100,21 +101,3 @@ class AutomationService(automation_pb2_grpc.AutomationServiceServicer):
     ) -> empty_pb2.Empty:
         await blocking(self.store.delete_automation, names.automation(request.name), request.etag)
         return empty_pb2.Empty()
-
-
-def _mask_paths(patch: Automation, mask: field_mask_pb2.FieldMask, present: bool) -> list[str]:
-    """The fields to write (AIP-134): `*` is every writable field; no (or an
-    empty) mask is the writable fields populated in `patch`."""
-    if not present or not mask.paths:
-        populated = {f.name for f, _ in patch.ListFields()}
-        return [f for f in WRITABLE if f in populated]
-    if list(mask.paths) == ["*"]:
-        return list(WRITABLE)
-    for path in mask.paths:
-        if path not in WRITABLE:
-            raise invalid_argument(
-                "update_mask",
-                f"{path!r} cannot be updated; updatable fields: {', '.join(WRITABLE)}",
-                "INVALID_UPDATE_MASK",
-            )
-    return list(mask.paths)

@@ -27,7 +27,7 @@ from runyard.api.context import now_us, reading
 from runyard.api.shared_reads import SharedReads
 from runyard.store import changefeed, listing
 from runyard.store.notify import Hub
-from runyard.store.runs import _run_columns
+from runyard.store.run_rows import run_columns
 from runyard.store.streams import BATCH, ChangeBatch, EventBatch, StreamReads, run_event_filter
 from runyard.v1 import run_pb2, run_service_pb2
 
@@ -73,7 +73,7 @@ def run_matcher(text: str) -> Callable[[Run], bool]:
     def matches(run: Run) -> bool:
         parts = run.name.split("/")
         row = {
-            **_run_columns(run),
+            **run_columns(run),
             "automation": parts[5],
             "run": parts[7],
             "failure.message": run.failure.message,

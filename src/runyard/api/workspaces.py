@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from google.protobuf import field_mask_pb2
 
 from runyard.aip.errors import invalid_argument, required
 from runyard.aip.names import validate_id
+from runyard.aip.update_mask import update_paths
 from runyard.api import names
 from runyard.api.context import blocking, list_plan, now_us, reading, request_key
 from runyard.api.pages import list_response
@@ -75,7 +75,7 @@ class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
             raise required("workspace")
         ref = names.workspace(request.workspace.name, "workspace.name")
         patch = request.workspace
-        paths = _mask_paths(patch, request.update_mask, request.HasField("update_mask"))
+        paths = update_paths(patch, request.update_mask, request.HasField("update_mask"), WRITABLE)
         _check_windows(patch)
 
         def mutate(current: Workspace) -> Workspace:
@@ -99,28 +99,3 @@ class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
             now_us(),
             request.validate_only,
         )
-
-
-def _mask_paths(patch: Workspace, mask: field_mask_pb2.FieldMask, present: bool) -> list[str]:
-    """The fields to write (AIP-134): `*` is every writable field; no (or an
-    empty) mask is the writable fields populated in `patch`."""
-    if not present or not mask.paths:
-        return [f for f in WRITABLE if _populated(patch, f)]
-    if list(mask.paths) == ["*"]:
-        return list(WRITABLE)
-    for path in mask.paths:
-        if path not in WRITABLE:
-            raise invalid_argument(
-                "update_mask",
-                f"{path!r} cannot be updated; updatable fields: {', '.join(WRITABLE)}",
-                "INVALID_UPDATE_MASK",
-            )
-    return list(dict.fromkeys(mask.paths))
-
-
-def _populated(patch: Workspace, field: str) -> bool:
-    if field == "labels":
-        return bool(patch.labels)
-    if field == "display_name":
-        return bool(patch.display_name)
-    return patch.HasField(field)

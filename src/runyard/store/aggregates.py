@@ -8,24 +8,19 @@ UTC day (24 hour rows in New York) is read as its UTC day plus and minus the
 hours between the two midnights when that reads fewer rows (11 in New York);
 maxima, which do not subtract, come from a one-column query over the plain
 cover. The ranges travel as one JSON parameter, so each statement's SQL is
-the same on every call and compiled once (SQLAlchemy's statement cache).
+the same on every call and built once (runyard.store.rollup_reads).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
-    ColumnElement,
     Connection,
     Integer,
     String,
-    and_,
-    bindparam,
-    cast,
     column,
     func,
     literal_column,
@@ -34,31 +29,13 @@ from sqlalchemy import (
     union,
     values,
 )
-from sqlalchemy.dialects.postgresql import JSONB
 
 from runyard.domain import aggregates as agg
 from runyard.store import layout
 from runyard.store import tables as t
 from runyard.store.covers import plain_cover, signed_cover
 from runyard.store.filters import RunFilter, compile_run_filter
-
-R = t.run_rollups
-_SUMS = ("run_count", "duration_count", "duration_sum")
-
-
-def _sum(col: Any) -> Any:
-    # PostgreSQL sums bigints as numeric, which psycopg turns into Decimal objects.
-    return cast(func.sum(col), BigInteger)
-
-
-def _row_columns(c: Any) -> list[Any]:
-    """State, the sums, the maximum and the histogram of rollup columns `c`."""
-    return [
-        c.state,
-        *(_sum(c[name]) for name in _SUMS),
-        func.max(c.duration_max),
-        *(_sum(c[name]) for name in t.HIST_COLUMNS),
-    ]
+from runyard.store.rollup_reads import R, json_rows, rollup_rows, rollup_sums
 
 
 def _add_row(totals: agg.Totals, row: Sequence[Any]) -> None:
@@ -69,21 +46,6 @@ def _add_row(totals: agg.Totals, row: Sequence[Any]) -> None:
 def _sub_row(totals: agg.Totals, row: Sequence[Any]) -> None:
     """Takes a row's sums away again (its maximum is left to the caller)."""
     totals.add_row(row[0], -row[1], -row[2], -row[3], 0, [-v for v in row[5:]])
-
-
-def _scope(flt: RunFilter) -> list[ColumnElement[bool]]:
-    """Which rollup rows to read: the per-automation or per-trigger rows only
-    when the filter needs them, else the pre-summed "all" rows."""
-    conds: list[ColumnElement[bool]] = []
-    if not flt.uses_automation:
-        conds.append(R.c.automation == layout.ALL_AUTOMATIONS)
-    if flt.uses_trigger:
-        conds.append(R.c.trigger != layout.ALL_TRIGGERS)
-    else:
-        conds.append(R.c.trigger == layout.ALL_TRIGGERS)
-    if flt.rollups is not None:
-        conds.append(flt.rollups)
-    return conds
 
 
 def _matching_automations(conn: Connection, ws_id: int, flt: RunFilter) -> list[str]:
@@ -103,123 +65,6 @@ def _matching_automations(conn: Connection, ws_id: int, flt: RunFilter) -> list[
         )
     )
     return sorted(str(a) for a in conn.execute(q).scalars())
-
-
-def _json_rows(conn: Connection, name: str, columns: Sequence[tuple[str, Any]]) -> Any:
-    """A CTE of typed rows read from the JSON array of arrays bound as `name`,
-    so a statement's SQL is the same whatever the rows (and compiled once)."""
-    param = bindparam(name, type_=String)
-    if conn.dialect.name == "postgresql":
-        rows = func.jsonb_array_elements(cast(param, JSONB)).table_valued("value").alias("rj")
-        cols = [
-            cast(rows.c.value.op("->>")(i), typ).label(col) for i, (col, typ) in enumerate(columns)
-        ]
-    else:
-        rows = func.json_each(param).table_valued("value").alias("rj")
-        cols = [
-            cast(func.json_extract(rows.c.value, f"$[{i}]"), typ).label(col)
-            for i, (col, typ) in enumerate(columns)
-        ]
-    return select(*cols).select_from(rows).cte(name)
-
-
-# Built statements by shape (dialect, filter text and scope, the columns and
-# group functions, whether automations are named, per state or not): building
-# the LATERAL select of ~60 columns cost more than running it on PostgreSQL.
-_QUERIES: dict[tuple[Any, ...], Any] = {}
-_MAX_QUERIES = 256
-
-
-def _rollup_rows(
-    conn: Connection,
-    ws_id: int,
-    pieces: list[tuple[int, int, int, int]],
-    flt: RunFilter,
-    filter_text: str,
-    columns: Callable[[Any], Sequence[Any]],
-    group: Callable[[Any, Any], Any],
-    automations: Sequence[str] | None = None,
-    by_state: bool = True,
-) -> list[Any]:
-    """`columns(c)` of the rollup rows `c` in `pieces` of (group id, level, lo,
-    hi), aggregated per (group(ranges, c), state) (or per group); only rows of
-    `automations` when given. `flt` is `filter_text` compiled (the statement is
-    kept by the text).
-
-    SQLite seeks each piece's stretch of the primary key on its own. PostgreSQL
-    cannot estimate bounds that come from another row and would hash-join the
-    whole table against every range; a LATERAL subquery makes it seek per piece."""
-    if not pieces:
-        return []
-    key = (
-        conn.dialect.name,
-        filter_text,
-        flt.uses_automation,
-        flt.uses_trigger,
-        columns.__code__,
-        group.__code__,
-        automations is not None,
-        by_state,
-    )
-    q = _QUERIES.get(key)
-    if q is None:
-        q = _rollup_query(conn, flt, columns, group, automations is not None, by_state)
-        if len(_QUERIES) >= _MAX_QUERIES:
-            _QUERIES.clear()
-        _QUERIES[key] = q
-    params: dict[str, Any] = {"ranges": json.dumps(pieces), "ws": ws_id}
-    if automations is not None:
-        params["automations"] = list(automations)
-    return list(conn.execute(q, params).all())
-
-
-def _rollup_query(
-    conn: Connection,
-    flt: RunFilter,
-    columns: Callable[[Any], Sequence[Any]],
-    group: Callable[[Any, Any], Any],
-    named: bool,
-    by_state: bool,
-) -> Any:
-    ranges = _json_rows(
-        conn,
-        "ranges",
-        (("grp", Integer), ("level", Integer), ("lo", BigInteger), ("hi", BigInteger)),
-    )
-    conds = [
-        R.c.workspace_id == bindparam("ws", type_=Integer),
-        R.c.level == ranges.c.level,
-        R.c.bucket_start >= ranges.c.lo,
-        R.c.bucket_start < ranges.c.hi,
-        *_scope(flt),
-    ]
-    if named:
-        conds.append(R.c.automation.in_(bindparam("automations", expanding=True)))
-    if conn.dialect.name == "postgresql":
-        # OFFSET 0 keeps the planner from flattening it back into a join.
-        rows = select(R).where(*conds).offset(literal_column("0")).lateral("r")
-        source, c = ranges.join(rows, true()), rows.c
-    else:
-        source, c = ranges.join(R, and_(*conds)), R.c
-    key = group(ranges, c)
-    return (
-        select(key, *columns(c))
-        .select_from(source)
-        .group_by(*([key, c.state] if by_state else [key]))
-    )
-
-
-def _rollup_sums(
-    conn: Connection,
-    ws_id: int,
-    pieces: list[tuple[int, int, int, int]],
-    flt: RunFilter,
-    filter_text: str,
-    group: Callable[[Any, Any], Any],
-    automations: Sequence[str] | None = None,
-) -> list[Any]:
-    """Sums rollup rows per (group, state) over `pieces` of (group id, level, lo, hi)."""
-    return _rollup_rows(conn, ws_id, pieces, flt, filter_text, _row_columns, group, automations)
 
 
 def _raw_runs(
@@ -274,7 +119,7 @@ def daily(
     pieces = list(uses)
     ranges = [(k, level, lo, hi) for k, (level, lo, hi) in enumerate(pieces)]
     exact_max = {i for i, *_ in plain}
-    for row in _rollup_sums(
+    for row in rollup_sums(
         conn, ws_id, ranges, flt, filter_text, lambda rg, c: rg.c.grp, automations
     ):
         for i, add in uses[pieces[row[0]]]:
@@ -284,7 +129,7 @@ def daily(
                 _add_row(days[i], (*row[1:5], 0, *row[6:]))
             else:
                 _add_row(days[i], row[1:])
-    for i, d_max in _rollup_rows(
+    for i, d_max in rollup_rows(
         conn,
         ws_id,
         plain,
@@ -355,7 +200,7 @@ def per_automation(
     out = {name: agg.AutomationTotals(name) for name in names}
     p, raw = layout.decompose(lo, hi)
     scoped = RunFilter(flt.rollups, flt.runs, True, flt.uses_trigger, flt.candidates)
-    rows = _rollup_sums(
+    rows = rollup_sums(
         conn,
         ws_id,
         [(0, level, a, b) for level, a, b in p],
@@ -379,7 +224,7 @@ def per_automation(
 
 def _json_names(conn: Connection) -> Any:
     """A FROM of one `automation` column from the JSON rows bound as `names`."""
-    return _json_rows(conn, "names", (("automation", String),))
+    return json_rows(conn, "names", (("automation", String),))
 
 
 def _last_runs(

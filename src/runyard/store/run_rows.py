@@ -9,8 +9,10 @@ from typing import Any
 from sqlalchemy import Connection
 
 from runyard.store import statements as st
+from runyard.store.db import micros, opt_micros
+from runyard.v1 import run_pb2
 
-# The run's typed columns (runs._run_columns gives their values).
+# The run's typed columns (run_columns gives their values).
 RUN_FIELDS = (
     "state",
     "trigger",
@@ -73,3 +75,30 @@ def labels_param(conn: Connection, labels: dict[str, str]) -> Any:
 def select_run(conn: Connection, ws_id: int, automation: str, run: str, *, lock: bool) -> Any:
     statement = SELECT_RUN_LOCKED if lock and conn.dialect.name == "postgresql" else SELECT_RUN
     return statement.run(conn, {"ws": ws_id, "automation": automation, "run": run}).first()
+
+
+def run_columns(run: run_pb2.Run) -> dict[str, Any]:
+    """The typed column values of `run` (labels as a dict)."""
+    return {
+        "state": run.state,
+        "trigger": run.trigger,
+        "end_reason": run.end_reason,
+        "exit_code": run.exit_code if run.HasField("exit_code") else None,
+        "attempt": run.attempt,
+        "config_version": run.config_version,
+        "replica_index": run.replica_index,
+        "caller": run.caller,
+        "started_by": run.started_by,
+        "trace_id": run.trace_id,
+        "external_execution_id": run.external_execution_id,
+        "automation_revision_id": run.automation_revision_id,
+        "retried_run": run.retried_run,
+        "pause_reason": run.pause_reason,
+        "failure_message": run.failure.message,
+        "labels": dict(run.labels),
+        "create_time": micros(run.create_time),
+        "start_time": opt_micros(run, "start_time"),
+        "end_time": opt_micros(run, "end_time"),
+        "duration": run.duration.ToMicroseconds() if run.HasField("duration") else None,
+        "update_time": micros(run.update_time),
+    }

@@ -5,15 +5,14 @@ Every write to a run appends its events and adjusts the rollups
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select
+from sqlalchemy import Connection, bindparam, select
 
 from runyard.aip.errors import aborted, already_exists, failed_precondition, not_found
 from runyard.aip.listing import ListPlan
-from runyard.store import archived_reads, changefeed, listing, rollups
+from runyard.store import archived_reads, changefeed, listing, rollups, run_import
 from runyard.store import run_rows as rows
 from runyard.store import tables as t
 from runyard.store.db import (
@@ -23,7 +22,6 @@ from runyard.store.db import (
     etag_of,
     identified,
     micros,
-    opt_micros,
 )
 from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, Page
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
@@ -37,34 +35,8 @@ RunEvent = run_pb2.RunEvent
 Deferred = list[tuple[str, Run | None, Run, int]]
 
 
-def _run_columns(run: Run) -> dict[str, Any]:
-    return {
-        "state": run.state,
-        "trigger": run.trigger,
-        "end_reason": run.end_reason,
-        "exit_code": run.exit_code if run.HasField("exit_code") else None,
-        "attempt": run.attempt,
-        "config_version": run.config_version,
-        "replica_index": run.replica_index,
-        "caller": run.caller,
-        "started_by": run.started_by,
-        "trace_id": run.trace_id,
-        "external_execution_id": run.external_execution_id,
-        "automation_revision_id": run.automation_revision_id,
-        "retried_run": run.retried_run,
-        "pause_reason": run.pause_reason,
-        "failure_message": run.failure.message,
-        "labels": dict(run.labels),
-        "create_time": micros(run.create_time),
-        "start_time": opt_micros(run, "start_time"),
-        "end_time": opt_micros(run, "end_time"),
-        "duration": run.duration.ToMicroseconds() if run.HasField("duration") else None,
-        "update_time": micros(run.update_time),
-    }
-
-
 def _run_params(conn: Connection, run: Run) -> dict[str, Any]:
-    params = _run_columns(run)
+    params = rows.run_columns(run)
     params["labels"] = rows.labels_param(conn, params["labels"])
     return params
 
@@ -331,72 +303,11 @@ class SqlRuns(Part):
             )
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None:
-        """Bulk-inserts finished timelines in one transaction (names, uids and etags set here).
-
-        One multi-row INSERT … RETURNING for the runs and one for their events: per-row
-        statements cost ~10x more."""
+        """Bulk-inserts finished timelines in one transaction (runyard.store.run_import)."""
         if not runs:
             return
         with self.db.write() as conn:
-            ws_id = self.db.workspace_id(conn, workspace)
-            ids = (
-                conn.execute(
-                    insert(t.runs).returning(t.runs.c.id, sort_by_parameter_order=True),
-                    [_imported_run_row(ws_id, workspace, item) for item in runs],
-                )
-                .scalars()
-                .all()
-            )
-            event_rows = [
-                row
-                for run_id, item in zip(ids, runs, strict=True)
-                for row in _imported_event_rows(run_id, workspace, item)
-            ]
-            if event_rows:
-                conn.execute(insert(t.run_events), event_rows)
-            rollups.apply_many(conn, ws_id, [(item.automation, item.run) for item in runs])
-
-
-def _imported_run_row(ws_id: int, workspace: WorkspaceRef, item: ImportedRun) -> dict[str, Any]:
-    run = item.run
-    run.name = _imported_ref(workspace, item).name
-    run.uid = run.uid or str(uuid.uuid4())
-    run.etag = etag_of(1)
-    return {
-        "workspace_id": ws_id,
-        "automation": item.automation,
-        "run": item.run_id,
-        **_run_columns(run),
-        "paused_from_state": item.paused_from,
-        "version": 1,
-        "last_event": len(item.events),
-        "body": run.SerializeToString(),
-    }
-
-
-def _imported_ref(workspace: WorkspaceRef, item: ImportedRun) -> RunRef:
-    return RunRef(AutomationRef(workspace, item.automation), item.run_id)
-
-
-def _imported_event_rows(
-    run_id: int, workspace: WorkspaceRef, item: ImportedRun
-) -> list[dict[str, Any]]:
-    ref = _imported_ref(workspace, item)
-    rows = []
-    for seq, event in enumerate(item.events, start=1):
-        event.name = ref.event_name(seq)
-        event.sequence = seq
-        rows.append(
-            {
-                "run_id": run_id,
-                "sequence": seq,
-                "type": event.type,
-                "node_kind": event.journal.node_kind,
-                "create_time": micros(event.create_time),
-                "body": event.SerializeToString(),
-            }
-        )
-    return rows
+            run_import.import_runs(conn, self.db.workspace_id(conn, workspace), workspace, runs)
 
 
 def _no_retry_yet(conn: Connection, ws_id: int, ref: RunRef) -> None:
