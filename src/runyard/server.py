@@ -18,7 +18,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from runyard.api.automations import AutomationService
 from runyard.api.executions import ExecutionService
-from runyard.api.interceptors import ErrorMappingInterceptor
+from runyard.api.interceptors import ErrorMappingInterceptor, GatedServer
 from runyard.api.operations import OperationService
 from runyard.api.reflection import enable_reflection
 from runyard.api.run_batch import RunBatchService
@@ -98,6 +98,9 @@ class Settings:
     demo_token_file: str = "runyard-demo-token"
     # How long a token look-up is trusted (a revoke elsewhere takes this long).
     token_cache_seconds: float = 5.0
+    # SQLite reads may run on the event loop when nothing else is served
+    # (runyard.api.threads).
+    inline_reads: bool = True
     # How long a server holds an operation without renewing it before another
     # server may take it over (a killed server's operations resume after this).
     operation_lease_seconds: float = 30.0
@@ -172,6 +175,7 @@ class Runyard:
             METRICS.watch_pool(self.store.db.engine)
             if self.store.db.dialect == "sqlite":
                 READ_THREADS.resize(SQLITE_READ_THREADS)
+                READ_THREADS.inline_when_alone = self.settings.inline_reads
         if self.settings.demo and first:
             await asyncio.to_thread(load_demo, self.store, self.settings)
         authenticator = self._authenticator(self.store)
@@ -211,11 +215,14 @@ class Runyard:
         """Starts the gRPC server; returns the host it listens on."""
         # Workers share the port (grpc sets SO_REUSEPORT by default; say so anyway).
         options = [] if self.settings.worker_slot is None else [("grpc.so_reuseport", 1)]
-        interceptors = [ErrorMappingInterceptor(authenticator)]
-        server = grpc.aio.server(interceptors=interceptors, options=options)
+        gate = ErrorMappingInterceptor(authenticator)
+        interceptors = [gate]
+        # Handlers reach the server already behind the gate (no per-call interceptor).
+        server = grpc.aio.server(options=options)
+        gated = GatedServer(server, gate)
         # The servicers go to the server through a registry that keeps them for the
         # in-process gateway, which calls them directly, through the same interceptors.
-        registry = HandlerRegistry(server, interceptors)
+        registry = HandlerRegistry(gated, interceptors)  # type: ignore[arg-type]
         workspace_pb2_grpc.add_WorkspaceServiceServicer_to_server(WorkspaceService(store), registry)
         automation_pb2_grpc.add_AutomationServiceServicer_to_server(
             AutomationService(store), registry
@@ -236,9 +243,9 @@ class Runyard:
             RunBatchService(store, worker.wake), registry
         )
         health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
-        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+        health_pb2_grpc.add_HealthServicer_to_server(health_servicer, gated)
         self.health = health_servicer
-        enable_reflection((*SERVICE_NAMES, health.SERVICE_NAME), server)
+        enable_reflection((*SERVICE_NAMES, health.SERVICE_NAME), gated)  # type: ignore[arg-type]
         host, port = split_address(self.settings.grpc_address)
         self.grpc_port = server.add_insecure_port(f"{host}:{port}")
         if self.grpc_port == 0:

@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 
-from runyard.api.interceptors import ErrorMappingInterceptor
+from runyard.api.interceptors import ErrorMappingInterceptor, GatedServer
 
 
 class Details:
@@ -38,3 +38,40 @@ def test_wrapped_once_per_handler() -> None:
     a, b, c, d = asyncio.run(main())
     assert a is b and c is d and a is not c
     assert a is not first and a.unary_unary is not None
+
+
+class _Server:
+    """What GatedServer hands its handlers to."""
+
+    def __init__(self) -> None:
+        self.generic: list[Any] = []
+        self.registered: dict[str, Any] = {}
+
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        self.generic.extend(handlers)
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, Any]) -> None:
+        self.registered.update({f"/{service}/{n}": h for n, h in handlers.items()})
+
+
+def test_gated_server_wraps_every_handler_once() -> None:
+    interceptor = ErrorMappingInterceptor()
+    server = _Server()
+    gated = GatedServer(server, interceptor)  # type: ignore[arg-type]
+    echo = grpc.unary_unary_rpc_method_handler(_echo)
+    gated.add_registered_method_handlers("s.S", {"M": echo})
+    gated.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("s.S", {"M": echo}),))
+    registered = server.registered["/s.S/M"]
+    assert registered is not echo and registered.unary_unary is not _echo
+    (generic,) = server.generic
+    # The generic path gives the very same wrapper; unknown methods stay unknown.
+    assert generic.service(Details("/s.S/M")) is registered
+    assert generic.service(Details("/s.S/Other")) is None
+
+    async def through_interceptor() -> Any:
+        async def continuation(_details: Any) -> Any:
+            return echo
+
+        return await interceptor.intercept_service(continuation, Details("/s.S/M"))  # type: ignore[arg-type]
+
+    assert asyncio.run(through_interceptor()) is registered

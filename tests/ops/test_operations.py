@@ -9,10 +9,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import grpc
 import httpx
 import orjson
 import pytest
 
+from runyard.v1 import workspace_pb2, workspace_pb2_grpc
 from tests.plugins.servers import RunyardProcess
 
 WS = "organizations/demo/workspaces/main"
@@ -128,5 +130,39 @@ def test_json_access_logs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
         assert grpc_line["code"] == "OK" and grpc_line["principal"]
         rejected = _wait_lines(server.log, "req-bad", 1)
         assert rejected and rejected[0]["status"] == 400 and "filtre" in rejected[0]["rejected"]
+        _direct_grpc_calls(server)
     finally:
         server.stop()
+
+
+def _direct_grpc_calls(server: RunyardProcess) -> None:
+    """Calls straight to the gRPC port: each known method behind the same gate
+    (log line with the caller's peer, metrics by method and code, health
+    included); an unknown one gets grpc's own UNIMPLEMENTED, neither logged
+    nor counted."""
+    get = workspace_pb2.GetWorkspaceRequest(name=WS)
+    with grpc.insecure_channel(server.grpc_target) as ch:
+        stub = workspace_pb2_grpc.WorkspaceServiceStub(ch)
+        stub.GetWorkspace(get, metadata=(*server.metadata("demo"), ("x-request-id", "g-ok")))
+        with pytest.raises(grpc.RpcError) as refused:
+            stub.GetWorkspace(get, metadata=(("x-request-id", "g-anon"),))
+        assert refused.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        unknown = ch.unary_unary("/runyard.v1.WorkspaceService/Nope")
+        with pytest.raises(grpc.RpcError) as missing:
+            unknown(b"", metadata=(("x-request-id", "g-nope"),))
+        assert missing.value.code() == grpc.StatusCode.UNIMPLEMENTED
+    ok = _wait_lines(server.log, "g-ok", 1)[0]
+    assert ok["kind"] == "grpc" and ok["code"] == "OK"
+    assert ok["principal"].startswith("organizations/demo/tokens/")
+    assert ok["method"] == "/runyard.v1.WorkspaceService/GetWorkspace"
+    assert ok["peer"].startswith("ipv4:127.0.0.1:") and ok["request_id"] == "g-ok"
+    assert set(ok) >= {"duration_ms", "principal", "peer", "time", "level", "logger"}
+    anon = _wait_lines(server.log, "g-anon", 1)[0]
+    assert anon["code"] == "UNAUTHENTICATED" and anon["principal"] == "-"
+    assert not _lines(server.log, "g-nope")
+    metrics = scrape(server.http_base)
+    rpc = "runyard_rpc_requests_total"
+    method = "/runyard.v1.WorkspaceService/GetWorkspace"
+    assert count(metrics, rpc, method=method, code="UNAUTHENTICATED") == 1
+    assert count(metrics, rpc, method="/grpc.health.v1.Health/Check", code="OK") >= 1
+    assert not [k for k in metrics if ("method", "/runyard.v1.WorkspaceService/Nope") in k[1]]

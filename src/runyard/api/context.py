@@ -79,5 +79,8 @@ async def blocking(fn: Callable[..., T], *args: Any) -> T:
 
 
 async def reading(fn: Callable[..., T], *args: Any) -> T:
-    """`blocking` for a store call that only reads (on the read threads)."""
+    """`blocking` for a store call that only reads (on the read threads, or
+    on the loop when that is cheaper: runyard.api.threads)."""
+    if READ_THREADS.inline(fn):
+        return READ_THREADS.call(fn, *args)
     return await READ_THREADS.run(fn, *args)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, cast
 
 import grpc
@@ -23,6 +23,7 @@ from grpc_status import rpc_status
 from runyard.aip.errors import ApiError, internal
 from runyard.api.context import PRINCIPAL
 from runyard.api.decoding import check_decoded, guarded
+from runyard.api.threads import CALLS
 from runyard.api.validation import check_request
 from runyard.auth import policy
 from runyard.auth.authenticator import Authenticator, Principal, authorize
@@ -65,7 +66,9 @@ class _Call:
     def __init__(self, gate: Gate, method: str, context: Ctx | None = None) -> None:
         self.gate = gate
         self.method = method
-        self.context = _CallInfo(context) if context is not None else None
+        # Only what a log line written at the end would show.
+        logged = context is not None and ops_rpc.logged(method)
+        self.context = _CallInfo(context) if context is not None and logged else None
         self.started = time.perf_counter()
         self.code = "OK"
         self.principal = ""
@@ -121,12 +124,14 @@ class Gate:
 def _wrap_unary(gate: Gate, method: str, behavior: Behavior) -> Behavior:
     async def handle(request: Any, context: Ctx) -> Any:
         call = _Call(gate, method, context)
+        CALLS.count += 1  # one event loop: no lock
         try:
             await call.admit(request, context)
             return await behavior(request, context)
         except Exception as exc:
             await call.fail(context, exc)
         finally:
+            CALLS.count -= 1
             call.done()
 
     return handle
@@ -154,6 +159,11 @@ def _wrap_stream(gate: Gate, method: str, behavior: Behavior) -> Behavior:
 
 
 class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
+    """The gate as a grpc.aio interceptor (the in-process gateway chains it),
+    and as handler wrappers applied once, when methods are registered
+    (:class:`GatedServer`): a server-side interceptor costs grpc.aio two more
+    coroutines and a partial on every call, to hand back the same wrapper."""
+
     def __init__(self, authenticator: Authenticator | None = None) -> None:
         self.gate = Gate(authenticator)
         # method -> (the servicer's handler, its wrapped handler): built once,
@@ -168,7 +178,10 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        method = handler_call_details.method
+        return self.wrap(handler_call_details.method, handler)
+
+    def wrap(self, method: str, handler: Handler) -> Handler:
+        """`handler` behind the gate (the same wrapper for the same handler)."""
         known = self._wrapped.get(method)
         if known is not None and known[0] is handler:
             return known[1]
@@ -190,3 +203,34 @@ class ErrorMappingInterceptor(grpc.aio.ServerInterceptor):
                 response_serializer=handler.response_serializer,
             )
         return handler
+
+
+class _GatedGeneric(grpc.GenericRpcHandler):
+    def __init__(self, inner: grpc.GenericRpcHandler, gate: ErrorMappingInterceptor) -> None:
+        self.inner = inner
+        self.gate = gate
+
+    def service(self, handler_call_details: grpc.HandlerCallDetails) -> Handler | None:
+        handler = self.inner.service(handler_call_details)
+        if handler is None:
+            return None
+        return self.gate.wrap(handler_call_details.method, handler)
+
+
+class GatedServer:
+    """Stands in for a ``grpc.aio.Server`` while services are added: every
+    handler reaches the server already behind `gate`, so the server needs no
+    interceptor. The same calls see the same gate as before (public methods,
+    health and reflection included); unknown methods still get grpc's own
+    UNIMPLEMENTED, unlogged."""
+
+    def __init__(self, server: grpc.aio.Server, gate: ErrorMappingInterceptor) -> None:
+        self.server = server
+        self.gate = gate
+
+    def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        self.server.add_generic_rpc_handlers(tuple(_GatedGeneric(h, self.gate) for h in handlers))
+
+    def add_registered_method_handlers(self, service: str, handlers: dict[str, Handler]) -> None:
+        gated = {name: self.gate.wrap(f"/{service}/{name}", h) for name, h in handlers.items()}
+        self.server.add_registered_method_handlers(service, gated)  # type: ignore[attr-defined]

@@ -12,7 +12,15 @@ Reads have threads of their own (READ_THREADS): on SQLite a read holds the
 GIL for nearly all of its ~0.1 ms, so 16 threads only fight over it (gRPC
 ListRuns at 16 callers: ~750 req/s with 16 threads, ~950 with 4, fewer than
 with one caller), while writes want many threads, parked on the group
-commit, so that one COMMIT carries many of them."""
+commit, so that one COMMIT carries many of them.
+
+A SQLite read may also run on the event loop itself (`inline_when_alone`):
+when it is the only unary call in flight and the same store call took under
+INLINE_MAX_S lately. Nobody else is waiting for the loop then, and the hop to
+a thread and back (two wake-ups: ~60 µs of one caller's latency, ~130 µs
+measured through grpc.aio) is most of what a cheap read adds to a call. A read
+that was slow recently (a scan) keeps going to the threads, where SQLite
+releases the GIL while it steps and the loop stays free for newcomers."""
 
 from __future__ import annotations
 
@@ -20,12 +28,17 @@ import asyncio
 import contextlib
 import contextvars
 import threading
+import time
 from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 DEFAULT_THREADS = 16
+# A store call runs inline only if it took less than this lately.
+INLINE_MAX_S = 0.002
+# How fast a slow call's cost is forgotten, per later call of the same function.
+_DECAY = 0.9
 
 _Job = tuple[
     asyncio.AbstractEventLoop,
@@ -36,14 +49,60 @@ _Job = tuple[
 ]
 
 
+class InFlight:
+    """How many unary calls the process is serving (kept by the interceptor)."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+CALLS = InFlight()
+
+
 class StoreThreads:
     """Runs blocking calls on `size` daemon threads, started on first use."""
 
-    def __init__(self, size: int = DEFAULT_THREADS) -> None:
+    def __init__(
+        self,
+        size: int = DEFAULT_THREADS,
+        *,
+        calls: InFlight = CALLS,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         self.size = size
         self._queue: SimpleQueue[_Job] = SimpleQueue()
         self._started = 0
         self._lock = threading.Lock()
+        self.inline_when_alone = False
+        self._calls = calls
+        self._clock = clock
+        # The store function -> its recent cost in seconds (jumps up, decays down).
+        self._cost: dict[Any, float] = {}
+
+    def inline(self, fn: Callable[..., Any]) -> bool:
+        """Whether `fn` should run on the calling (event loop) thread now."""
+        if not self.inline_when_alone or self._calls.count > 1:
+            return False
+        cost = self._cost.get(getattr(fn, "__func__", fn))
+        return cost is not None and cost < INLINE_MAX_S
+
+    def call(self, fn: Callable[..., T], *args: Any) -> T:
+        """fn(*args) here, in a copy of the caller's context variables (as on a
+        thread), its duration noted."""
+        started = self._clock()
+        try:
+            return contextvars.copy_context().run(fn, *args)
+        finally:
+            self._note(fn, self._clock() - started)
+
+    def _note(self, fn: Callable[..., Any], seconds: float) -> None:
+        key = getattr(fn, "__func__", fn)
+        # Races between threads only lose an update of an estimate.
+        self._cost[key] = max(
+            seconds, _DECAY * self._cost.get(key, seconds) + (1 - _DECAY) * seconds
+        )
 
     def resize(self, size: int) -> None:
         """Sets the number of threads; no effect once started (threads never
@@ -71,12 +130,15 @@ class StoreThreads:
     def _work(self) -> None:
         while True:
             loop, future, context, fn, args = self._queue.get()
+            started = self._clock()
             try:
                 result = context.run(fn, *args)
             except BaseException as exc:  # handed to the awaiting coroutine
                 _post(loop, _fail, future, exc)
             else:
                 _post(loop, _succeed, future, result)
+            if self.inline_when_alone:
+                self._note(fn, self._clock() - started)
 
 
 def _post(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:

@@ -95,10 +95,20 @@ class Metrics:
         )
         self._pools = _PoolCollector()
         r.register(self._pools)
+        # (method, code) -> its counter and histogram children: labels() checks
+        # and locks on every call; methods and codes are few (registered ones only).
+        self._rpc_children: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def rpc(self, method: str, code: str, seconds: float) -> None:
-        self.rpc_requests.labels(method, code).inc()
-        self.rpc_duration.labels(method, code).observe(seconds)
+        children = self._rpc_children.get((method, code))
+        if children is None:
+            children = (
+                self.rpc_requests.labels(method, code),
+                self.rpc_duration.labels(method, code),
+            )
+            self._rpc_children[(method, code)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def http(self, method: str, route: str, code: int, seconds: float) -> None:
         self.http_requests.labels(method, route, str(code)).inc()

@@ -13,7 +13,7 @@ from typing import Any
 
 from runyard.ops.metrics import METRICS
 
-__all__ = ["finished", "stream_closed", "stream_opened"]
+__all__ = ["finished", "logged", "stream_closed", "stream_opened"]
 
 log = logging.getLogger("runyard.rpc")
 
@@ -33,9 +33,19 @@ def stream_closed(method: str) -> None:
     METRICS.streams.labels(method).dec()
 
 
+def _level(method: str) -> int:
+    return logging.DEBUG if method.startswith("/grpc.") else logging.INFO
+
+
+def logged(method: str) -> bool:
+    """Whether a call of `method` gets an access-log line (at the log level now):
+    what the line shows of the call need not be taken otherwise."""
+    return log.isEnabledFor(_level(method))
+
+
 def finished(method: str, code: str, seconds: float, principal: str, context: Any) -> None:
     METRICS.rpc(method, code, seconds)
-    level = logging.DEBUG if method.startswith("/grpc.") else logging.INFO
+    level = _level(method)
     if not log.isEnabledFor(level):
         return
     peer = ""
