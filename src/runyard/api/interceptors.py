@@ -7,6 +7,9 @@ traceback here and reaches the caller only as a bare INTERNAL. Before a
 servicer runs, the caller is authenticated and authorized (runyard.auth), its
 token's rate limit is charged, and the request is checked for NUL characters
 (runyard.api.validation).
+
+The gRPC server gets its handlers already wrapped (:class:`GatedServer`); the
+in-process gateway chains the same gate as an interceptor.
 """
 
 from __future__ import annotations
