@@ -265,6 +265,12 @@ def test_archive_reads_refusals_and_purge(
         assert got.archived and got.archive_time.ToMicroseconds() > 0
         events = stubs.runs.ListRunEvents(run_service_pb2.ListRunEventsRequest(parent=name))
         assert list(events.run_events) == list(before_events[rid])
+        # WatchRunEvents follows the run into the archive: its timeline, then the end.
+        watched = stubs.runs.WatchRunEvents(
+            run_service_pb2.WatchRunEventsRequest(parent=name), timeout=30
+        )
+        got_events = [r.event for r in watched if r.HasField("event")]
+        assert got_events == list(before_events[rid])
         x = stubs.executions.GetExecution(
             execution_pb2.GetExecutionRequest(name=f"{WS}/executions/x-{rid}")
         )

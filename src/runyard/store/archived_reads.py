@@ -64,9 +64,9 @@ def _page(
 
 
 def archived_run(conn: Connection, ws_id: int, ref: RunRef) -> Any:
-    """The archived run's row (id, body, archive_time), or None."""
+    """The archived run's row (id, body, archive_time, last_event), or None."""
     return conn.execute(
-        select(RA.c.id, RA.c.body, RA.c.archive_time).where(
+        select(RA.c.id, RA.c.body, RA.c.archive_time, RA.c.last_event).where(
             RA.c.workspace_id == ws_id,
             RA.c.automation == ref.automation.automation,
             RA.c.run == ref.run,
