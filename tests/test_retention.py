@@ -34,6 +34,7 @@ from runyard.v1 import (
     run_batch_service_pb2_grpc,
     run_pb2,
     run_service_pb2,
+    runner_service_pb2,
     workspace_pb2,
 )
 from tests.errors import details_of
@@ -311,6 +312,14 @@ def _refusals(stubs: Stubs) -> None:
     with pytest.raises(grpc.RpcError) as err:
         stubs.runs.CreateRun(
             run_service_pb2.CreateRunRequest(parent=AUTO, run_id="old-ok-0", run=Run())
+        )
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    # An archived execution keeps its name too.
+    with pytest.raises(grpc.RpcError) as err:
+        stubs.runner.CreateExecution(
+            runner_service_pb2.CreateExecutionRequest(
+                parent=WS, execution_id="x-old-failed-0", execution=execution_pb2.Execution()
+            )
         )
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
     # A page token is bound to show_archived.

@@ -98,6 +98,15 @@ def refuse_taken(conn: Connection, ws_id: int, ref: RunRef) -> None:
         raise already_exists("runyard.dev/Run", ref.name)
 
 
+def refuse_taken_execution(conn: Connection, ws_id: int, ref: ExecutionRef) -> None:
+    """ALREADY_EXISTS when a new execution would take an archived one's name."""
+    taken = conn.execute(
+        select(XA.c.id).where(XA.c.workspace_id == ws_id, XA.c.execution == ref.execution)
+    ).first()
+    if taken is not None:
+        raise already_exists("runyard.dev/Execution", ref.name)
+
+
 def list_runs(conn: Connection, ws_id: int, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:
     """ListRuns with show_archived: current and archived runs in one order."""
     u = RUNS_ALL_ROWS

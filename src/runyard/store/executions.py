@@ -89,6 +89,7 @@ class SqlExecutions(Part):
     ) -> Execution:
         def work(conn: Connection) -> Execution:
             ws_id = self.db.workspace_id(conn, ref.workspace)
+            archived_reads.refuse_taken_execution(conn, ws_id, ref)
             return _insert_execution(conn, ws_id, ref, execution, outputs)
 
         return self.db.idempotent(request_key, Execution, work)
