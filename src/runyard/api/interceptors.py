@@ -69,9 +69,9 @@ class _Call:
     def __init__(self, gate: Gate, method: str, context: Ctx | None = None) -> None:
         self.gate = gate
         self.method = method
-        # Only what a log line written at the end would show.
+        # Taken only when the call's log line will be written.
         logged = context is not None and ops_rpc.logged(method)
-        self.context = _CallInfo(context) if context is not None and logged else None
+        self.context = _CallInfo(context) if logged and context is not None else None
         self.started = time.perf_counter()
         self.code = "OK"
         self.principal = ""
