@@ -65,11 +65,29 @@ def request_key(method: str, resource: str, request_id: str, request: Message | 
     return f"{key}#{digest}"
 
 
+# First pages' plans by request: a dashboard asks for the same first page again
+# and again, and planning it (copy, serialize, fingerprint) costs ~15 µs.
+_FIRST_PAGES: dict[tuple[str, bytes], ListPlan] = {}
+_MAX_FIRST_PAGES = 1024
+
+
 def list_plan(request: Message, collection: Collection, tokens: PageTokens) -> ListPlan:
     """The validated page a List request asks for (INVALID_ARGUMENT on a bad
     filter, order_by, page_size, skip or page_token), built before the store is
     called so that no argument error waits for, or hides behind, a read."""
-    return plan_list(collection, ListRequest.of(request, collection), tokens)
+    if getattr(request, "page_token", ""):
+        return plan_list(collection, ListRequest.of(request, collection), tokens)
+    # A plan is immutable and, without a page token, a function of the request,
+    # the collection and the token codec alone.
+    key = (request.DESCRIPTOR.full_name, request.SerializeToString(deterministic=True))
+    plan = _FIRST_PAGES.get(key)
+    if plan is not None and plan.collection is collection and plan.codec is tokens:
+        return plan
+    plan = plan_list(collection, ListRequest.of(request, collection), tokens)
+    if len(_FIRST_PAGES) >= _MAX_FIRST_PAGES:
+        _FIRST_PAGES.clear()
+    _FIRST_PAGES[key] = plan
+    return plan
 
 
 async def blocking(fn: Callable[..., T], *args: Any) -> T:
