@@ -40,6 +40,7 @@ from google.protobuf.message import Message
 
 from .jsoncodec_decode import JsonDecodeError, decoder_for, loads
 from .jsoncodec_encode import encoder_for, memo_encoder_for
+from .jsoncodec_encode_wire import WireEncoder, print_message, wire_encoder_for
 from .jsoncodec_wkt import EncodeError as JsonEncodeError
 
 __all__ = [
@@ -74,11 +75,35 @@ def encode_message(msg: Message, *, emit_unpopulated: bool = False) -> bytes:
     """``msg`` as compact proto3 JSON (UTF-8). See :func:`to_json_value`.
 
     The elements of its top-level repeated message fields (a page's items) are
-    memoised by their serialized bytes (runyard.gateway.jsoncodec_encode)."""
+    memoised by their serialized bytes (runyard.gateway.jsoncodec_encode). Other
+    messages are printed from their bytes by the compiled printer when it is built
+    (runyard.gateway.jsoncodec_encode_wire)."""
+    if not emit_unpopulated:
+        wire = _direct_for(msg.DESCRIPTOR)
+        if wire is not None:
+            out = print_message(wire, msg)
+            if out is not None:
+                return out
     try:
         return orjson.dumps(memo_encoder_for(msg.DESCRIPTOR, emit_unpopulated)(msg))
     except (RecursionError, orjson.JSONEncodeError) as e:
         raise _too_deep(e) from None
+
+
+_direct: dict[Any, WireEncoder | None] = {}
+
+
+def _direct_for(desc: Any) -> WireEncoder | None:
+    """The printer of a type that is not a page (pages go through the memo)."""
+    try:
+        return _direct[desc]
+    except KeyError:
+        pass
+    wire = None
+    if memo_encoder_for(desc, False) is encoder_for(desc, False):
+        wire = wire_encoder_for(desc, encoder_for)
+    _direct[desc] = wire
+    return wire
 
 
 def _too_deep(e: BaseException) -> JsonEncodeError:
@@ -90,12 +115,19 @@ def encode_messages(msgs: Iterable[Message], *, emit_unpopulated: bool = False) 
     """A JSON array of the messages, serialised in one go (e.g. the items of a page)."""
     out = []
     enc = None
+    wire = None
     desc = None
     for m in msgs:
         d = m.DESCRIPTOR
         if d is not desc:
             desc = d
             enc = encoder_for(d, emit_unpopulated)
+            wire = None if emit_unpopulated else wire_encoder_for(d, encoder_for)
+        if wire is not None:
+            text = print_message(wire, m)
+            if text is not None:
+                out.append(orjson.Fragment(text))
+                continue
         try:
             out.append(enc(m))  # type: ignore[misc]
         except RecursionError as e:

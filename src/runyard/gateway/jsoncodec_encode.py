@@ -33,6 +33,7 @@ from .descriptors import (
     is_repeated,
     resolve_type_url,
 )
+from .jsoncodec_encode_wire import element_encoder
 from .jsoncodec_memo import MEMO, MEMO_MIN_FIELDS, ElementMemo
 from .jsoncodec_wkt import (
     EncodeError,
@@ -253,7 +254,7 @@ def _map_lines(fd: FieldDesc, key: str, get: str, emit: bool) -> list[str]:
 def _repeated_lines(fd: FieldDesc, key: str, get: str, emit: bool, memo: bool) -> list[str]:
     vexpr = _element_expr(fd, "x", emit)
     if memo and _memoised(fd):
-        comp = f"_memo_all({_function_name(fd.message_type, emit)}, v)"
+        comp = f"_memo_all({_memo_element(fd.message_type, emit)}, v)"
     else:
         comp = "list(v)" if vexpr == "x" else f"[{vexpr} for x in v]"
     if emit:
@@ -279,6 +280,13 @@ def _implicit_lines(fd: FieldDesc, key: str, get: str, emit: bool) -> list[str]:
         # -0.0 is falsy but has non-zero bits, so protobuf counts it as set.
         return [f"    v = {get}", "    if v or str(v)[0] == '-':", f"        d[{key}] = {vexpr}"]
     return [f"    v = {get}", "    if v:", f"        d[{key}] = {vexpr}"]
+
+
+def _memo_element(desc: Descriptor, emit: bool) -> str:
+    """The name of the element encoder the memo calls: the compiled printer's when there."""
+    if emit:
+        return _function_name(desc, emit)
+    return _const(element_encoder(desc, encoder_for))
 
 
 def _function_name(desc: Descriptor, emit: bool) -> str:
