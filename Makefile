@@ -19,7 +19,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 # _jsonwire.c: the gateway's optional compiled JSON printer, rebuilt by the editable install.
-$(VENV)/.dev-installed: pyproject.toml src/runyard/gateway/_jsonwire.c | $(BIN)/python
+$(VENV)/.dev-installed: pyproject.toml setup.py $(wildcard src/runyard/gateway/_jsonwire*.[ch]) | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 

@@ -9,6 +9,10 @@ setup(
         Extension(
             "runyard.gateway._jsonwire",
             sources=["src/runyard/gateway/_jsonwire.c"],
+            depends=[
+                "src/runyard/gateway/_jsonwire_out.h",
+                "src/runyard/gateway/_jsonwire_print.h",
+            ],
             optional=True,
         )
     ]
