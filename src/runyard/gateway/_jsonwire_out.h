@@ -189,10 +189,15 @@ static int skip_field(Rd *r, int wt) {
     }
 }
 
+/* ".123", ".123456" or ".123456789": the fewest groups of three digits (nanos > 0). */
 static int emit_fraction(Out *o, uint32_t nanos) {
-    if (nanos % 1000000 == 0) return putc1(o, '.') < 0 ? -1 : put_padded(o, nanos / 1000000, 3);
-    if (nanos % 1000 == 0) return putc1(o, '.') < 0 ? -1 : put_padded(o, nanos / 1000, 6);
-    return putc1(o, '.') < 0 ? -1 : put_padded(o, nanos, 9);
+    int width = 9;
+    if (nanos % 1000000 == 0) { nanos /= 1000000; width = 3; }
+    else if (nanos % 1000 == 0) { nanos /= 1000; width = 6; }
+    char b[10];
+    b[0] = '.';
+    for (int i = width; i > 0; i--) { b[i] = (char)('0' + nanos % 10); nanos /= 10; }
+    return put(o, b, width + 1);
 }
 
 static int read_seconds_nanos(const uint8_t *p, const uint8_t *end, int64_t *sec, int32_t *nanos) {
@@ -216,25 +221,33 @@ static int emit_timestamp(Out *o, const uint8_t *p, const uint8_t *end) {
     if (sec < -62135596800LL || sec > 253402300799LL || nanos < 0 || nanos >= 1000000000)
         return -2; /* Python raises the error */
     int64_t days = sec >= 0 ? sec / 86400 : -((-sec + 86399) / 86400);
-    int64_t rem = sec - days * 86400;
-    /* civil_from_days (H. Hinnant) */
-    int64_t z = days + 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t y = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    if (m <= 2) y++;
+    uint32_t rem = (uint32_t)(sec - days * 86400);
+    /* The runs of a page share few days: the last day's date is kept (under the GIL). */
+    static int64_t last_days = INT64_MIN;
+    static char last_date[10];
     char b[20];
     b[0] = '"';
-    b[1] = (char)('0' + y / 1000); b[2] = (char)('0' + y / 100 % 10);
-    b[3] = (char)('0' + y / 10 % 10); b[4] = (char)('0' + y % 10);
-    b[5] = '-'; b[6] = (char)('0' + m / 10); b[7] = (char)('0' + m % 10);
-    b[8] = '-'; b[9] = (char)('0' + d / 10); b[10] = (char)('0' + d % 10);
-    int64_t hh = rem / 3600, mm = rem / 60 % 60, ss = rem % 60;
+    if (days != last_days) {
+        /* civil_from_days (H. Hinnant) */
+        int64_t z = days + 719468;
+        int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+        int64_t doe = z - era * 146097;
+        int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        int64_t y = yoe + era * 400;
+        int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        int64_t mp = (5 * doy + 2) / 153;
+        int64_t d = doy - (153 * mp + 2) / 5 + 1;
+        int64_t m = mp < 10 ? mp + 3 : mp - 9;
+        if (m <= 2) y++;
+        char *t = last_date;
+        t[0] = (char)('0' + y / 1000); t[1] = (char)('0' + y / 100 % 10);
+        t[2] = (char)('0' + y / 10 % 10); t[3] = (char)('0' + y % 10);
+        t[4] = '-'; t[5] = (char)('0' + m / 10); t[6] = (char)('0' + m % 10);
+        t[7] = '-'; t[8] = (char)('0' + d / 10); t[9] = (char)('0' + d % 10);
+        last_days = days;
+    }
+    memcpy(b + 1, last_date, 10);
+    uint32_t hh = rem / 3600, mm = rem / 60 % 60, ss = rem % 60;
     b[11] = 'T'; b[12] = (char)('0' + hh / 10); b[13] = (char)('0' + hh % 10);
     b[14] = ':'; b[15] = (char)('0' + mm / 10); b[16] = (char)('0' + mm % 10);
     b[17] = ':'; b[18] = (char)('0' + ss / 10); b[19] = (char)('0' + ss % 10);
