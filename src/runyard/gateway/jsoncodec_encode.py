@@ -283,10 +283,10 @@ def _implicit_lines(fd: FieldDesc, key: str, get: str, emit: bool) -> list[str]:
 
 
 def _memo_element(desc: Descriptor, emit: bool) -> str:
-    """The name of the element encoder the memo calls: the compiled printer's when there."""
+    """The name of the element encoder the memo calls (see :func:`element_encoder_for`)."""
     if emit:
         return _function_name(desc, emit)
-    return _const(element_encoder(desc, encoder_for))
+    return _const(element_encoder_for(desc, emit))
 
 
 def _function_name(desc: Descriptor, emit: bool) -> str:
@@ -338,6 +338,23 @@ def encoder_for(desc: Descriptor, emit: bool) -> Encoder:
     return enc
 
 
+_element_encoders: dict[Descriptor, Encoder] = {}
+
+
+def element_encoder_for(desc: Descriptor, emit: bool) -> Encoder:
+    """The encoder of elements kept in the memo, for ``orjson.dumps`` only: without
+    ``emit``, the compiled printer's JSON as an ``orjson.Fragment`` when it is built
+    (runyard.gateway.jsoncodec_encode_wire); else :func:`encoder_for`'s."""
+    if emit:
+        return encoder_for(desc, emit)
+    enc = _element_encoders.get(desc)
+    if enc is None:
+        with _lock:
+            enc = _element_encoders.get(desc) or element_encoder(desc, encoder_for)
+            _element_encoders[desc] = enc
+    return enc
+
+
 def memo_encoder_for(desc: Descriptor, emit: bool) -> Encoder:
     """Like :func:`encoder_for`, with the top-level repeated message fields'
     elements as memoised ``orjson.Fragment`` values: for ``orjson.dumps`` only."""
@@ -370,6 +387,7 @@ __all__ = [
     "ElementMemo",
     "EncodeError",
     "Message",
+    "element_encoder_for",
     "encoder_for",
     "generated_source",
     "memo_encoder_for",
