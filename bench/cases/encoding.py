@@ -1,9 +1,10 @@
 """The gateway's JSON encoder against json_format.MessageToJson on the bench's
-page, interleaved, with the outputs compared: once as a page served again (its
-runs' JSON kept by the encoder's element memo), once at first sight (the memo
-emptied before every call), and at first sight on the pure-Python encoder (the
-compiled printer, runyard.gateway._jsonwire, switched off), the fallback of an
-install without a C compiler."""
+page, interleaved, with the outputs compared: once as a page served again, once
+at first sight (the element memo emptied before every call), and at first sight
+on the pure-Python encoder (the compiled printer, runyard.gateway._jsonwire,
+switched off: an install without a C compiler). With the printer a page is
+printed whole from its bytes; the pure-Python encoder keeps its runs' JSON in
+the element memo."""
 
 from __future__ import annotations
 
@@ -60,7 +61,8 @@ def measure(bench: Bench, target: Target) -> None:
             times["MessageToJson"] * 1e3,
             "ms",
             f"gateway jsoncodec vs json_format.MessageToJson, interleaved; {len(ours):,} B;"
-            f" page served again (runs' JSON memoised); output {'equal' if equal else 'DIFFERS'}",
+            f" page served again ({'printed whole' if wire.ENABLED else 'runs memoised'});"
+            f" output {'equal' if equal else 'DIFFERS'}",
             {"json_equal": equal, "bytes": len(ours)},
         )
     )

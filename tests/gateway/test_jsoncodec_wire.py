@@ -170,3 +170,21 @@ def test_pure_python_encoder_still_matches(pure: None) -> None:
     page = run_service_pb2.ListRunsResponse(runs=[_full_run(i) for i in range(3)])
     assert orjson.loads(encode_message(page)) == _reference(page, False)
     assert orjson.loads(encode_message(page.runs[0])) == _reference(page.runs[0], False)
+
+
+@needs_printer
+def test_element_encoder_gives_the_printed_json_as_a_fragment() -> None:
+    from runyard.gateway.jsoncodec_encode import element_encoder_for
+
+    enc = element_encoder_for(run_pb2.Run.DESCRIPTOR, False)
+    run = _full_run(3)
+    assert isinstance(enc(run), orjson.Fragment)
+    assert orjson.dumps(enc(run)) == orjson.dumps(encoder_for(run_pb2.Run.DESCRIPTOR, False)(run))
+    # A page the printer gives up on goes through the memo, each run printed where it can be.
+    page = run_service_pb2.ListRunsResponse(runs=[_full_run(1), _full_run(2)])
+    page.runs[1].update_time.seconds = -62135596801  # before 0001-01-01
+    with pytest.raises(JsonEncodeError):
+        encode_message(page)
+    del page.runs[1]
+    printed, python = _both(page)
+    assert printed == python

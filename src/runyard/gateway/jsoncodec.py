@@ -74,14 +74,18 @@ def to_json_value(msg: Message, *, emit_unpopulated: bool = False) -> Any:
 def encode_message(msg: Message, *, emit_unpopulated: bool = False) -> bytes:
     """``msg`` as compact proto3 JSON (UTF-8). See :func:`to_json_value`.
 
-    The elements of its top-level repeated message fields (a page's items) are
-    memoised by their serialized bytes (runyard.gateway.jsoncodec_encode). Other
-    messages are printed from their bytes by the compiled printer when it is built
-    (runyard.gateway.jsoncodec_encode_wire)."""
+    With the compiled printer built (runyard.gateway.jsoncodec_encode_wire) the
+    message is printed from its serialized bytes in one call, a page included:
+    that costs about what looking its elements up in the memo does. Otherwise (and
+    with ``emit_unpopulated``) the Python encoder runs, and the elements of a
+    page's top-level repeated message fields are memoised by their serialized
+    bytes (runyard.gateway.jsoncodec_encode)."""
     if not emit_unpopulated:
-        wire = _direct_for(msg.DESCRIPTOR)
+        wire = _printers.get(msg.DESCRIPTOR, _UNSET)
+        if wire is _UNSET:
+            wire = _printers[msg.DESCRIPTOR] = wire_encoder_for(msg.DESCRIPTOR, encoder_for)
         if wire is not None:
-            out = print_message(wire, msg)
+            out = print_message(wire, msg)  # type: ignore[arg-type]
             if out is not None:
                 return out
     try:
@@ -90,20 +94,8 @@ def encode_message(msg: Message, *, emit_unpopulated: bool = False) -> bytes:
         raise _too_deep(e) from None
 
 
-_direct: dict[Any, WireEncoder | None] = {}
-
-
-def _direct_for(desc: Any) -> WireEncoder | None:
-    """The printer of a type that is not a page (pages go through the memo)."""
-    try:
-        return _direct[desc]
-    except KeyError:
-        pass
-    wire = None
-    if memo_encoder_for(desc, False) is encoder_for(desc, False):
-        wire = wire_encoder_for(desc, encoder_for)
-    _direct[desc] = wire
-    return wire
+_UNSET: Any = object()
+_printers: dict[Any, WireEncoder | None] = {}
 
 
 def _too_deep(e: BaseException) -> JsonEncodeError:
