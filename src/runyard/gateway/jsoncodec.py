@@ -9,7 +9,10 @@ in field-number order.
 
 Encoders are generated per message type from its descriptor and cached, see
 :mod:`runyard.gateway.jsoncodec_encode`; they build plain dicts and lists that
-one ``orjson.dumps`` call serialises. Decoding is table-driven per type, see
+one ``orjson.dumps`` call serialises. Where the optional C extension is built,
+:func:`encode_message` instead prints the message's serialized bytes in one
+pass (:mod:`runyard.gateway.jsoncodec_encode_wire`), byte for byte the same
+output. Decoding is table-driven per type, see
 :mod:`runyard.gateway.jsoncodec_decode`.
 
 Public API:
