@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 import pytest
-from google.protobuf import any_pb2, struct_pb2
+from google.protobuf import any_pb2, descriptor_pb2, struct_pb2
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2
@@ -157,6 +157,11 @@ def test_what_the_printer_cannot_settle_goes_to_python() -> None:
     assert enc(b + a) is None
     assert enc(a + a) is None
     assert enc(b"\x0a\x05ab") is None  # truncated
+    # A closed (proto2) enum keeps an unknown number as an unknown field: Python omits it.
+    fd = descriptor_pb2.FieldDescriptorProto.FromString(b"\x0a\x01x\x28\x63")
+    assert not fd.HasField("type")
+    assert wire.wire_encoder_for(fd.DESCRIPTOR, encoder_for)(fd.SerializeToString()) is None  # type: ignore[misc]
+    assert encode_message(fd) == b'{"name":"x"}'
     # An Any of a type the pool does not know: the callback fails, Python raises.
     holder = jsontest_pb2.WellKnown(any=any_pb2.Any(type_url="type.x/no.Such", value=b"1"))
     with pytest.raises(JsonEncodeError):

@@ -39,7 +39,7 @@ static int field_traverse(Field *f, visitproc visit, void *arg) {
 
 static PyTypeObject PlanType;
 
-/* (number, kind, repeated, oneof, key_bytes, extra); extra: enum dict, Plan, (wire, callable),
+/* (number, kind, repeated, oneof, key_bytes, extra); extra: (enum dict, closed), Plan, (wire, callable),
  * or for maps ((key spec), (value spec)). */
 static int field_init(Field *f, PyObject *spec) {
     memset(f, 0, sizeof(*f));
@@ -54,11 +54,14 @@ static int field_init(Field *f, PyObject *spec) {
     f->key = PyBytes_AS_STRING(key);
     f->key_len = PyBytes_GET_SIZE(key);
     switch (f->kind) {
-    case K_ENUM:
-        if (!PyDict_Check(extra)) goto bad;
-        Py_INCREF(extra);
-        f->enum_names = extra;
+    case K_ENUM: {
+        PyObject *names;
+        /* (names, closed): a closed (proto2) enum keeps unknown numbers out of the field */
+        if (!PyArg_ParseTuple(extra, "O!i", &PyDict_Type, &names, &f->closed)) return -1;
+        Py_INCREF(names);
+        f->enum_names = names;
         break;
+    }
     case K_MESSAGE:
         if (!PyObject_TypeCheck(extra, &PlanType)) goto bad;
         Py_INCREF(extra);

@@ -26,6 +26,7 @@ struct Field {
     Py_ssize_t key_len;
     PyObject *key_obj;  /* owns key */
     PyObject *enum_names; /* K_ENUM: dict int -> bytes (a JSON string) */
+    int closed;           /* K_ENUM: a closed enum (Python reads unknown numbers as unset) */
     PyObject *callback;   /* K_PY: callable(raw) -> JSON bytes or None */
     Plan *sub;            /* K_MESSAGE */
     Field *map_key;       /* K_MAP: the entry's fields */
@@ -90,6 +91,7 @@ static int emit_enum(Out *o, Field *f, uint64_t v) {
     Py_DECREF(key);
     if (name) return put(o, PyBytes_AS_STRING(name), PyBytes_GET_SIZE(name));
     if (PyErr_Occurred()) return -1;
+    if (f->closed) return -2; /* kept as an unknown field: not printed by Python */
     return put_i64(o, n); /* unknown numbers of open enums print as numbers */
 }
 

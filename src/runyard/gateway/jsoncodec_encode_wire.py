@@ -151,7 +151,8 @@ def _kind(fd: FieldDesc, py_encoder_for: PyEncoderFor) -> tuple[int, Any]:
         et = fd.enum_type
         if et.full_name == "google.protobuf.NullValue":
             return w.NULL, None
-        return w.ENUM, {n: orjson.dumps(v.name) for n, v in et.values_by_number.items()}
+        names = {n: orjson.dumps(v.name) for n, v in et.values_by_number.items()}
+        return w.ENUM, (names, int(bool(getattr(et, "is_closed", False))))
     if t == _FD.TYPE_DOUBLE:
         if fd.containing_type.full_name == "google.protobuf.Value":
             return w.PY, (1, _value_number)
