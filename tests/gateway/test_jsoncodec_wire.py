@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 import pytest
-from google.protobuf import any_pb2, descriptor_pb2, struct_pb2
+from google.protobuf import any_pb2, descriptor_pb2, descriptor_pool, message_factory, struct_pb2
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2
@@ -29,6 +29,8 @@ from runyard.gateway.jsoncodec import JsonEncodeError, encode_message, encode_me
 from runyard.gateway.jsoncodec_encode import MEMO, encoder_for
 from runyard.v1 import run_pb2, run_service_pb2
 
+_STRING = descriptor_pb2.FieldDescriptorProto.TYPE_STRING
+_OPTIONAL = descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL
 needs_printer = pytest.mark.skipif(not wire.available(), reason="_jsonwire is not built")
 
 
@@ -193,3 +195,22 @@ def test_element_encoder_gives_the_printed_json_as_a_fragment() -> None:
     del page.runs[1]
     printed, python = _both(page)
     assert printed == python
+
+
+@needs_printer
+def test_a_oneof_around_another_field_is_left_to_python() -> None:
+    # Python writes a oneof at its first member's place; printed, it would follow numbers.
+    fdp = descriptor_pb2.FileDescriptorProto(name="oneoftest.proto", package="oo", syntax="proto3")
+    msg = fdp.message_type.add(name="O")
+    msg.oneof_decl.add(name="choice")
+    for number, name, oneof in ((1, "a", True), (2, "middle", False), (3, "b", True)):
+        fd = msg.field.add(name=name, number=number, type=_STRING, label=_OPTIONAL)
+        if oneof:
+            fd.oneof_index = 0
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(fdp)
+    cls = message_factory.GetMessageClass(pool.FindMessageTypeByName("oo.O"))
+    m = cls(middle="m", b="x")
+    assert _printed(m) is None
+    printed, python = _both(m)
+    assert printed == python == b'{"b":"x","middle":"m"}'

@@ -95,6 +95,8 @@ def _plan(desc: Descriptor, py_encoder_for: PyEncoderFor) -> Any:
     if _unwrapped(desc):
         # Printed as its one field's value; absent, as the Python encoder prints it empty.
         unwrap = orjson.dumps(py_encoder_for(desc, False)(GetMessageClass(desc)()))
+    if _oneof_out_of_place(desc):
+        return plan  # never set up: messages holding one go to the Python encoder
     try:
         plan.setup(tuple(_spec(fd, py_encoder_for) for fd in desc.fields), unwrap)
     except BaseException:
@@ -112,6 +114,17 @@ _UNWRAPPED = frozenset(
 
 def _unwrapped(desc: Descriptor) -> bool:
     return desc.full_name in _UNWRAPPED or desc.file.name == WRAPPERS_FILE
+
+
+def _oneof_out_of_place(desc: Descriptor) -> bool:
+    """A oneof whose members' numbers enclose another field's: the Python encoder
+    writes it at its first member's place, the wire (and this printer) in number order."""
+    for oneof in desc.oneofs:
+        nums = [f.number for f in oneof.fields]
+        lo, hi = min(nums), max(nums)
+        if any(lo < f.number < hi and f.containing_oneof is not oneof for f in desc.fields):
+            return True
+    return False
 
 
 def _oneof_index(fd: FieldDesc) -> int:
