@@ -1,11 +1,14 @@
 """The JSON of a :class:`~runyard.gateway.framed.Framed` response, from its bytes.
 
 The elements of its repeated field are looked up in the element memo by their
-serialized bytes as they came (no ``SerializeToString`` per element) and only
-the ones not kept are parsed and encoded; the other fields are encoded from a
-message parsed from their few bytes. The output is that of
-:func:`~runyard.gateway.jsoncodec.encode_message` on the parsed message, key
-order included.
+serialized bytes as they came (no ``SerializeToString`` per element); the ones
+not kept are printed from those bytes by the compiled printer
+(:mod:`.jsoncodec_encode_wire`), or, without it, parsed and encoded in Python.
+The other fields are encoded from a message parsed from their few bytes. The
+output is that of :func:`~runyard.gateway.jsoncodec.encode_message` on the
+parsed message, key order included, but for the entries of a map: printed from
+the stored bytes they come in the order the element was written with, which a
+parsed copy may iterate differently (the same JSON object).
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import orjson
 from google.protobuf.message import Message
 from google.protobuf.message_factory import GetMessageClass
 
+from . import jsoncodec_encode_wire as _wire
 from .descriptors import has_special_json, is_map_field
 from .framed import Framed
 from .jsoncodec import JsonEncodeError, encode_message, to_json_value
-from .jsoncodec_encode import MEMO, encoder_for
+from .jsoncodec_encode import MEMO, element_encoder_for, encoder_for
+from .jsoncodec_encode_wire import WireEncoder, wire_encoder_for
 
 __all__ = ["encode_framed"]
 
@@ -86,15 +91,39 @@ def _value(framed: Framed[Any], plan: _Plan, emit: bool) -> dict[str, Any]:
     value: dict[str, Any] = to_json_value(framed.cls.FromString(framed.rest), emit_unpopulated=emit)
     if not items:
         return value
-    enc = encoder_for(plan.element.DESCRIPTOR, emit)
+    desc = plan.element.DESCRIPTOR
+    wire = _printer(desc) if _wire.ENABLED and not emit else None
+    py = encoder_for(desc, emit)
 
-    def parse(missing: list[int]) -> Sequence[Any]:
-        if len(missing) > WHOLE_PARSE_SHARE * len(items):
-            elements = getattr(framed.message, plan.name)
-            return [elements[i] for i in missing]
-        return [plan.element.FromString(items[i]) for i in missing]
+    def texts(missing: list[int]) -> list[bytes]:
+        out: list[bytes | None] = (
+            [wire(items[i]) for i in missing] if wire else [None] * len(missing)
+        )
+        left = [n for n, text in enumerate(out) if text is None]
+        if left:
+            messages = _parse(framed, plan, [missing[n] for n in left])
+            for n, m in zip(left, messages, strict=True):
+                out[n] = orjson.dumps(py(m))
+        return out  # type: ignore[return-value]
 
-    return _with(value, plan, MEMO.encode_keyed(enc, items, parse))
+    # Kept under the memo's own element encoder, so encode_message's pages share them.
+    return _with(value, plan, MEMO.encode_keyed(element_encoder_for(desc, emit), items, texts))
+
+
+def _parse(framed: Framed[Any], plan: _Plan, indices: list[int]) -> Sequence[Any]:
+    if len(indices) > WHOLE_PARSE_SHARE * len(framed.items):
+        elements = getattr(framed.message, plan.name)
+        return [elements[i] for i in indices]
+    return [plan.element.FromString(framed.items[i]) for i in indices]
+
+
+_printers: dict[Any, WireEncoder | None] = {}
+
+
+def _printer(desc: Any) -> WireEncoder | None:
+    if desc not in _printers:
+        _printers[desc] = wire_encoder_for(desc, encoder_for)
+    return _printers[desc]
 
 
 def _with(value: dict[str, Any], plan: _Plan, elements: list[Any]) -> dict[str, Any]:

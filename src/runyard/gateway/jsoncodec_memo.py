@@ -2,7 +2,7 @@
 message field's elements as ready JSON, keyed by their serialized bytes.
 
 A page framed from stored bodies (:mod:`.framed_json`) looks its elements up by
-those bodies, without serializing anything, and parses only the ones missing."""
+those bodies, without serializing anything, and prints only the ones missing."""
 
 from __future__ import annotations
 
@@ -71,10 +71,11 @@ class ElementMemo:
         self,
         enc: Encoder,
         keys: Sequence[bytes],
-        parse: Callable[[list[int]], Sequence[Any]],
+        texts: Callable[[list[int]], Sequence[bytes]],
     ) -> list[Any]:
         """As :meth:`encode_all` for elements known by their serialized bytes
-        (``keys``): ``parse(indices)`` gives the messages of the ones not kept."""
+        (``keys``), kept under ``enc``: ``texts(indices)`` gives the JSON of the
+        ones not kept."""
         entries = self.entries
         out: list[Any] = []
         missing: list[int] = []
@@ -86,11 +87,9 @@ class ElementMemo:
             else:
                 out.append(hit[0])
         if missing:
-            dumps = orjson.dumps
             fragment = orjson.Fragment
             new: list[tuple[tuple[Encoder, bytes], Any, int]] = []
-            for i, m in zip(missing, parse(missing), strict=True):
-                text = dumps(enc(m))
+            for i, text in zip(missing, texts(missing), strict=True):
                 frag = out[i] = fragment(text)
                 data = keys[i]
                 new.append(((enc, data), frag, len(data) + len(text)))
