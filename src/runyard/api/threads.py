@@ -134,11 +134,15 @@ class StoreThreads:
             try:
                 result = context.run(fn, *args)
             except BaseException as exc:  # handed to the awaiting coroutine
+                self._noted(fn, started)
                 _post(loop, _fail, future, exc)
             else:
+                self._noted(fn, started)  # before the caller can ask again
                 _post(loop, _succeed, future, result)
-            if self.inline_when_alone:
-                self._note(fn, self._clock() - started)
+
+    def _noted(self, fn: Callable[..., Any], started: float) -> None:
+        if self.inline_when_alone:
+            self._note(fn, self._clock() - started)
 
 
 def _post(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
