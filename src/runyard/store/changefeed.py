@@ -2,10 +2,10 @@
 
 Every write that a stream may care about calls `signal` with its topics inside
 its transaction: `r:<run row id>` when a run's timeline grew, `w:<workspace
-id>` when a run of the workspace changed (a new change-feed row). On
-PostgreSQL the topics also go out with pg_notify, which the database delivers
-to every LISTENing replica only when the transaction commits; the store hands
-them to the in-process hub after the commit (runyard.store.notify).
+id>` when a run of the workspace changed (a new change-feed row). After the
+commit the store hands them to the in-process hub (runyard.store.notify) and,
+on PostgreSQL, sends them to every LISTENing replica with pg_notify
+(runyard.store.pgnotify).
 
 `record` writes one row of the WatchRuns change feed in the transaction of the
 run's change, so a change is in the feed exactly when it is committed. Its
@@ -39,7 +39,8 @@ def workspace_topic(workspace_id: int) -> str:
 
 def signal(conn: Connection, *topics: str) -> None:
     """Announces `topics` once the transaction of `conn` commits (a
-    runyard.store.db write sends its topics in one pg_notify at its end)."""
+    runyard.store.db write sends them after its commit; elsewhere, on
+    PostgreSQL, they go with the transaction)."""
     pending: list[str] | None = conn.info.get(TOPICS)
     if pending is not None:
         pending.extend(topics)

@@ -28,7 +28,7 @@ from runyard.aip.errors import (
     unavailable,
 )
 from runyard.aip.pagination import PageTokenCodec
-from runyard.store import migrate, statements
+from runyard.store import migrate, pgnotify, statements
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
 from runyard.store.group_commit import GroupCommitter
@@ -46,8 +46,6 @@ TOPICS = "runyard_topics"
 TAIL = "runyard_tail"
 # The PostgreSQL channel of those topics (runyard.store.notify listens on it).
 CHANNEL = "runyard_changes"
-# PostgreSQL refuses NOTIFY payloads of 8,000 bytes and more.
-_NOTIFY_BYTES = 7_000
 
 
 def micros(ts: timestamp_pb2.Timestamp) -> int:
@@ -109,8 +107,8 @@ class Tail:
     """The writes of a transaction that other writers of the workspace wait for
     (the change-feed counter, rollup rows), run at its end in stage order.
 
-    On PostgreSQL a row lock lasts until the commit, so these go last and, with
-    the change topics' pg_notify, in one message together with the COMMIT
+    On PostgreSQL a row lock lasts until the commit, so these go last, in one
+    message together with the COMMIT
     (runyard.store.statements.run_and_commit): a workspace's writers then wait
     for each other only while the server runs these statements and flushes the
     commit, not through the transaction's other statements or a round trip.
@@ -151,6 +149,15 @@ class Database:
         self.group_commit = (
             GroupCommitter(self.engine, SQLITE_WRITER_WAIT_S) if self.dialect == "sqlite" else None
         )
+        # Other replicas learn of this process's commits by pg_notify, sent after them.
+        self._notify = (
+            pgnotify.Sender(
+                self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                CHANNEL,
+            )
+            if self.dialect == "postgresql"
+            else None
+        )
         if migrate_schema:
             migrate.upgrade(self.engine)
         self._workspace_ids: dict[WorkspaceRef, int] = {}
@@ -161,6 +168,8 @@ class Database:
     def close(self) -> None:
         if self.group_commit is not None:
             self.group_commit.close()
+        if self._notify is not None:
+            self._notify.close()
         self.engine.dispose()
 
     def ping(self) -> None:
@@ -203,15 +212,16 @@ class Database:
                 info.pop(TOPICS, None)
                 info.pop(TAIL, None)
             batch = last.statements()
-            if self.dialect == "postgresql":
-                batch += _notify(topics)
-                if batch:
-                    statements.run_and_commit(conn, batch)
-            else:
+            if self.dialect != "postgresql":
                 statements.run_each(conn, batch)
-        if topics and self.on_commit is not None:
-            # After the commit: a woken watcher must find what woke it.
-            self.on_commit(topics)
+            elif batch:
+                statements.run_and_commit(conn, batch)
+        # After the commit: a woken watcher must find what woke it.
+        if topics:
+            if self._notify is not None:
+                self._notify.send(topics)
+            if self.on_commit is not None:
+                self.on_commit(topics)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -316,21 +326,6 @@ def _guard() -> Iterator[None]:
             log.warning("database unavailable: %s: %s", type(exc.orig).__name__, _why(exc))
             raise unavailable("the database is unavailable; retry shortly") from exc
         raise
-
-
-_NOTIFY = Sql("SELECT pg_notify(:channel, :payload)")
-
-
-def _notify(topics: list[str]) -> list[Statement]:
-    """The transaction's topics in as few pg_notify calls as fit, delivered by
-    PostgreSQL to every listening replica when it commits."""
-    payloads: list[str] = []
-    for topic in dict.fromkeys(topics):
-        if payloads and len(payloads[-1]) + len(topic) < _NOTIFY_BYTES:
-            payloads[-1] += " " + topic
-        else:
-            payloads.append(topic)
-    return [(_NOTIFY, {"channel": CHANNEL, "payload": p}, False) for p in payloads]
 
 
 def _why(exc: DBAPIError) -> str:

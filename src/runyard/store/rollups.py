@@ -143,7 +143,12 @@ class _Deltas:
         self.by_workspace: dict[int, dict[Key, _Acc]] = {}
 
     def add(self, workspace_id: int, accs: dict[Key, _Acc]) -> None:
-        into = self.by_workspace.setdefault(workspace_id, {})
+        """Takes `accs` over (the caller made them for this and drops them)."""
+        into = self.by_workspace.get(workspace_id)
+        if into is None:
+            # A single change per transaction is the common case: nothing to sum.
+            self.by_workspace[workspace_id] = accs
+            return
         for key, acc in accs.items():
             target = into.get(key)
             if target is None:
