@@ -18,7 +18,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+# _jsonwire.c: the gateway's optional compiled JSON printer, rebuilt by the editable install.
+$(VENV)/.dev-installed: pyproject.toml setup.py $(wildcard src/runyard/gateway/_jsonwire*.[ch]) | $(BIN)/python
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $@
 

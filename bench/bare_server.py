@@ -1,13 +1,15 @@
-"""The ceiling for ListRuns: a bare grpc.aio server that answers
-runyard.v1.RunService/ListRuns with one precomputed, already serialized page.
+"""The ceiling of a Python gRPC reply: a bare grpc.aio server that answers
+runyard.v1.RunService/ListRuns (and any other method named with --reply) with
+one precomputed, already serialized message.
 
-No store, no interceptors, no request parsing: whatever runyard's ListRuns
-costs beyond this is runyard's own work. Run as a child process of the bench:
+No store, no interceptors, no request parsing: whatever runyard's call costs
+beyond this is runyard's own work. Run as a child process of the bench:
 
     python -m bench.bare_server --port PORT --response FILE
+    python -m bench.bare_server --port PORT --reply runyard.v1.RunService/CreateRun=FILE ...
 
-FILE holds a serialized ListRunsResponse (the page runyard itself returned).
-It serves until SIGTERM/SIGINT, or until --max-seconds have passed.
+FILE holds the serialized response (the one runyard itself returned). It
+serves until SIGTERM/SIGINT, or until --max-seconds have passed.
 """
 
 from __future__ import annotations
@@ -23,17 +25,25 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 
-async def serve(port: int, response: bytes, max_seconds: float) -> None:
-    async def list_runs(request: bytes, context: Any) -> bytes:
+def _replying(response: bytes) -> Any:
+    async def reply(request: bytes, context: Any) -> bytes:
         return response
 
-    # No (de)serializers: the request is not even parsed, the reply is bytes ready.
-    handler = grpc.method_handlers_generic_handler(
-        "runyard.v1.RunService",
-        {"ListRuns": grpc.unary_unary_rpc_method_handler(list_runs)},
-    )
+    return reply
+
+
+async def serve(port: int, replies: dict[str, bytes], max_seconds: float) -> None:
+    """Serves each "package.Service/Method" of `replies` with its bytes."""
+    services: dict[str, dict[str, Any]] = {}
+    for full, response in replies.items():
+        service, _, method = full.partition("/")
+        # No (de)serializers: the request is not even parsed, the reply is bytes ready.
+        handler = grpc.unary_unary_rpc_method_handler(_replying(response))
+        services.setdefault(service, {})[method] = handler
     server = grpc.aio.server()
-    server.add_generic_rpc_handlers((handler,))
+    server.add_generic_rpc_handlers(
+        [grpc.method_handlers_generic_handler(s, m) for s, m in services.items()]
+    )
     health_servicer = health.aio.HealthServicer()  # type: ignore[attr-defined]
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     if server.add_insecure_port(f"127.0.0.1:{port}") == 0:
@@ -53,10 +63,25 @@ async def serve(port: int, response: bytes, max_seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--response", type=Path, required=True)
+    parser.add_argument("--response", type=Path, help="ListRuns' reply")
+    parser.add_argument(
+        "--reply",
+        action="append",
+        default=[],
+        metavar="SERVICE/METHOD=FILE",
+        help="another method and its reply",
+    )
     parser.add_argument("--max-seconds", type=float, default=1800)
     args = parser.parse_args()
-    asyncio.run(serve(args.port, args.response.read_bytes(), args.max_seconds))
+    replies = {}
+    if args.response is not None:
+        replies["runyard.v1.RunService/ListRuns"] = args.response.read_bytes()
+    for spec in args.reply:
+        method, _, path = spec.partition("=")
+        replies[method] = Path(path).read_bytes()
+    if not replies:
+        parser.error("nothing to answer: give --response or --reply")
+    asyncio.run(serve(args.port, replies, args.max_seconds))
 
 
 if __name__ == "__main__":

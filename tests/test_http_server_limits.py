@@ -1,7 +1,8 @@
 """The HTTP server's own answers and limits on both gateways (in-process and
 stand-alone `runyard gateway`): bytes that are not HTTP/1.1 and requests past
 its limits get a google.rpc.Status like every other error; idle connections are
-closed after --http-idle-timeout; beyond --http-max-connections the oldest idle
+closed after --http-idle-timeout, a request body that stops arriving gets 408
+after --http-body-timeout; beyond --http-max-connections the oldest idle
 connections are shed and a new client is still answered."""
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from tests.plugins.servers import RunyardProcess
 
 WS = "organizations/demo/workspaces/main"
 CAP = 200
-LIMITS = ("--http-idle-timeout", "1", "--http-header-timeout", "5", "--http-max-connections")
+LIMITS = (
+    "--http-idle-timeout",
+    "1",
+    "--http-header-timeout",
+    "5",
+    "--http-body-timeout",
+    "1",
+    "--http-max-connections",
+)
 
 
 @pytest.fixture(scope="module")
@@ -100,6 +109,15 @@ CASES = {
         "MALFORMED_REQUEST",
     ),
     "HTTP/2.0": (b"GET /v1/x HTTP/2.0" + HOST + b"\r\n\r\n", 505, "HTTP_VERSION_NOT_SUPPORTED"),
+    "body stops arriving": (
+        b"POST /v1/"
+        + WS.encode()
+        + b"/automations?automationId=stalled HTTP/1.1"
+        + HOST
+        + b"\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{",
+        408,
+        "REQUEST_BODY_TIMEOUT",
+    ),
 }
 
 
@@ -115,7 +133,7 @@ def test_server_errors_are_status_json(base: str, case: str) -> None:
     assert info["@type"] == "type.googleapis.com/google.rpc.ErrorInfo"
     assert info["domain"] == "runyard.dev"
     assert info["reason"] == (want_reason or info["reason"])
-    assert doc["code"] in (3, 12) and doc["message"]
+    assert doc["code"] in (3, 4, 12) and doc["message"]
 
 
 def test_server_errors_as_problem_json(base: str) -> None:

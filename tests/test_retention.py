@@ -34,6 +34,7 @@ from runyard.v1 import (
     run_batch_service_pb2_grpc,
     run_pb2,
     run_service_pb2,
+    runner_service_pb2,
     workspace_pb2,
 )
 from tests.errors import details_of
@@ -265,6 +266,12 @@ def test_archive_reads_refusals_and_purge(
         assert got.archived and got.archive_time.ToMicroseconds() > 0
         events = stubs.runs.ListRunEvents(run_service_pb2.ListRunEventsRequest(parent=name))
         assert list(events.run_events) == list(before_events[rid])
+        # WatchRunEvents follows the run into the archive: its timeline, then the end.
+        watched = stubs.runs.WatchRunEvents(
+            run_service_pb2.WatchRunEventsRequest(parent=name), timeout=30
+        )
+        got_events = [r.event for r in watched if r.HasField("event")]
+        assert got_events == list(before_events[rid])
         x = stubs.executions.GetExecution(
             execution_pb2.GetExecutionRequest(name=f"{WS}/executions/x-{rid}")
         )
@@ -305,6 +312,14 @@ def _refusals(stubs: Stubs) -> None:
     with pytest.raises(grpc.RpcError) as err:
         stubs.runs.CreateRun(
             run_service_pb2.CreateRunRequest(parent=AUTO, run_id="old-ok-0", run=Run())
+        )
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    # An archived execution keeps its name too.
+    with pytest.raises(grpc.RpcError) as err:
+        stubs.runner.CreateExecution(
+            runner_service_pb2.CreateExecutionRequest(
+                parent=WS, execution_id="x-old-failed-0", execution=execution_pb2.Execution()
+            )
         )
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
     # A page token is bound to show_archived.

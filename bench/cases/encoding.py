@@ -1,7 +1,10 @@
 """The gateway's JSON encoder against json_format.MessageToJson on the bench's
-page, interleaved, with the outputs compared: once as a page served again (its
-runs' JSON kept by the encoder's element memo) and once at first sight (the
-memo emptied before every call)."""
+page, interleaved, with the outputs compared: once as a page served again, once
+at first sight (the element memo emptied before every call), and at first sight
+on the pure-Python encoder (the compiled printer, runyard.gateway._jsonwire,
+switched off: an install without a C compiler). With the printer a page is
+printed whole from its bytes; the pure-Python encoder keeps its runs' JSON in
+the element memo."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from runyard.v1 import run_service_pb2_grpc
 
 def measure(bench: Bench, target: Target) -> None:
     from bench.json_bench import bench as interleaved
+    from runyard.gateway import jsoncodec_encode_wire as wire
     from runyard.gateway.jsoncodec import encode_message
     from runyard.gateway.jsoncodec_encode import MEMO
 
@@ -25,14 +29,26 @@ def measure(bench: Bench, target: Target) -> None:
         MEMO.clear()
         return encode_message(page)
 
+    def pure_first_sight() -> bytes:
+        before = wire.ENABLED
+        wire.ENABLED = False
+        try:
+            return first_sight()
+        finally:
+            wire.ENABLED = before
+
     with grpc.insecure_channel(target.grpc) as ch:
         page = run_service_pb2_grpc.RunServiceStub(ch).ListRuns(bench.list_request(), timeout=60)
     ours = encode_message(page)
     equal = json.loads(ours) == json.loads(json_format.MessageToJson(page))
+    # Byte for byte: the printer against the pure-Python encoder.
+    identical = first_sight() == pure_first_sight()
+    printer = "compiled printer" if wire.ENABLED else "compiled printer ABSENT (pure Python)"
     times = interleaved(
         {
             "encode_message": lambda: encode_message(page),
             "first sight": first_sight,
+            "first sight, pure Python": pure_first_sight,
             "MessageToJson": lambda: json_format.MessageToJson(page),
         },
         bench.size.encode_s,
@@ -45,7 +61,8 @@ def measure(bench: Bench, target: Target) -> None:
             times["MessageToJson"] * 1e3,
             "ms",
             f"gateway jsoncodec vs json_format.MessageToJson, interleaved; {len(ours):,} B;"
-            f" page served again (runs' JSON memoised); output {'equal' if equal else 'DIFFERS'}",
+            f" page served again ({'printed whole' if wire.ENABLED else 'runs memoised'});"
+            f" output {'equal' if equal else 'DIFFERS'}",
             {"json_equal": equal, "bytes": len(ours)},
         )
     )
@@ -55,7 +72,18 @@ def measure(bench: Bench, target: Target) -> None:
             times["first sight"] * 1e3,
             times["MessageToJson"] * 1e3,
             "ms",
-            "the same, with the element memo emptied before every call",
+            f"the same, with the element memo emptied before every call; {printer};"
+            f" printer and pure Python {'byte-identical' if identical else 'DIFFERS'}",
+            {"byte_identical": identical, "printer": wire.ENABLED},
+        )
+    )
+    bench.add(
+        Row(
+            f"JSON encode, page of {len(page.runs)}, first sight, pure Python",
+            times["first sight, pure Python"] * 1e3,
+            times["MessageToJson"] * 1e3,
+            "ms",
+            "the same on the pure-Python encoder (an install without a C compiler)",
         )
     )
 

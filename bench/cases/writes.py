@@ -3,6 +3,9 @@ same disk's single-row commit rate measured in the same run (sqlite3, WAL,
 synchronous=FULL, one INSERT per transaction): CreateRun alone, and full
 lifecycles (CreateRun, StartRun, one journal event, CompleteRun) with 16
 callers. The ratio says how far the write path is from the disk's bound.
+A third row puts the lifecycles beside a bare grpc.aio server answering the
+same four calls with runyard's own replies, prebuilt: the most lifecycles per
+second a Python gRPC server and this load generator reach on this machine.
 The same on a fresh PostgreSQL database beside the bench's data set (unless
 --no-postgres), against its single-row commit rate (psycopg, one INSERT per
 transaction)."""
@@ -12,17 +15,19 @@ from __future__ import annotations
 import contextlib
 import itertools
 import sqlite3
+import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import grpc
 from google.protobuf import struct_pb2
+from google.protobuf.message import Message
 
-from bench import datagen, procs
+from bench import bare_server, datagen, procs
 from bench.context import PARENT, Bench, Case, Target, errs, lat
-from bench.load import run_load
+from bench.load import LoadResult, run_load
 from bench.report import Row
 from runyard.v1 import (
     run_pb2,
@@ -100,40 +105,11 @@ async def measure(bench: Bench, url: str, disk: float, store_name: str) -> None:
     seconds = bench.size.ingest_s
     server, grpc_port, _ = procs.runyard(url, bench.workdir, http=False, label="writes")
     ids = itertools.count()
+    cap = bench.size.max_requests
+    replies: dict[str, bytes] = {}
     try:
         async with grpc.aio.insecure_channel(f"127.0.0.1:{grpc_port}") as ch:
-            runs = run_service_pb2_grpc.RunServiceStub(ch)
-            runner = runner_service_pb2_grpc.RunnerServiceStub(ch)
-            entry = run_pb2.RunEvent.JournalEntry(
-                node_kind="FunctionCall",
-                node_id="step-1",
-                payload=struct_pb2.Struct(fields={"rows": struct_pb2.Value(number_value=1)}),
-            )
-
-            async def create() -> str:
-                created = await runs.CreateRun(
-                    run_service_pb2.CreateRunRequest(
-                        parent=PARENT, run=run_pb2.Run(caller="bench"), run_id=f"w{next(ids)}"
-                    ),
-                    timeout=30,
-                )
-                return created.name
-
-            async def create_only() -> None:
-                await create()
-
-            async def lifecycle() -> None:
-                name = await create()
-                await runner.StartRun(runner_service_pb2.StartRunRequest(name=name), timeout=30)
-                await runner.AppendRunEvents(
-                    runner_service_pb2.AppendRunEventsRequest(parent=name, entries=[entry]),
-                    timeout=30,
-                )
-                await runner.CompleteRun(
-                    runner_service_pb2.CompleteRunRequest(name=name, succeeded=True), timeout=30
-                )
-
-            cap = bench.size.max_requests
+            create_only, lifecycle = _calls(ch, ids, replies)
             created = await run_load(
                 create_only, concurrency=CALLERS, duration_s=seconds, max_requests=cap
             )
@@ -142,6 +118,7 @@ async def measure(bench: Bench, url: str, disk: float, store_name: str) -> None:
             )
     finally:
         server.stop()
+    ceiling = await _bare_lifecycles(bench, replies, ids)
     prefix = "" if store_name == "SQLite" else f"{store_name}: "
     for what, result in (("CreateRun", created), ("run lifecycles", full)):
         bench.add(
@@ -156,6 +133,94 @@ async def measure(bench: Bench, url: str, disk: float, store_name: str) -> None:
                 {"result": result.as_dict(), "disk_commits_per_s": disk},
             )
         )
+    bench.add(
+        Row(
+            f"{prefix}Writes: run lifecycles, {CALLERS} callers, vs bare grpc.aio",
+            full.qps,
+            ceiling.qps,
+            "runs/s",
+            f"the same four calls answered by a bare grpc.aio server with runyard's replies "
+            f"prebuilt; bare {lat(ceiling)} per lifecycle" + errs(full, ceiling),
+            {"result": full.as_dict(), "bare": ceiling.as_dict()},
+        )
+    )
+
+
+Calls = tuple[Callable[[], Awaitable[None]], Callable[[], Awaitable[None]]]
+
+
+def _calls(ch: grpc.aio.Channel, ids: Iterator[int], replies: dict[str, bytes]) -> Calls:
+    """CreateRun alone and a whole lifecycle on `ch`; the first reply of each
+    method is kept in `replies` (for the bare server)."""
+    runs = run_service_pb2_grpc.RunServiceStub(ch)
+    runner = runner_service_pb2_grpc.RunnerServiceStub(ch)
+    entry = run_pb2.RunEvent.JournalEntry(
+        node_kind="FunctionCall",
+        node_id="step-1",
+        payload=struct_pb2.Struct(fields={"rows": struct_pb2.Value(number_value=1)}),
+    )
+
+    def keep(method: str, reply: Message) -> None:
+        if method not in replies:
+            replies[method] = reply.SerializeToString()
+
+    async def create() -> str:
+        created = await runs.CreateRun(
+            run_service_pb2.CreateRunRequest(
+                parent=PARENT, run=run_pb2.Run(caller="bench"), run_id=f"w{next(ids)}"
+            ),
+            timeout=30,
+        )
+        keep("runyard.v1.RunService/CreateRun", created)
+        return created.name
+
+    async def create_only() -> None:
+        await create()
+
+    async def lifecycle() -> None:
+        name = await create()
+        started = await runner.StartRun(runner_service_pb2.StartRunRequest(name=name), timeout=30)
+        keep(f"{RUNNER}/StartRun", started)
+        appended = await runner.AppendRunEvents(
+            runner_service_pb2.AppendRunEventsRequest(parent=name, entries=[entry]), timeout=30
+        )
+        keep(f"{RUNNER}/AppendRunEvents", appended)
+        done = await runner.CompleteRun(
+            runner_service_pb2.CompleteRunRequest(name=name, succeeded=True), timeout=30
+        )
+        keep(f"{RUNNER}/CompleteRun", done)
+
+    return create_only, lifecycle
+
+
+RUNNER = "runyard.v1.RunnerService"
+
+
+async def _bare_lifecycles(
+    bench: Bench, replies: dict[str, bytes], ids: Iterator[int]
+) -> LoadResult:
+    """Lifecycles against a bare grpc.aio server replying with `replies`."""
+    argv = [sys.executable, "-m", bare_server.__name__, "--max-seconds", "1800"]
+    for i, (method, body) in enumerate(sorted(replies.items())):
+        path = bench.workdir / f"reply-{i}.binpb"
+        path.write_bytes(body)
+        argv.append(f"--reply={method}={path}")
+    port = procs.free_port()
+    bare = procs.Child(
+        "bare grpc server", [*argv, "--port", str(port)], bench.workdir / f"bare-{port}.log"
+    ).start()
+    try:
+        bare.wait_until(lambda: procs.grpc_serving(f"127.0.0.1:{port}"), timeout=30)
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
+            _, lifecycle = _calls(ch, ids, {})
+            return await run_load(
+                lifecycle,
+                concurrency=CALLERS,
+                duration_s=bench.size.ingest_s,
+                max_requests=bench.size.max_requests,
+            )
+    finally:
+        bare.stop()
 
 
 async def run(bench: Bench, target: Target | None) -> None:

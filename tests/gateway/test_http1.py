@@ -137,6 +137,29 @@ async def test_idle_and_slow_head_connections_are_closed(port: int) -> None:
     assert json.loads(body)["details"][0]["reason"] == "REQUEST_HEADER_TIMEOUT"
 
 
+async def test_a_body_that_stops_arriving_gets_408() -> None:
+    server = await serve_http(echo_app, "127.0.0.1", 0, body_read_timeout=2.0)
+    try:
+        # Bytes keep coming, each part well within the timeout: answered whole.
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\n")
+        for part in (b"ab", b"cd", b"ef"):
+            writer.write(part)
+            await writer.drain()
+            await asyncio.sleep(0.02)
+        assert (await asyncio.wait_for(reader.readuntil(b"abcdef"), 30)).startswith(b"HTTP/1.1 200")
+        writer.close()
+        # Part of the body, then nothing: 408 with a Status body, then closed.
+        raw = await exchange(
+            server.port, b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc"
+        )
+        ((status, headers, body),) = responses(raw)
+        assert status == 408 and headers["content-type"] == "application/json"
+        assert json.loads(body)["details"][0]["reason"] == "REQUEST_BODY_TIMEOUT"
+    finally:
+        await server.close()
+
+
 async def test_at_the_cap_the_oldest_idle_connection_is_shed() -> None:
     server = await serve_http(echo_app, "127.0.0.1", 0, max_connections=3)
     try:

@@ -82,6 +82,7 @@ class HttpConnection(asyncio.Protocol):
         self.refusal: bytes | None = None
         self.idle = True  # no byte of a next request yet
         self.deadline = 0.0
+        self.body_deadline = 0.0
         self.in_head = False
         self.head_began = False
         self.head_bytes = 0
@@ -335,6 +336,24 @@ class HttpConnection(asyncio.Protocol):
             )
         elif self.transport is not None:
             self.transport.close()
+
+    def awaiting_body(self, waiting: bool) -> None:
+        """The app waits (or no longer waits) for more of the request's body: the
+        body clock runs only then, so neither the app's own pace nor a queued
+        request counts against the client."""
+        if waiting:
+            self.body_deadline = self.loop.time() + self.server.body_timeout
+            self.server.receiving[self] = None
+        else:
+            self.server.receiving.pop(self, None)
+
+    def body_stalled(self) -> None:
+        """No body bytes within the body timeout while the app waited: 408; the app
+        sees the client gone."""
+        if self.cycle is not None and self.cycle.wrote_head:
+            self.close()
+            return
+        self.refuse(Refusal(408, 4, "REQUEST_BODY_TIMEOUT", "the request body stopped arriving"))
 
     # -- flow control ----------------------------------------------------------------
 

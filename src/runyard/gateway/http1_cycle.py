@@ -122,7 +122,11 @@ class Cycle:
                 return {"type": "http.disconnect"}
             self.waiter = conn.loop.create_future()
             conn.reading_needed()
-            await self.waiter
+            conn.awaiting_body(True)
+            try:
+                await self.waiter
+            finally:
+                conn.awaiting_body(False)
             self.waiter = None
         body = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
         self.chunks = []

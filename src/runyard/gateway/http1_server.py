@@ -11,6 +11,9 @@ Limits (all :class:`HttpLimits`, set from ``--http-*`` options):
 - ``header_read_timeout``: a request head (request line and headers) must
   arrive within this long from the connection's start or its first byte;
   otherwise 408 and the connection ends.
+- ``body_read_timeout``: while the app waits for more of a request's body, the
+  next bytes must arrive within this long; otherwise 408 and the connection
+  ends (a stalled upload does not hold a busy, unsheddable connection forever).
 - ``max_uri_bytes`` (414), ``max_headers``/``max_header_bytes`` (431); bytes
   that are not HTTP/1.1 get 400 ``MALFORMED_REQUEST``, other versions 505.
 
@@ -45,6 +48,7 @@ class HttpLimits:
     max_connections: int = 16_384
     idle_timeout: float = 60.0
     header_read_timeout: float = 10.0
+    body_read_timeout: float = 30.0
     max_uri_bytes: int = 64 * 1024
     max_headers: int = 100
     max_header_bytes: int = 64 * 1024
@@ -60,6 +64,7 @@ class ServerState:
         self.cap = cap
         self.idle_timeout = limits.idle_timeout
         self.header_timeout = limits.header_read_timeout
+        self.body_timeout = limits.body_read_timeout
         self.max_uri_bytes = limits.max_uri_bytes
         self.max_headers = limits.max_headers
         self.max_header_bytes = limits.max_header_bytes
@@ -69,6 +74,8 @@ class ServerState:
         self.connections: set[HttpConnection] = set()
         # Connections without a request in progress, oldest first: the ones to shed.
         self.waiting: dict[HttpConnection, None] = {}
+        # Connections whose app waits for more request body, on a body deadline.
+        self.receiving: dict[HttpConnection, None] = {}
         self.all_gone = asyncio.Event()
 
     def admit(self, conn: HttpConnection) -> None:
@@ -96,19 +103,24 @@ class ServerState:
 
     def forget(self, conn: HttpConnection) -> None:
         self.waiting.pop(conn, None)
+        self.receiving.pop(conn, None)
         self.connections.discard(conn)
         if not self.connections:
             self.all_gone.set()
 
     async def sweep(self) -> None:
-        """Closes connections past their idle or head deadline."""
-        period = min(1.0, max(0.05, min(self.idle_timeout, self.header_timeout) / 4))
+        """Closes connections past their idle, head or body deadline."""
+        shortest = min(self.idle_timeout, self.header_timeout, self.body_timeout)
+        period = min(1.0, max(0.05, shortest / 4))
         while True:
             await asyncio.sleep(period)
             now = self.loop.time()
             for conn in [c for c in self.waiting if c.deadline <= now]:
                 self.waiting.pop(conn, None)
                 conn.expire()
+            for conn in [c for c in self.receiving if c.body_deadline <= now]:
+                self.receiving.pop(conn, None)
+                conn.body_stalled()
 
     # -- the server's own answers ------------------------------------------------------
 

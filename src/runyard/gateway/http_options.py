@@ -1,6 +1,6 @@
 """The HTTP server's options, shared by ``runyard serve`` and ``runyard gateway``
 (``--http-server``, ``--http-max-connections``, ``--http-idle-timeout``,
-``--http-header-timeout``); documented in docs/gateway.md."""
+``--http-header-timeout``, ``--http-body-timeout``); documented in docs/gateway.md."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ class HttpServerOptions:
     max_connections: int = 16_384
     idle_timeout: float = 60.0
     header_read_timeout: float = 10.0
+    body_read_timeout: float = 30.0
 
     def as_kwargs(self) -> dict[str, Any]:
         return {
@@ -24,6 +25,7 @@ class HttpServerOptions:
             "max_connections": self.max_connections,
             "idle_timeout": self.idle_timeout,
             "header_read_timeout": self.header_read_timeout,
+            "body_read_timeout": self.body_read_timeout,
         }
 
 
@@ -71,6 +73,14 @@ def add_http_arguments(parser: Any) -> None:
         help=f"a request's line and headers must arrive within this long, else 408 "
         f"(default: {d.header_read_timeout:g})",
     )
+    parser.add_argument(
+        "--http-body-timeout",
+        type=_positive(float),
+        default=d.body_read_timeout,
+        metavar="SECONDS",
+        help=f"while the server waits for more of a request's body, the next bytes must "
+        f"arrive within this long, else 408 (default: {d.body_read_timeout:g})",
+    )
 
 
 def http_options(args: argparse.Namespace) -> HttpServerOptions:
@@ -79,6 +89,7 @@ def http_options(args: argparse.Namespace) -> HttpServerOptions:
         max_connections=args.http_max_connections,
         idle_timeout=args.http_idle_timeout,
         header_read_timeout=args.http_header_timeout,
+        body_read_timeout=args.http_body_timeout,
     )
 
 
@@ -89,4 +100,5 @@ def http_argv(options: HttpServerOptions) -> list[str]:
         f"--http-max-connections={options.max_connections}",
         f"--http-idle-timeout={options.idle_timeout}",
         f"--http-header-timeout={options.header_read_timeout}",
+        f"--http-body-timeout={options.body_read_timeout}",
     ]

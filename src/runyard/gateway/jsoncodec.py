@@ -9,7 +9,10 @@ in field-number order.
 
 Encoders are generated per message type from its descriptor and cached, see
 :mod:`runyard.gateway.jsoncodec_encode`; they build plain dicts and lists that
-one ``orjson.dumps`` call serialises. Decoding is table-driven per type, see
+one ``orjson.dumps`` call serialises. Where the optional C extension is built,
+:func:`encode_message` instead prints the message's serialized bytes in one
+pass (:mod:`runyard.gateway.jsoncodec_encode_wire`), byte for byte the same
+output. Decoding is table-driven per type, see
 :mod:`runyard.gateway.jsoncodec_decode`.
 
 Public API:
@@ -40,6 +43,7 @@ from google.protobuf.message import Message
 
 from .jsoncodec_decode import JsonDecodeError, decoder_for, loads
 from .jsoncodec_encode import encoder_for, memo_encoder_for
+from .jsoncodec_encode_wire import WireEncoder, print_message, wire_encoder_for
 from .jsoncodec_wkt import EncodeError as JsonEncodeError
 
 __all__ = [
@@ -73,12 +77,28 @@ def to_json_value(msg: Message, *, emit_unpopulated: bool = False) -> Any:
 def encode_message(msg: Message, *, emit_unpopulated: bool = False) -> bytes:
     """``msg`` as compact proto3 JSON (UTF-8). See :func:`to_json_value`.
 
-    The elements of its top-level repeated message fields (a page's items) are
-    memoised by their serialized bytes (runyard.gateway.jsoncodec_encode)."""
+    With the compiled printer built (runyard.gateway.jsoncodec_encode_wire) the
+    message is printed from its serialized bytes in one call, a page included:
+    that costs about what looking its elements up in the memo does. Otherwise (and
+    with ``emit_unpopulated``) the Python encoder runs, and the elements of a
+    page's top-level repeated message fields are memoised by their serialized
+    bytes (runyard.gateway.jsoncodec_encode)."""
+    if not emit_unpopulated:
+        wire = _printers.get(msg.DESCRIPTOR, _UNSET)
+        if wire is _UNSET:
+            wire = _printers[msg.DESCRIPTOR] = wire_encoder_for(msg.DESCRIPTOR, encoder_for)
+        if wire is not None:
+            out = print_message(wire, msg)  # type: ignore[arg-type]
+            if out is not None:
+                return out
     try:
         return orjson.dumps(memo_encoder_for(msg.DESCRIPTOR, emit_unpopulated)(msg))
     except (RecursionError, orjson.JSONEncodeError) as e:
         raise _too_deep(e) from None
+
+
+_UNSET: Any = object()
+_printers: dict[Any, WireEncoder | None] = {}
 
 
 def _too_deep(e: BaseException) -> JsonEncodeError:
@@ -90,12 +110,19 @@ def encode_messages(msgs: Iterable[Message], *, emit_unpopulated: bool = False) 
     """A JSON array of the messages, serialised in one go (e.g. the items of a page)."""
     out = []
     enc = None
+    wire = None
     desc = None
     for m in msgs:
         d = m.DESCRIPTOR
         if d is not desc:
             desc = d
             enc = encoder_for(d, emit_unpopulated)
+            wire = None if emit_unpopulated else wire_encoder_for(d, encoder_for)
+        if wire is not None:
+            text = print_message(wire, m)
+            if text is not None:
+                out.append(orjson.Fragment(text))
+                continue
         try:
             out.append(enc(m))  # type: ignore[misc]
         except RecursionError as e:

@@ -33,6 +33,7 @@ from .descriptors import (
     is_repeated,
     resolve_type_url,
 )
+from .jsoncodec_encode_wire import element_encoder
 from .jsoncodec_memo import MEMO, MEMO_MIN_FIELDS, ElementMemo
 from .jsoncodec_wkt import (
     EncodeError,
@@ -253,7 +254,7 @@ def _map_lines(fd: FieldDesc, key: str, get: str, emit: bool) -> list[str]:
 def _repeated_lines(fd: FieldDesc, key: str, get: str, emit: bool, memo: bool) -> list[str]:
     vexpr = _element_expr(fd, "x", emit)
     if memo and _memoised(fd):
-        comp = f"_memo_all({_function_name(fd.message_type, emit)}, v)"
+        comp = f"_memo_all({_memo_element(fd.message_type, emit)}, v)"
     else:
         comp = "list(v)" if vexpr == "x" else f"[{vexpr} for x in v]"
     if emit:
@@ -279,6 +280,13 @@ def _implicit_lines(fd: FieldDesc, key: str, get: str, emit: bool) -> list[str]:
         # -0.0 is falsy but has non-zero bits, so protobuf counts it as set.
         return [f"    v = {get}", "    if v or str(v)[0] == '-':", f"        d[{key}] = {vexpr}"]
     return [f"    v = {get}", "    if v:", f"        d[{key}] = {vexpr}"]
+
+
+def _memo_element(desc: Descriptor, emit: bool) -> str:
+    """The name of the element encoder the memo calls (see :func:`element_encoder_for`)."""
+    if emit:
+        return _function_name(desc, emit)
+    return _const(element_encoder_for(desc, emit))
 
 
 def _function_name(desc: Descriptor, emit: bool) -> str:
@@ -330,6 +338,23 @@ def encoder_for(desc: Descriptor, emit: bool) -> Encoder:
     return enc
 
 
+_element_encoders: dict[Descriptor, Encoder] = {}
+
+
+def element_encoder_for(desc: Descriptor, emit: bool) -> Encoder:
+    """The encoder of elements kept in the memo, for ``orjson.dumps`` only: without
+    ``emit``, the compiled printer's JSON as an ``orjson.Fragment`` when it is built
+    (runyard.gateway.jsoncodec_encode_wire); else :func:`encoder_for`'s."""
+    if emit:
+        return encoder_for(desc, emit)
+    enc = _element_encoders.get(desc)
+    if enc is None:
+        with _lock:
+            enc = _element_encoders.get(desc) or element_encoder(desc, encoder_for)
+            _element_encoders[desc] = enc
+    return enc
+
+
 def memo_encoder_for(desc: Descriptor, emit: bool) -> Encoder:
     """Like :func:`encoder_for`, with the top-level repeated message fields'
     elements as memoised ``orjson.Fragment`` values: for ``orjson.dumps`` only."""
@@ -362,6 +387,7 @@ __all__ = [
     "ElementMemo",
     "EncodeError",
     "Message",
+    "element_encoder_for",
     "encoder_for",
     "generated_source",
     "memo_encoder_for",

@@ -105,6 +105,7 @@ async def serve_http(
     max_connections: int = MAX_CONNECTIONS,
     header_read_timeout: float = HEADER_READ_TIMEOUT_S,
     idle_timeout: float = IDLE_TIMEOUT_S,
+    body_read_timeout: float = 30.0,
     error_domain: str = "gateway",
     reuse_port: bool = False,
     start_timeout: float = 10.0,
@@ -135,6 +136,7 @@ async def serve_http(
         max_connections=max_connections,
         idle_timeout=idle_timeout,
         header_read_timeout=header_read_timeout,
+        body_read_timeout=body_read_timeout,
     )
     return await serve_own(
         app, host, port, limits=limits, cap=cap, error_domain=error_domain, reuse_port=reuse_port

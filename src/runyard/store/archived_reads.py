@@ -64,9 +64,9 @@ def _page(
 
 
 def archived_run(conn: Connection, ws_id: int, ref: RunRef) -> Any:
-    """The archived run's row (id, body, archive_time), or None."""
+    """The archived run's row (id, body, archive_time, last_event), or None."""
     return conn.execute(
-        select(RA.c.id, RA.c.body, RA.c.archive_time).where(
+        select(RA.c.id, RA.c.body, RA.c.archive_time, RA.c.last_event).where(
             RA.c.workspace_id == ws_id,
             RA.c.automation == ref.automation.automation,
             RA.c.run == ref.run,
@@ -96,6 +96,15 @@ def refuse_taken(conn: Connection, ws_id: int, ref: RunRef) -> None:
     """ALREADY_EXISTS when a new run would take an archived run's name."""
     if archived_run(conn, ws_id, ref) is not None:
         raise already_exists("runyard.dev/Run", ref.name)
+
+
+def refuse_taken_execution(conn: Connection, ws_id: int, ref: ExecutionRef) -> None:
+    """ALREADY_EXISTS when a new execution would take an archived one's name."""
+    taken = conn.execute(
+        select(XA.c.id).where(XA.c.workspace_id == ws_id, XA.c.execution == ref.execution)
+    ).first()
+    if taken is not None:
+        raise already_exists("runyard.dev/Execution", ref.name)
 
 
 def list_runs(conn: Connection, ws_id: int, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:

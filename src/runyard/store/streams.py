@@ -17,10 +17,10 @@ from typing import Any
 import grpc
 from sqlalchemy import ColumnElement, select
 
-from runyard.aip.errors import ApiError
+from runyard.aip.errors import ApiError, not_found
 from runyard.aip.sql import compile_filter
 from runyard.domain.runs import ENDED
-from runyard.store import changefeed, listing
+from runyard.store import archived_reads, changefeed, listing
 from runyard.store import tables as t
 from runyard.store.db import Database
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
@@ -53,6 +53,27 @@ def run_event_filter(text: str) -> ColumnElement[bool] | None:
     return compile_filter(text, listing.RUN_EVENTS.schema, t.run_events.c)
 
 
+def _current_or_archived(db: Database, conn: Any, ref: RunRef) -> Any:
+    """The run's row (id, workspace_id, last_event, body, archived), or NOT_FOUND."""
+    row = _run_row(db, conn, ref, missing_ok=True)
+    if row is not None:
+        return _RunRow(row.id, row.workspace_id, row.last_event, row.body, False)
+    ws_id = db.workspace_id(conn, ref.automation.workspace)
+    gone = archived_reads.archived_run(conn, ws_id, ref)
+    if gone is None:
+        raise not_found("runyard.dev/Run", ref.name)
+    return _RunRow(gone.id, ws_id, gone.last_event, gone.body, True)
+
+
+@dataclass
+class _RunRow:
+    id: int
+    workspace_id: int
+    last_event: int
+    body: bytes
+    archived: bool
+
+
 class StreamReads:
     """Stream reads on the store's Database."""
 
@@ -60,9 +81,9 @@ class StreamReads:
         self.db = db
 
     def run_ids(self, ref: RunRef) -> tuple[int, int]:
-        """(run row id, workspace id) of a run, or NOT_FOUND."""
+        """(run row id, workspace id) of a run, archived or not, or NOT_FOUND."""
         with self.db.read() as conn:
-            row = _run_row(self.db, conn, ref)
+            row = _current_or_archived(self.db, conn, ref)
             return int(row.id), int(row.workspace_id)
 
     def parent_workspace_id(self, parent: AutomationRef) -> int:
@@ -78,8 +99,9 @@ class StreamReads:
         self, ref: RunRef, after: int, where: ColumnElement[bool] | None, limit: int = BATCH
     ) -> EventBatch:
         with self.db.read() as conn:
-            row = _run_row(self.db, conn, ref)
-            e = t.run_events.c
+            row = _current_or_archived(self.db, conn, ref)
+            # An archived run's timeline moved with it (and never grows again).
+            e = (t.run_events_archive if row.archived else t.run_events).c
             query = select(e.sequence, e.body).where(
                 e.run_id == row.id, e.sequence > after, e.sequence <= row.last_event
             )
