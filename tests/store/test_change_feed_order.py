@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy import func, select
 
@@ -36,13 +37,15 @@ def _write_runs(store: SqlStore, automations: list[AutomationRef], writer: int) 
         run, change = domain.new_run(run_pb2.Run(caller="tests"), actor)
         store.create_run(ref, run, change, f"create-{writer}-{i}")
         for step, action in enumerate((domain.Action.START, _end(writer, i))):
-            now = domain.Actor("tests", time.time_ns() // 1000)
-            store.change_run(
-                ref,
-                "",
-                f"step-{writer}-{i}-{step}",
-                lambda current, paused, a=action, n=now: domain.transition(current, paused, a, n),
-            )
+            store.change_run(ref, "", f"step-{writer}-{i}-{step}", _apply(action))
+
+
+def _apply(action: domain.Action) -> Callable[[run_pb2.Run, int], domain.Transition]:
+    def apply(current: run_pb2.Run, paused_from: int) -> domain.Transition:
+        actor = domain.Actor("tests", time.time_ns() // 1000)
+        return domain.transition(current, paused_from, action, actor)
+
+    return apply
 
 
 def _end(writer: int, i: int) -> domain.Action:
@@ -73,23 +76,32 @@ def test_concurrent_writers_make_a_gapless_commit_ordered_feed(database_url: str
         seen: list[int] = []
         states: dict[str, list[int]] = {}
         cursor = 0
-        # Poll while the writers write: every batch must continue exactly where
-        # the last one ended. Bounded by a count of reads, not a clock.
-        for _ in range(100_000):
-            writing = any(thread.is_alive() for thread in threads)
+
+        def read() -> None:
+            # Every batch must continue exactly where the last one ended.
+            nonlocal cursor
             batch = reads.changes_after(parent, cursor, limit=7)
             seqs = [int(row.seq) for row in batch.changes]
             assert seqs == list(range(cursor + 1, cursor + 1 + len(seqs))), (cursor, seqs)
             assert batch.last >= cursor
-            seen += seqs
+            seen.extend(seqs)
             for row in batch.changes:
                 run = run_pb2.Run.FromString(row.body)
                 states.setdefault(run.name, []).append(run.state)
             cursor = batch.last
-            if not writing and cursor == len(seen) == total:
+
+        # Poll while the writers write (bounded by a count of reads, not a clock),
+        # then read what is left.
+        for _ in range(20_000):
+            if not any(thread.is_alive() for thread in threads):
                 break
+            read()
         for thread in threads:
             thread.join()
+        for _ in range(total):
+            if cursor == total:
+                break
+            read()
         assert not errors, errors
         assert seen == list(range(1, total + 1))
         assert reads.head(WORKSPACE) == total
@@ -117,6 +129,8 @@ def _assert_rollups_match_runs(store: SqlStore) -> None:
                 )
             ).all()
         )
-        counted = dict(conn.execute(select(runs.state, func.count()).group_by(runs.state)).all())
+        counted: dict[int, int] = dict(
+            conn.execute(select(runs.state, func.count()).group_by(runs.state)).all()
+        )
     assert rolled == counted
     assert sum(counted.values()) == WRITERS * RUNS_EACH
