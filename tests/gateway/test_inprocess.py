@@ -15,6 +15,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from runyard.gateway.errors import GatewayError, make_status
+from runyard.gateway.framed import Framed
 from runyard.gateway.inprocess import HandlerRegistry, InProcessInvoker
 from runyard.gateway.invoker import ChannelInvoker, Invoker
 
@@ -85,6 +86,19 @@ async def other_class(req: S, ctx: Ctx) -> B:
     return B(value=b"bytes, read as a StringValue's unknown field")
 
 
+def _framed(m: Any) -> Framed[Any]:
+    data = m.SerializeToString()
+    return Framed(type(m), data, 1, [], data)
+
+
+async def framed(req: S, ctx: Ctx) -> Framed[S]:
+    return _framed(S(value=f"framed {req.value}"))
+
+
+async def framed_other_class(req: S, ctx: Ctx) -> Framed[B]:
+    return _framed(B(value=b"framed bytes"))
+
+
 async def slow(req: S, ctx: Ctx) -> S:
     await asyncio.sleep(5)
     return S(value="late")
@@ -94,6 +108,11 @@ async def stream_ok(req: S, ctx: Ctx) -> AsyncIterator[S]:
     await ctx.send_initial_metadata((("x-initial", "s"),))
     for i in range(3):
         yield S(value=f"{req.value}{i}")
+
+
+async def stream_framed(req: S, ctx: Ctx) -> AsyncIterator[Any]:
+    yield _framed(S(value="f1"))
+    yield S(value="plain")
 
 
 async def stream_fails(req: S, ctx: Ctx) -> AsyncIterator[S]:
@@ -128,9 +147,11 @@ UNARY = [
     code_then_return,
     returns_none,
     other_class,
+    framed,
+    framed_other_class,
     slow,
 ]
-STREAMS = [stream_ok, stream_fails, stream_aborts_first, stream_writes, stream_slow]
+STREAMS = [stream_ok, stream_framed, stream_fails, stream_aborts_first, stream_writes, stream_slow]
 SERVICE = "test.Echo"
 
 
@@ -221,6 +242,9 @@ async def test_unary_outcomes_match_the_channel(
     assert WHO.get() == "nobody"  # a handler's context variables stay with its call
     # Every call went through the interceptor, both ways.
     assert counting.calls.count(f"/{SERVICE}/raises") == 2
+    # A framed response reaches the gateway as it is, its message parsed when read.
+    result = await inproc.unary(f"/{SERVICE}/framed", S(value="x"), S, (), None)
+    assert type(result.payload) is Framed and result.response == S(value="framed x")
 
 
 async def test_size_limit_matches_the_server(invokers: tuple[Invoker, Invoker, Counting]) -> None:
@@ -234,8 +258,9 @@ async def test_size_limit_matches_the_server(invokers: tuple[Invoker, Invoker, C
     # The channel's limit on responses, only when asked for.
     assert isinstance(inproc, InProcessInvoker)
     capped = InProcessInvoker(inproc.registry, max_response_bytes=8)
-    refused = await _outcome(capped, "echo_metadata", S(value="more than eight bytes"), None)
-    assert status_pb2.Status.FromString(refused[1]).code == code_pb2.RESOURCE_EXHAUSTED
+    for method in ("echo_metadata", "framed"):
+        refused = await _outcome(capped, method, S(value="more than eight bytes"), None)
+        assert status_pb2.Status.FromString(refused[1]).code == code_pb2.RESOURCE_EXHAUSTED
 
 
 async def test_stream_outcomes_match_the_channel(

@@ -11,9 +11,10 @@ from runyard.aip.errors import invalid_argument, required, unavailable
 from runyard.aip.names import generated_id, validate_id
 from runyard.api import aggregates, names
 from runyard.api.context import actor, blocking, list_plan, reading, request_key
-from runyard.api.pages import list_response
+from runyard.api.pages import framed_response
 from runyard.api.watch import Watcher
 from runyard.domain import runs as machine
+from runyard.gateway.framed import Framed
 from runyard.store import listing
 from runyard.store.interface import AggregateStore, RunStore
 from runyard.store.refs import RunRef
@@ -34,6 +35,10 @@ def _reason(value: str, *, needed: bool) -> str:
 
 
 class RunService(run_service_pb2_grpc.RunServiceServicer):
+    """The list methods answer with their page as framed bytes (runyard.api.pages):
+    grpc sends them as they are, the in-process gateway encodes their JSON from
+    them, anything else reads the parsed message (runyard.gateway.framed)."""
+
     def __init__(
         self, store: RunStore, aggregates: AggregateStore, watcher: Watcher | None = None
     ) -> None:
@@ -46,11 +51,11 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
 
     async def ListRuns(
         self, request: run_service_pb2.ListRunsRequest, context: Ctx
-    ) -> run_service_pb2.ListRunsResponse:
+    ) -> Framed[run_service_pb2.ListRunsResponse]:
         parent = names.automation(request.parent, "parent", wildcard=True)
         plan = list_plan(request, listing.RUNS, self.store.page_tokens)
         page = await reading(self.store.list_runs, parent, plan)
-        return list_response(run_service_pb2.ListRunsResponse, page)
+        return framed_response(run_service_pb2.ListRunsResponse, page)
 
     async def CreateRun(self, request: run_service_pb2.CreateRunRequest, context: Ctx) -> Run:
         parent = names.automation(request.parent, "parent")
@@ -125,11 +130,11 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
 
     async def ListRunEvents(
         self, request: run_service_pb2.ListRunEventsRequest, context: Ctx
-    ) -> run_service_pb2.ListRunEventsResponse:
+    ) -> Framed[run_service_pb2.ListRunEventsResponse]:
         parent = names.run(request.parent, "parent")
         plan = list_plan(request, listing.RUN_EVENTS, self.store.page_tokens)
         page = await reading(self.store.list_run_events, parent, plan)
-        return list_response(run_service_pb2.ListRunEventsResponse, page)
+        return framed_response(run_service_pb2.ListRunEventsResponse, page)
 
     async def WatchRunEvents(
         self, request: run_service_pb2.WatchRunEventsRequest, context: Ctx

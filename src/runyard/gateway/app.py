@@ -275,7 +275,7 @@ class GatewayApp:
         result = await self.invoker.unary(
             b.method_name, request, b.response_class, hdrs.metadata, hdrs.timeout
         )
-        payload, content_type = route.encoder.body(result.response)
+        payload, content_type = route.encoder.body(result.payload)
         extra, code = response_headers(result.initial_metadata, result.trailing_metadata)
         await respond(send, code or 200, [("content-type", content_type), *extra], payload)
 

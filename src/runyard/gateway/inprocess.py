@@ -25,6 +25,7 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2
 
 from .errors import GatewayError
+from .framed import Framed, FramedGenericHandler, framed_handler
 from .inprocess_context import ServicerContext, status, within
 from .invoker import Metadata, UnaryResult
 
@@ -41,7 +42,8 @@ STREAM_BUFFER = 16
 class HandlerRegistry:
     """A stand-in for a ``grpc.aio.Server`` while servicers are added: passes the
     handlers on and keeps them, with the server's interceptors, for
-    :class:`InProcessInvoker`."""
+    :class:`InProcessInvoker`. Their response serializers send a
+    :class:`~runyard.gateway.framed.Framed` response's bytes as they are."""
 
     def __init__(
         self, server: grpc.aio.Server, interceptors: Sequence[grpc.aio.ServerInterceptor] = ()
@@ -52,12 +54,14 @@ class HandlerRegistry:
         self.generic: list[grpc.GenericRpcHandler] = []
 
     def add_generic_rpc_handlers(self, handlers: Sequence[grpc.GenericRpcHandler]) -> None:
+        handlers = [FramedGenericHandler(h) for h in handlers]
         self.server.add_generic_rpc_handlers(handlers)
         self.generic.extend(handlers)
 
     def add_registered_method_handlers(
         self, service: str, handlers: dict[str, grpc.RpcMethodHandler]
     ) -> None:
+        handlers = {name: framed_handler(h) for name, h in handlers.items()}
         self.server.add_registered_method_handlers(service, handlers)  # type: ignore[attr-defined]
         for name, handler in handlers.items():
             self.methods[f"/{service}/{name}"] = handler
@@ -153,10 +157,22 @@ class InProcessInvoker:
         return handler.request_deserializer(request.SerializeToString())
 
     def _response(
-        self, handler: grpc.RpcMethodHandler, response: Any, response_class: type[Message]
-    ) -> Message:
+        self,
+        handler: grpc.RpcMethodHandler,
+        response: Any,
+        response_class: type[Message],
+        keep_framed: bool = False,
+    ) -> Any:
+        """The handler's response as a ``response_class`` message (or, with
+        ``keep_framed``, a :class:`Framed` one of that class as it is)."""
         limit = self.max_response_bytes
-        if type(response) is response_class:
+        if type(response) is Framed:
+            size = len(response.data)
+            if response.cls is not response_class:
+                response = response_class.FromString(response.data)
+            elif not keep_framed:
+                response = response.message
+        elif type(response) is response_class:
             size = response.ByteSize() if limit is not None else 0
         else:
             serialize = handler.response_serializer or _serialize
@@ -200,7 +216,7 @@ class InProcessInvoker:
         if error is not None:
             raise error
         try:
-            out = self._response(handler, response, response_class)
+            out = self._response(handler, response, response_class, keep_framed=True)
         except GatewayError:
             raise
         except Exception as exc:  # what the server's serialiser would have raised

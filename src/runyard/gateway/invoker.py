@@ -13,7 +13,6 @@ protocol over a grpc.aio server's own handlers, without the loopback hop.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import grpc
@@ -21,17 +20,33 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2
 
 from .errors import GatewayError, make_status, status_from_rpc_error
+from .framed import Framed, unframed
 
 __all__ = ["ChannelInvoker", "Invoker", "Metadata", "StreamCall", "UnaryResult"]
 
 Metadata = Sequence[tuple[str, str | bytes]]
 
 
-@dataclass
 class UnaryResult:
-    response: Message
-    initial_metadata: Metadata
-    trailing_metadata: Metadata
+    """A unary call's response and metadata. A response given as a
+    :class:`~runyard.gateway.framed.Framed` (its wire bytes) is parsed only if
+    :attr:`response` is read; :attr:`payload` is what the JSON encoder takes."""
+
+    __slots__ = ("initial_metadata", "payload", "trailing_metadata")
+
+    def __init__(
+        self,
+        response: Message | Framed[Any],
+        initial_metadata: Metadata,
+        trailing_metadata: Metadata,
+    ) -> None:
+        self.payload = response
+        self.initial_metadata = initial_metadata
+        self.trailing_metadata = trailing_metadata
+
+    @property
+    def response(self) -> Message:
+        return unframed(self.payload)  # type: ignore[no-any-return]
 
 
 class StreamCall(Protocol):

@@ -1,10 +1,13 @@
 """The memo of encoded elements (see :mod:`.jsoncodec_encode`): a repeated
-message field's elements as ready JSON, keyed by their serialized bytes."""
+message field's elements as ready JSON, keyed by their serialized bytes.
+
+A page framed from stored bodies (:mod:`.framed_json`) looks its elements up by
+those bodies, without serializing anything, and prints only the ones missing."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -61,6 +64,35 @@ class ElementMemo:
             out.append(frag)
             new.append((key, frag, len(key[1]) + len(text)))
         if new:
+            self._keep(new)
+        return out
+
+    def encode_keyed(
+        self,
+        enc: Encoder,
+        keys: Sequence[bytes],
+        texts: Callable[[list[int]], Sequence[bytes]],
+    ) -> list[Any]:
+        """As :meth:`encode_all` for elements known by their serialized bytes
+        (``keys``), kept under ``enc``: ``texts(indices)`` gives the JSON of the
+        ones not kept."""
+        entries = self.entries
+        out: list[Any] = []
+        missing: list[int] = []
+        for i, data in enumerate(keys):
+            hit = entries.get((enc, data))
+            if hit is None:
+                missing.append(i)
+                out.append(None)
+            else:
+                out.append(hit[0])
+        if missing:
+            fragment = orjson.Fragment
+            new: list[tuple[tuple[Encoder, bytes], Any, int]] = []
+            for i, text in zip(missing, texts(missing), strict=True):
+                frag = out[i] = fragment(text)
+                data = keys[i]
+                new.append(((enc, data), frag, len(data) + len(text)))
             self._keep(new)
         return out
 

@@ -16,9 +16,10 @@ import orjson
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
-from ._json import encode_message, to_json_value
+from ._json import encode_framed, encode_message, to_json_value
 from .descriptors import is_map_field
 from .errors import GatewayError, status_json
+from .framed import Framed
 from .routes import HTTP_BODY, Binding
 
 __all__ = ["NDJSON", "ResponseEncoder"]
@@ -68,8 +69,14 @@ class ResponseEncoder:
             and (self.field is None or not self.field.is_repeated)
         )
 
-    def body(self, msg: Message) -> tuple[bytes, str]:
-        """Body bytes and content type of a unary response."""
+    def body(self, msg: Message | Framed[Any]) -> tuple[bytes, str]:
+        """Body bytes and content type of a unary response (a message, or one
+        still as its wire bytes)."""
+        if type(msg) is Framed:
+            if self.field is None and not self.http_body:
+                return encode_framed(msg, emit_unpopulated=self.emit_unpopulated), JSON
+            msg = msg.message
+        assert isinstance(msg, Message)
         if self.http_body:
             hb: Any = getattr(msg, self.field.name) if self.field is not None else msg
             return bytes(hb.data), hb.content_type or "application/octet-stream"
