@@ -2,13 +2,14 @@
 
 Every write that a stream may care about calls `signal` with its topics inside
 its transaction: `r:<run row id>` when a run's timeline grew, `w:<workspace
-id>` when a run of the workspace changed (a new change-feed row). On
-PostgreSQL the topics also go out with pg_notify, which the database delivers
-to every LISTENing replica only when the transaction commits; the store hands
-them to the in-process hub after the commit (runyard.store.notify).
+id>` when a run of the workspace changed (a new change-feed row). After the
+commit the store hands them to the in-process hub (runyard.store.notify) and,
+on PostgreSQL, sends them to every LISTENing replica with pg_notify
+(runyard.store.pgnotify).
 
 `record` writes one row of the WatchRuns change feed in the transaction of the
-run's change, so a change is in the feed exactly when it is committed.
+run's change, so a change is in the feed exactly when it is committed. Its
+number is taken at the end of that transaction (runyard.store.db.Tail).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text, update
 from runyard.store import statements as st
 from runyard.store import tables as t
 from runyard.store.db import CHANNEL as CHANNEL  # runyard.store.notify listens on it
-from runyard.store.db import TOPICS
+from runyard.store.db import TOPICS, tail
 from runyard.v1 import run_pb2
 
 # Changes are kept this long (docs/streams.md); older cursors are OUT_OF_RANGE.
@@ -38,7 +39,8 @@ def workspace_topic(workspace_id: int) -> str:
 
 def signal(conn: Connection, *topics: str) -> None:
     """Announces `topics` once the transaction of `conn` commits (a
-    runyard.store.db write sends its topics in one pg_notify at its end)."""
+    runyard.store.db write sends them after its commit; elsewhere, on
+    PostgreSQL, they go with the transaction)."""
     pending: list[str] | None = conn.info.get(TOPICS)
     if pending is not None:
         pending.extend(topics)
@@ -49,37 +51,78 @@ def signal(conn: Connection, *topics: str) -> None:
         )
 
 
-# Takes the workspace's next change number, making its counter on first use.
+# Takes the workspace's next `n` change numbers, making its counter on first use.
 _BUMP = st.Sql(
-    "INSERT INTO change_feed_state (name, value) VALUES (:name, 1)"
-    " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value + 1 RETURNING value"
+    "INSERT INTO change_feed_state (name, value) VALUES (:name, :n)"
+    " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value + excluded.value"
 )
+# Locks the counter without moving it (see `hold`).
+_HOLD = st.Sql(
+    "INSERT INTO change_feed_state (name, value) VALUES (:name, 0)"
+    " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value"
+)
+# A change numbered from the counter just bumped: the last `back` numbers below
+# its value are this transaction's, so no round trip reads the value first.
 _INSERT_CHANGE = st.insert(
-    "run_changes", ("workspace_id", "seq", "automation", "create_time", "body")
+    "run_changes",
+    ("workspace_id", "seq", "automation", "create_time", "body"),
+    values={"seq": "(SELECT value FROM change_feed_state WHERE name = :name) - :back"},
 )
+# First in every transaction's Tail: the counter row is the workspace's one
+# point of contention, and a writer that holds it finds the rollup rows
+# (runyard.store.rollups.STAGE) free, released by the writer before it.
+STAGE = 1
 
 
-def _next_seq(conn: Connection, workspace_id: int) -> int:
-    """Takes the workspace's next change number. The counter row stays locked until
-    the transaction ends, so changes of one workspace commit in number order and a
-    reader that has seen n never later finds a smaller one."""
-    return int(_BUMP.run(conn, {"name": f"ws:{workspace_id}"}).scalar_one())
+class _Changes:
+    """A transaction's change-feed rows, numbered at its end (runyard.store.db.Tail).
+
+    The counter row of the workspace stays locked from the bump until the
+    transaction ends, so changes of one workspace commit in number order and a
+    reader that has seen n never later finds a smaller one; the bump comes
+    last, so that lock is held as briefly as the commit allows."""
+
+    __slots__ = ("by_workspace",)
+
+    def __init__(self) -> None:
+        self.by_workspace: dict[int, list[dict[str, Any]]] = {}
+
+    def statements(self) -> list[st.Statement]:
+        out: list[st.Statement] = []
+        for workspace_id, rows in sorted(self.by_workspace.items()):
+            name = f"ws:{workspace_id}"
+            for back, row in enumerate(reversed(rows)):
+                row.update(name=name, back=back)
+            out.append((_BUMP, {"name": name, "n": len(rows)}, False))
+            out.append((_INSERT_CHANGE, rows, True))
+        return out
+
+
+def hold(conn: Connection, workspace_id: int) -> None:
+    """Locks the workspace's counter now, for a transaction that must write
+    rollup rows before its end: it then takes the locks in the order every
+    transaction's Tail does (counter, then rollups), so none can deadlock."""
+    if conn.dialect.name == "postgresql":
+        _HOLD.run(conn, {"name": f"ws:{workspace_id}"})
 
 
 def record(
     conn: Connection, workspace_id: int, automation: str, run_row_id: int, run: run_pb2.Run
 ) -> None:
-    """Appends the run as it now is to the change feed and signals its watchers."""
-    _INSERT_CHANGE.run(
-        conn,
+    """Appends the run as it now is to the change feed (numbered when the
+    transaction ends) and signals its watchers."""
+    pending = tail(conn)
+    changes = _Changes() if pending is None else pending.stage(STAGE, _Changes)
+    changes.by_workspace.setdefault(workspace_id, []).append(
         {
             "workspace_id": workspace_id,
-            "seq": _next_seq(conn, workspace_id),
             "automation": automation,
             "create_time": time.time_ns() // 1000,
             "body": run.SerializeToString(),
-        },
+        }
     )
+    if pending is None:
+        st.run_each(conn, changes.statements())
     signal(conn, workspace_topic(workspace_id), run_topic(run_row_id))
 
 

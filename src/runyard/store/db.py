@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
@@ -28,12 +28,12 @@ from runyard.aip.errors import (
     unavailable,
 )
 from runyard.aip.pagination import PageTokenCodec
-from runyard.store import migrate, statements
+from runyard.store import migrate, pgnotify, statements
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
 from runyard.store.group_commit import GroupCommitter
 from runyard.store.refs import WorkspaceRef
-from runyard.store.statements import Sql
+from runyard.store.statements import Sql, Statement
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,10 @@ M = TypeVar("M", bound=Message)
 SQLITE_WRITER_WAIT_S = 30.0
 # Where a write transaction collects its change topics (runyard.store.changefeed).
 TOPICS = "runyard_topics"
+# Where a write transaction collects its contended statements (Tail).
+TAIL = "runyard_tail"
 # The PostgreSQL channel of those topics (runyard.store.notify listens on it).
 CHANNEL = "runyard_changes"
-# PostgreSQL refuses NOTIFY payloads of 8,000 bytes and more.
-_NOTIFY_BYTES = 7_000
 
 
 def micros(ts: timestamp_pb2.Timestamp) -> int:
@@ -94,6 +94,50 @@ def insert_new(
         raise already_exists(resource_type, name) from None
 
 
+class Stage(Protocol):
+    """Statements a store module collected during a transaction, asked for at its end."""
+
+    def statements(self) -> list[Statement]: ...
+
+
+S = TypeVar("S", bound=Stage)
+
+
+class Tail:
+    """The writes of a transaction that other writers of the workspace wait for
+    (the change-feed counter, rollup rows), run at its end in stage order.
+
+    On PostgreSQL a row lock lasts until the commit, so these go last, in one
+    message together with the COMMIT
+    (runyard.store.statements.run_and_commit): a workspace's writers then wait
+    for each other only while the server runs these statements and flushes the
+    commit, not through the transaction's other statements or a round trip.
+    Every transaction takes them in the same order (stage, then key), so none
+    can deadlock on them."""
+
+    __slots__ = ("_stages",)
+
+    def __init__(self) -> None:
+        self._stages: dict[int, Stage] = {}
+
+    def stage(self, order: int, make: Callable[[], S]) -> S:
+        """The stage at `order`, made on first use."""
+        found = self._stages.get(order)
+        if found is None:
+            found = self._stages[order] = make()
+        return found  # type: ignore[return-value]
+
+    def statements(self) -> list[Statement]:
+        return [s for order in sorted(self._stages) for s in self._stages[order].statements()]
+
+
+def tail(conn: Connection) -> Tail | None:
+    """The Tail of the write transaction of `conn` (None outside Database.write:
+    then the caller writes at once)."""
+    found: Tail | None = conn.info.get(TAIL)
+    return found
+
+
 class Database:
     """One SQLAlchemy engine and its transactions. Thread-safe: each call takes its
     own connection."""
@@ -105,6 +149,15 @@ class Database:
         self.group_commit = (
             GroupCommitter(self.engine, SQLITE_WRITER_WAIT_S) if self.dialect == "sqlite" else None
         )
+        # Other replicas learn of this process's commits by pg_notify, sent after them.
+        self._notify = (
+            pgnotify.Sender(
+                self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                CHANNEL,
+            )
+            if self.dialect == "postgresql"
+            else None
+        )
         if migrate_schema:
             migrate.upgrade(self.engine)
         self._workspace_ids: dict[WorkspaceRef, int] = {}
@@ -115,6 +168,8 @@ class Database:
     def close(self) -> None:
         if self.group_commit is not None:
             self.group_commit.close()
+        if self._notify is not None:
+            self._notify.close()
         self.engine.dispose()
 
     def ping(self) -> None:
@@ -146,13 +201,27 @@ class Database:
         commit group (runyard.store.group_commit). Returns once it is durable."""
         topics: list[str] = []
         with _guard(), self._transaction() as conn:
-            conn.info[TOPICS] = topics  # runyard.store.changefeed.signal adds to it
-            yield conn
-            if topics and self.dialect == "postgresql":
-                _notify(conn, topics)
-        if topics and self.on_commit is not None:
-            # After the commit: a woken watcher must find what woke it.
-            self.on_commit(topics)
+            info = conn.info
+            info[TOPICS] = topics  # runyard.store.changefeed.signal adds to it
+            info[TAIL] = last = Tail()  # rollups and changefeed add to it
+            try:
+                yield conn
+            finally:
+                # The connection's info outlives the transaction (pooled, or
+                # SQLite's shared writer): nothing may add to a finished one.
+                info.pop(TOPICS, None)
+                info.pop(TAIL, None)
+            batch = last.statements()
+            if self.dialect != "postgresql":
+                statements.run_each(conn, batch)
+            elif batch:
+                statements.run_and_commit(conn, batch)
+        # After the commit: a woken watcher must find what woke it.
+        if topics:
+            if self._notify is not None:
+                self._notify.send(topics)
+            if self.on_commit is not None:
+                self.on_commit(topics)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -259,28 +328,13 @@ def _guard() -> Iterator[None]:
         raise
 
 
-def _notify(conn: Connection, topics: list[str]) -> None:
-    """The transaction's topics in as few pg_notify calls as fit, delivered by
-    PostgreSQL to every listening replica when it commits."""
-    payloads: list[str] = []
-    for topic in dict.fromkeys(topics):
-        if payloads and len(payloads[-1]) + len(topic) < _NOTIFY_BYTES:
-            payloads[-1] += " " + topic
-        else:
-            payloads.append(topic)
-    for payload in payloads:
-        conn.exec_driver_sql(
-            "SELECT pg_notify(%(channel)s, %(payload)s)", {"channel": CHANNEL, "payload": payload}
-        )
-
-
 def _why(exc: DBAPIError) -> str:
     """The first line of the driver's message (no SQL: that is in ``exc``, not here)."""
     text = str(exc.orig).strip().splitlines()
     return text[0][:300] if text else "no message"
 
 
-_REPLAY = Sql("SELECT response, fingerprint FROM idempotency WHERE \"key\" = :key")
+_REPLAY = Sql('SELECT response, fingerprint FROM idempotency WHERE "key" = :key')
 _REMEMBER = statements.insert("idempotency", ("key", "fingerprint", "create_time", "response"))
 
 

@@ -5,8 +5,9 @@ A watcher subscribes to a topic (runyard.store.changefeed: `r:<run row id>`,
 wakes it. The hub is fed by the commits of this process (SqlStore.on_commit)
 and by one listener thread per process for commits made elsewhere:
 
-- PostgreSQL: a dedicated connection LISTENs on the change channel; pg_notify
-  in the writing transaction delivers each commit's topics to every replica.
+- PostgreSQL: a dedicated connection LISTENs on the change channel; each
+  replica sends its commits' topics there with pg_notify just after they
+  committed (runyard.store.pgnotify).
 - SQLite: one poller reads `PRAGMA data_version` (it changes when another
   connection commits) and, only when it changed, the high-water marks of the
   subscribed topics, waking those that moved.

@@ -20,9 +20,10 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, func, inspect, select, text, update
 
 from runyard.domain import aggregates as agg
-from runyard.store import layout
+from runyard.store import changefeed, layout
 from runyard.store import statements as st
 from runyard.store import tables as t
+from runyard.store.db import tail
 from runyard.v1 import run_pb2
 
 R = t.run_rollups
@@ -93,11 +94,18 @@ def _accumulate(items: Iterable[tuple[Contribution, int]]) -> dict[Key, _Acc]:
 
 
 def _upsert(conn: Connection, workspace_id: int, accs: dict[Key, _Acc]) -> None:
-    """One incrementing upsert per key, in key order. Only the histogram bins
-    some row moves are bound (a new row's others default to 0), so a run
+    """One incrementing upsert per key, in key order, at once."""
+    statement = _upsert_rows(workspace_id, accs)
+    if statement is not None:
+        st.run_each(conn, [statement])
+
+
+def _upsert_rows(workspace_id: int, accs: dict[Key, _Acc]) -> st.Statement | None:
+    """The upserts of `accs`, one row per key in key order. Only the histogram
+    bins some row moves are bound (a new row's others default to 0), so a run
     change binds about a dozen values per row instead of 66."""
     if not accs:
-        return
+        return None
     bins = sorted({k for acc in accs.values() for k, n in acc.hist.items() if n})
     rows: list[dict[str, Any]] = []
     for key in sorted(accs):
@@ -113,7 +121,61 @@ def _upsert(conn: Connection, workspace_id: int, accs: dict[Key, _Acc]) -> None:
         for k in bins:
             row[HIST[k]] = acc.hist.get(k, 0)
         rows.append(row)
-    _upsert_statement(tuple(HIST[k] for k in bins)).many(conn, rows)
+    return (_upsert_statement(tuple(HIST[k] for k in bins)), rows, True)
+
+
+def _moved(accs: dict[Key, _Acc]) -> dict[Key, _Acc]:
+    """The keys a change moves (a pair that cancels out needs no write)."""
+    return {k: a for k, a in accs.items() if a.count or a.d_count or any(a.hist.values())}
+
+
+# After the change-feed counter (runyard.store.changefeed.STAGE) in every transaction.
+STAGE = 2
+
+
+class _Deltas:
+    """A transaction's rollup changes summed per key, upserted at its end
+    (runyard.store.db.Tail), where every writer of the workspace waits for them."""
+
+    __slots__ = ("by_workspace",)
+
+    def __init__(self) -> None:
+        self.by_workspace: dict[int, dict[Key, _Acc]] = {}
+
+    def add(self, workspace_id: int, accs: dict[Key, _Acc]) -> None:
+        """Takes `accs` over (the caller made them for this and drops them)."""
+        into = self.by_workspace.get(workspace_id)
+        if into is None:
+            # A single change per transaction is the common case: nothing to sum.
+            self.by_workspace[workspace_id] = accs
+            return
+        for key, acc in accs.items():
+            target = into.get(key)
+            if target is None:
+                target = into[key] = _Acc()
+            target.merge(acc)
+
+    def statements(self) -> list[st.Statement]:
+        out = (_upsert_rows(w, _moved(a)) for w, a in sorted(self.by_workspace.items()))
+        return [s for s in out if s is not None]
+
+
+def _write(
+    conn: Connection, workspace_id: int, accs: dict[Key, _Acc], maxed: Iterable[Key] = ()
+) -> None:
+    """Adds `accs` to the transaction's rollup changes; then recomputes the
+    maxima of `maxed`, which needs the rows written first (so at once)."""
+    pending = tail(conn)
+    deltas = _Deltas() if pending is None else pending.stage(STAGE, _Deltas)
+    deltas.add(workspace_id, accs)
+    keys = set(maxed)
+    if keys:
+        changefeed.hold(conn, workspace_id)
+    if pending is None or keys:
+        st.run_each(conn, deltas.statements())
+        deltas.by_workspace.clear()
+    if keys:
+        _recompute_max(conn, workspace_id, keys)
 
 
 @functools.lru_cache(maxsize=512)
@@ -181,12 +243,8 @@ def apply(
         items.append((old, -1))
     if new is not None:
         items.append((new, 1))
-    accs = _accumulate(items)
-    # A pair that cancels out (a change that moves no key) needs no write.
-    accs = {k: a for k, a in accs.items() if a.count or a.d_count or any(a.hist.values())}
-    _upsert(conn, workspace_id, accs)
-    if old is not None and old[4] is not None:
-        _recompute_max(conn, workspace_id, _accumulate([(old, 1)]).keys())
+    maxed = _accumulate([(old, 1)]).keys() if old is not None and old[4] is not None else ()
+    _write(conn, workspace_id, _moved(_accumulate(items)), maxed)
 
 
 def apply_changes(
@@ -209,21 +267,14 @@ def apply_changes(
                 maxed.append((old, 1))
         if new is not None:
             items.append((new, 1))
-    accs = _accumulate(items)
-    _upsert(
-        conn,
-        workspace_id,
-        {k: a for k, a in accs.items() if a.count or a.d_count or any(a.hist.values())},
-    )
-    if maxed:
-        _recompute_max(conn, workspace_id, _accumulate(maxed).keys())
+    _write(conn, workspace_id, _moved(_accumulate(items)), _accumulate(maxed).keys())
 
 
 def apply_many(
     conn: Connection, workspace_id: int, items: Sequence[tuple[str, run_pb2.Run]]
 ) -> None:
     """Adds many new runs at once (bulk imports): summed in Python, then one upsert per key."""
-    _upsert(conn, workspace_id, _accumulate((contribution(a, r), 1) for a, r in items))
+    _write(conn, workspace_id, _accumulate((contribution(a, r), 1) for a, r in items))
 
 
 def rebuild(conn: Connection, workspace_id: int | None = None) -> int:

@@ -177,8 +177,8 @@ def change_locked(
 
 def apply_deferred(conn: Connection, workspace_id: int, deferred: Deferred) -> None:
     """The rollups (one upsert per key) and change-feed rows of a batch of run
-    changes, in the same order single changes take those locks (rollups, then
-    the feed counter), so a batch and a single change cannot deadlock."""
+    changes, written at the end of the transaction as a single change's are
+    (runyard.store.db.Tail)."""
     rollups.apply_changes(conn, workspace_id, [(a, b, n) for a, b, n, _ in deferred])
     for automation, _, new, run_id in deferred:
         changefeed.record(conn, workspace_id, automation, run_id, new)

@@ -16,9 +16,10 @@ from __future__ import annotations
 import collections
 import functools
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from psycopg.sql import Literal
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, NoResultFound
 
@@ -26,19 +27,40 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
 class Sql:
-    """One statement; `run` binds a mapping, `many` a sequence of them (executemany)."""
+    """One statement; `run` binds a mapping, `many` a sequence of them (executemany).
+    An INSERT made by `insert` also knows its row, to write many rows as one."""
 
-    __slots__ = ("pyformat", "text")
+    __slots__ = ("_pieces", "_row", "pyformat", "text")
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, row: tuple[str, str, str] | None = None) -> None:
         self.text = text
         self.pyformat = _PARAM.sub(r"%(\1)s", text.replace("%", "%%"))
+        # Text and parameter names alternating, for `literal`.
+        self._pieces = _PARAM.split(text)
+        self._row = None if row is None else (row[0], _PARAM.split(row[1]), row[2])
+
+    def literal(self, params: Any, many: bool, quote: Callable[[Any], str]) -> str:
+        """The statement with its values written in by `quote` (rows of `many`
+        as one multi-row INSERT where it is one)."""
+        if not many:
+            return _fill(self._pieces, params, quote)
+        if self._row is None:
+            return ";\n".join(_fill(self._pieces, p, quote) for p in params)
+        head, row, suffix = self._row
+        return head + ", ".join(_fill(row, p, quote) for p in params) + suffix
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> Rows:
         return _execute(conn, self, params, many=False)
 
     def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> Rows:
         return _execute(conn, self, rows, many=True)
+
+
+def _fill(pieces: list[str], params: Mapping[str, Any], quote: Callable[[Any], str]) -> str:
+    out = pieces.copy()
+    for i in range(1, len(out), 2):
+        out[i] = quote(params[out[i]])
+    return "".join(out)
 
 
 class Rows:
@@ -73,12 +95,11 @@ def _execute(conn: Connection, sql: Sql, params: Any, *, many: bool) -> Rows:
     SQLAlchemy's exception (IntegrityError, OperationalError, …) as it would
     through Connection.execute, and a lost connection is invalidated."""
     dialect = conn.dialect
-    fairy = conn.connection
     text = sql.pyformat if dialect.name == "postgresql" else sql.text
     cursor = None
     try:
         # Inside the try: a closed connection refuses even a cursor.
-        cursor = fairy.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         if many:
             cursor.executemany(text, params)
         else:
@@ -87,18 +108,7 @@ def _execute(conn: Connection, sql: Sql, params: Any, *, many: bool) -> Rows:
         rows = cursor.fetchall() if description else []
         rowcount = cursor.rowcount
     except dialect.loaded_dbapi.Error as exc:
-        lost = dialect.is_disconnect(exc, fairy.dbapi_connection, cursor)
-        if lost:
-            conn.invalidate(exc)
-        raise DBAPIError.instance(
-            text,
-            params,
-            exc,
-            dialect.loaded_dbapi.Error,
-            hide_parameters=True,
-            connection_invalidated=lost,
-            dialect=dialect,
-        ) from exc
+        raise _translated(conn, exc, cursor, text, params) from exc
     finally:
         if cursor is not None:
             cursor.close()
@@ -108,11 +118,89 @@ def _execute(conn: Connection, sql: Sql, params: Any, *, many: bool) -> Rows:
     return Rows(rows, rowcount)
 
 
-def insert(table: str, columns: Sequence[str], suffix: str = "") -> Sql:
-    """INSERT INTO table (columns) VALUES (:columns) [suffix]."""
+def _translated(conn: Connection, exc: Any, cursor: Any, text: str, params: Any) -> Exception:
+    """SQLAlchemy's exception for a driver error; a lost connection is invalidated."""
+    dialect = conn.dialect
+    lost = dialect.is_disconnect(exc, conn.connection.dbapi_connection, cursor)
+    if lost:
+        conn.invalidate(exc)
+    return DBAPIError.instance(
+        text,
+        params,
+        exc,
+        dialect.loaded_dbapi.Error,
+        hide_parameters=True,
+        connection_invalidated=lost,
+        dialect=dialect,
+    )
+
+
+# One statement of a batch whose results nobody reads: (sql, params, executemany).
+Statement = tuple[Sql, Any, bool]
+
+
+def run_each(conn: Connection, batch: Sequence[Statement]) -> None:
+    """Runs `batch` in order, one statement after another."""
+    for sql, params, many in batch:
+        _execute(conn, sql, params, many=many)
+
+
+def run_and_commit(conn: Connection, batch: Sequence[Statement]) -> None:
+    """PostgreSQL: runs `batch` and COMMITs, sent as one message (the simple
+    query protocol takes several statements, with their values written in).
+
+    The row locks these statements take are then held only while the server
+    runs them and flushes the commit, never across a round trip to this
+    process, whose thread would first have to win the GIL back from the
+    others. (Pipeline mode would not do: psycopg sends each statement as it is
+    queued.) Values are quoted by the driver, integers written as they are."""
+    driver = conn.connection.driver_connection
+    quote = _Quote(driver)
+    script = ";\n".join([*(sql.literal(p, many, quote) for sql, p, many in batch), "COMMIT"])
+    cursor = None
+    try:
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        cursor.execute(script)  # no parameters: one simple-protocol Query message
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _translated(conn, exc, cursor, script, None) from exc
+    finally:
+        if cursor is not None:
+            cursor.close()
+
+
+class _Quote:
+    """SQL literals of one script's values; each distinct text or bytes value is
+    quoted once (an automation name recurs in every rollup row)."""
+
+    __slots__ = ("_driver", "_seen")
+
+    def __init__(self, driver: Any) -> None:
+        self._driver = driver
+        self._seen: dict[tuple[type, Any], str] = {}
+
+    def __call__(self, value: Any) -> str:
+        kind = type(value)
+        if kind is int:
+            return str(value)
+        if value is None:
+            return "NULL"
+        found = self._seen.get((kind, value))
+        if found is None:
+            found = self._seen[(kind, value)] = Literal(value).as_string(self._driver)
+        return found
+
+
+def insert(
+    table: str, columns: Sequence[str], suffix: str = "", values: Mapping[str, str] | None = None
+) -> Sql:
+    """INSERT INTO table (columns) VALUES (:columns) [suffix]; `values` gives
+    some columns an SQL expression instead of their parameter."""
     names = ", ".join(f'"{c}"' for c in columns)
-    values = ", ".join(f":{c}" for c in columns)
-    return Sql(f"INSERT INTO {table} ({names}) VALUES ({values}) {suffix}".rstrip())
+    given = values or {}
+    values_sql = ", ".join(given.get(c, f":{c}") for c in columns)
+    head = f"INSERT INTO {table} ({names}) VALUES "
+    tail = f" {suffix}".rstrip()
+    return Sql(f"{head}({values_sql}){tail}", (head, f"({values_sql})", tail))
 
 
 def assignments(columns: Sequence[str]) -> str:
