@@ -23,40 +23,15 @@ from urllib.parse import unquote
 import httptools
 
 from .http1_cycle import BODY_HIGH_WATER, ClientDisconnected, Cycle
+from .http1_refusal import Refusal, malformed
 
 if TYPE_CHECKING:
     from .http1_server import ServerState
 
-__all__ = ["HttpConnection", "Refusal"]
+__all__ = ["HttpConnection", "Refusal"]  # Refusal: re-exported for http1_server
 
 _METHODS = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
 _ASGI = {"version": "3.0", "spec_version": "2.4"}
-
-
-class Refusal(Exception):
-    """A request the server answers itself: HTTP status, gRPC code, reason, message."""
-
-    def __init__(self, http_status: int, code: int, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.http_status = http_status
-        self.code = code
-        self.reason = reason
-        self.message = message
-
-
-def _malformed(exc: Exception) -> Refusal:
-    text = str(exc).lower()
-    if isinstance(exc, httptools.HttpParserInvalidMethodError) or "method" in text:
-        what = "an invalid request method"
-    elif isinstance(exc, httptools.HttpParserInvalidURLError) or "url" in text:
-        what = "an invalid request target"
-    elif "header" in text:
-        what = "invalid bytes in a request header"
-    elif "version" in text:
-        what = "an invalid HTTP version"
-    else:
-        what = "a malformed request line, header or body framing"
-    return Refusal(400, 3, "MALFORMED_REQUEST", f"malformed HTTP/1.1 request: {what}")
 
 
 class HttpConnection(asyncio.Protocol):
@@ -119,7 +94,7 @@ class HttpConnection(asyncio.Protocol):
             return
         except httptools.HttpParserError as e:
             cause = e.__context__ if isinstance(e.__context__, Refusal) else None
-            self.refuse(cause or _malformed(e))
+            self.refuse(cause or malformed(e))
             return
         if self.in_head and not self.head_began:
             # llhttp buffers a header line whole: bound the bytes of one head.
