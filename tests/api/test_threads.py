@@ -115,3 +115,10 @@ def test_inline_keeps_context_and_errors() -> None:
     with pytest.raises(ZeroDivisionError):
         threads.call(lambda: 1 // 0)
     assert not threads.inline(set_who)  # off unless the server turns it on
+
+
+def test_serve_turns_inline_reads_off_with_a_flag() -> None:
+    from runyard.cli import _parser
+
+    assert _parser().parse_args(["serve"]).inline_reads is True
+    assert _parser().parse_args(["serve", "--no-inline-reads"]).inline_reads is False

@@ -114,6 +114,13 @@ def _add_serve_tuning(serve: Any) -> None:
         "applied, as archive and purge operations (default: 3600; 0 turns it off)",
     )
     serve.add_argument(
+        "--no-inline-reads",
+        dest="inline_reads",
+        action="store_false",
+        help="always run SQLite reads on the store's threads; by default a read known "
+        "to be quick runs on the event loop when no other call is being served",
+    )
+    serve.add_argument(
         "--stream-heartbeat",
         type=float,
         default=15.0,
@@ -212,6 +219,7 @@ def _serve(args: argparse.Namespace) -> int:
         http_options=http_options(args),
     )
     settings.heartbeat_seconds = max(0.05, args.stream_heartbeat)
+    settings.inline_reads = args.inline_reads
     if args.workers > 1:
         from runyard.supervisor import run_workers
 
