@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from runyard.aip.names import generated_id
 from runyard.domain.runs import Action, Actor
@@ -310,3 +311,20 @@ def load_if_empty(store: Store, *, now_us: int | None = None) -> bool:
         len(builder.executions),
     )
     return True
+
+
+def serve_demo(store: Store, token_file: str | None) -> None:
+    """What ``serve --demo`` loads: the demo organization when the store is empty,
+    and its admin token's file (``token_file``; None when auth is off)."""
+    loaded = load_if_empty(store)
+    log.info("demo data %s", "loaded" if loaded else "already present; left as it is")
+    if token_file is not None:
+        from runyard.auth.demo import ensure_demo_token
+
+        path = Path(token_file)
+        ensure_demo_token(store, path)
+        log.info(
+            "demo admin token of organizations/demo in %s (export RUNYARD_TOKEN=$(cat %s))",
+            path,
+            path,
+        )

@@ -16,6 +16,7 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
+from runyard import demo
 from runyard.api.automations import AutomationService
 from runyard.api.executions import ExecutionService
 from runyard.api.interceptors import ErrorMappingInterceptor, GatedServer
@@ -123,6 +124,11 @@ class Settings:
         worker slot 0."""
         return self.worker_slot in (None, 0)
 
+    @property
+    def demo_token_path(self) -> str | None:
+        """Where --demo writes its admin token (None when auth is off)."""
+        return None if self.insecure_no_auth else self.demo_token_file
+
 
 BEARER_SCHEME = {
     "bearerAuth": {
@@ -177,7 +183,7 @@ class Runyard:
                 READ_THREADS.resize(SQLITE_READ_THREADS)
                 READ_THREADS.inline_when_alone = self.settings.inline_reads
         if self.settings.demo and first:
-            await asyncio.to_thread(load_demo, self.store, self.settings)
+            await asyncio.to_thread(demo.serve_demo, self.store, self.settings.demo_token_path)
         authenticator = self._authenticator(self.store)
         watcher = self._start_streams(self.store, loop)
         host = await self._serve_grpc(self.store, authenticator, watcher)
@@ -351,24 +357,6 @@ def api_comments() -> dict[str, str]:
     from runyard.gateway.comments import read_comments
 
     return read_comments(descriptor_set_path().read_bytes())
-
-
-def load_demo(store: Store, settings: Settings) -> None:
-    """The demo organization when the store is empty, and its admin token's file."""
-    from runyard import demo
-
-    loaded = demo.load_if_empty(store)
-    log.info("demo data %s", "loaded" if loaded else "already present; left as it is")
-    if not settings.insecure_no_auth:
-        from runyard.auth.demo import ensure_demo_token
-
-        path = Path(settings.demo_token_file)
-        ensure_demo_token(store, path)
-        log.info(
-            "demo admin token of organizations/demo in %s (export RUNYARD_TOKEN=$(cat %s))",
-            path,
-            path,
-        )
 
 
 def _ignore(_: str) -> None:

@@ -47,8 +47,9 @@ import time
 from dataclasses import dataclass, replace
 from types import FrameType
 
+from runyard import demo
 from runyard.ops.metrics import MULTIPROCESS_DIR
-from runyard.server import Settings, load_demo, split_address
+from runyard.server import Settings, split_address
 
 log = logging.getLogger("runyard.supervisor")
 
@@ -108,7 +109,7 @@ def prepare(settings: Settings) -> None:
     try:
         log.info("store migrated")
         if settings.demo:
-            load_demo(store, settings)
+            demo.serve_demo(store, settings.demo_token_path)
     finally:
         store.close()
 
