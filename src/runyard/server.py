@@ -39,7 +39,7 @@ from runyard.jobs.retention import schedule_forever
 from runyard.jobs.worker import OperationWorker
 from runyard.ops.metrics import METRICS
 from runyard.store.engine import resolve_url
-from runyard.store.interface import Store
+from runyard.store.interface import AsyncRunReads, Store
 from runyard.store.notify import Hub
 from runyard.store.sql import SqlStore, open_store
 from runyard.store.streams import StreamReads, prune_forever
@@ -100,7 +100,8 @@ class Settings:
     # How long a token look-up is trusted (a revoke elsewhere takes this long).
     token_cache_seconds: float = 5.0
     # SQLite reads may run on the event loop when nothing else is served
-    # (runyard.api.threads).
+    # (runyard.api.threads); PostgreSQL's GetRun and ListRuns are awaited on it
+    # (runyard.store.async_reads). False: every read on the store's threads.
     inline_reads: bool = True
     # How long a server holds an operation without renewing it before another
     # server may take it over (a killed server's operations resume after this).
@@ -163,6 +164,8 @@ class Runyard:
         self.retention_task: asyncio.Task[None] | None = None
         self.health: Any = None
         self.invoker: InProcessInvoker | None = None
+        # PostgreSQL's GetRun and ListRuns, awaited on the event loop.
+        self.run_reads: AsyncRunReads | None = None
         self.stopping = False
 
     async def start(self) -> None:
@@ -182,6 +185,8 @@ class Runyard:
             if self.store.db.dialect == "sqlite":
                 READ_THREADS.resize(SQLITE_READ_THREADS)
                 READ_THREADS.inline_when_alone = self.settings.inline_reads
+            elif self.settings.inline_reads:
+                self.run_reads = self.store.async_run_reads()
         if self.settings.demo and first:
             await asyncio.to_thread(demo.serve_demo, self.store, self.settings.demo_token_path)
         authenticator = self._authenticator(self.store)
@@ -234,7 +239,7 @@ class Runyard:
             AutomationService(store), registry
         )
         run_service_pb2_grpc.add_RunServiceServicer_to_server(
-            RunService(store, store, watcher), registry
+            RunService(store, store, watcher, self.run_reads), registry
         )
         execution_pb2_grpc.add_ExecutionServiceServicer_to_server(ExecutionService(store), registry)
         runner_service_pb2_grpc.add_RunnerServiceServicer_to_server(
@@ -342,6 +347,8 @@ class Runyard:
             self._pruner.cancel()
         if self.hub is not None:
             await asyncio.to_thread(self.hub.close)
+        if self.run_reads is not None:
+            await self.run_reads.close()
         if self.store is not None:
             self.store.close()
         log.info("stopped")

@@ -16,7 +16,7 @@ from runyard.api.watch import Watcher
 from runyard.domain import runs as machine
 from runyard.gateway.framed import Framed
 from runyard.store import listing
-from runyard.store.interface import AggregateStore, RunStore
+from runyard.store.interface import AggregateStore, AsyncRunReads, RunStore
 from runyard.store.refs import RunRef
 from runyard.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
 
@@ -40,21 +40,34 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
     them, anything else reads the parsed message (runyard.gateway.framed)."""
 
     def __init__(
-        self, store: RunStore, aggregates: AggregateStore, watcher: Watcher | None = None
+        self,
+        store: RunStore,
+        aggregates: AggregateStore,
+        watcher: Watcher | None = None,
+        async_reads: AsyncRunReads | None = None,
     ) -> None:
         self.store = store
         self.aggregates = aggregates
         self.watcher = watcher
+        # GetRun and ListRuns awaited on the event loop where the store has them
+        # (PostgreSQL: runyard.store.async_reads), else on store threads.
+        self.async_reads = async_reads
 
     async def GetRun(self, request: run_service_pb2.GetRunRequest, context: Ctx) -> Run:
-        return await reading(self.store.get_run, names.run(request.name))
+        ref = names.run(request.name)
+        if self.async_reads is not None:
+            return await self.async_reads.get_run(ref)
+        return await reading(self.store.get_run, ref)
 
     async def ListRuns(
         self, request: run_service_pb2.ListRunsRequest, context: Ctx
     ) -> Framed[run_service_pb2.ListRunsResponse]:
         parent = names.automation(request.parent, "parent", wildcard=True)
         plan = list_plan(request, listing.RUNS, self.store.page_tokens)
-        page = await reading(self.store.list_runs, parent, plan)
+        if self.async_reads is not None:
+            page = await self.async_reads.list_runs(parent, plan)
+        else:
+            page = await reading(self.store.list_runs, parent, plan)
         return framed_response(run_service_pb2.ListRunsResponse, page)
 
     async def CreateRun(self, request: run_service_pb2.CreateRunRequest, context: Ctx) -> Run:

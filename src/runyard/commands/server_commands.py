@@ -117,8 +117,9 @@ def _add_serve_tuning(serve: Any) -> None:
         "--no-inline-reads",
         dest="inline_reads",
         action="store_false",
-        help="always run SQLite reads on the store's threads; by default a read known "
-        "to be quick runs on the event loop when no other call is being served",
+        help="always run reads on the store's threads; by default a SQLite read known "
+        "to be quick runs on the event loop when no other call is being served, and "
+        "PostgreSQL's GetRun and ListRuns are awaited on the event loop",
     )
     serve.add_argument(
         "--stream-heartbeat",

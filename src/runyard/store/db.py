@@ -269,6 +269,10 @@ class Database:
                         return replayed
             raise
 
+    def known_workspace_id(self, ref: WorkspaceRef) -> int | None:
+        """The workspace's id if this process has looked it up before."""
+        return self._workspace_ids.get(ref)
+
     def workspace_id(self, conn: Connection, ref: WorkspaceRef) -> int:
         # Workspaces are never deleted or renamed, so a found id stays right.
         cached = self._workspace_ids.get(ref)

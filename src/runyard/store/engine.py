@@ -26,6 +26,7 @@ from sqlalchemy.exc import DisconnectionError
 DEFAULT_URL = "sqlite:///runyard.db"
 STATEMENT_TIMEOUT_MS = 15_000
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 5
 # A PostgreSQL connection idle in the pool this long is pinged before use.
 PING_IDLE_S = 1.0
 
@@ -101,7 +102,7 @@ def _postgres_engine(url: str, pool_size: int) -> Engine:
         pool_timeout=10,
         connect_args={
             "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
-            "connect_timeout": 5,
+            "connect_timeout": CONNECT_TIMEOUT_S,
         },
     )
 

@@ -152,6 +152,17 @@ class RunStore(Lists, Protocol):
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None: ...
 
 
+class AsyncRunReads(Protocol):
+    """RunStore's hot reads as coroutines awaited on the event loop, for a store
+    whose reads wait on a network (PostgreSQL): the same answers and errors."""
+
+    async def get_run(self, ref: RunRef) -> Run: ...
+
+    async def list_runs(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes]: ...
+
+    async def close(self) -> None: ...
+
+
 class AggregateStore(Protocol):
     """Totals per [bounds[i], bounds[i+1]) of create_time, and per automation
     (ids after `after`, at most `limit`; and whether more follow) over

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, Select, bindparam, select
 
 from runyard.aip.errors import aborted, already_exists, failed_precondition, not_found
 from runyard.aip.listing import ListPlan
@@ -209,6 +209,13 @@ _RUNS_OF_AUTOMATION = _RUNS_OF_WORKSPACE.where(t.runs.c.automation == bindparam(
 _EVENTS_OF_RUN = select(t.run_events.c.body).where(t.run_events.c.run_id == bindparam("run_id"))
 
 
+def runs_base(parent: AutomationRef, ws_id: int) -> tuple[Select[Any], dict[str, Any]]:
+    """The base query of a ListRuns page of `parent` and its named values."""
+    if parent.automation == "-":
+        return _RUNS_OF_WORKSPACE, {"ws": ws_id}
+    return _RUNS_OF_AUTOMATION, {"ws": ws_id, "automation": parent.automation}
+
+
 class SqlRuns(Part):
     def create_run(
         self, ref: RunRef, run: Run, change: RunEvent.StateChange, request_key: str
@@ -236,11 +243,7 @@ class SqlRuns(Part):
             ws_id = self.db.workspace_id(conn, parent.workspace)
             if plan.option("show_archived"):
                 return archived_reads.list_runs(conn, ws_id, parent, plan)
-            values: dict[str, Any] = {"ws": ws_id}
-            if parent.automation == "-":
-                base = _RUNS_OF_WORKSPACE
-            else:
-                base, values["automation"] = _RUNS_OF_AUTOMATION, parent.automation
+            base, values = runs_base(parent, ws_id)
             page = listing.page(conn, plan, listing.RUNS, base, t.runs.c, values)
             if not page.items and parent.automation != "-":
                 # Only an empty page needs to tell "no such automation" from "no runs".

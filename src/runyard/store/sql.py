@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from runyard.aip.pagination import PageTokenCodec
 from runyard.store.archive import SqlArchive
+from runyard.store.async_pool import AsyncPool, conninfo_options
+from runyard.store.async_reads import PgRunReads
 from runyard.store.db import Database
+from runyard.store.engine import CONNECT_TIMEOUT_S, STATEMENT_TIMEOUT_MS
 from runyard.store.executions import SqlExecutions
-from runyard.store.interface import Store
+from runyard.store.interface import AsyncRunReads, Store
 from runyard.store.operations import SqlOperations
 from runyard.store.runs import SqlRuns
 from runyard.store.tokens import SqlTokenStore, TokenStore
@@ -26,6 +29,7 @@ class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates, SqlOperatio
 
     def __init__(self, url: str, *, migrate_schema: bool = True, pool_size: int = 8) -> None:
         super().__init__(Database(url, migrate_schema=migrate_schema, pool_size=pool_size))
+        self.pool_size = pool_size
         self.url = url
         self.engine = self.db.engine
         self.dialect = self.db.dialect
@@ -39,6 +43,20 @@ class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates, SqlOperatio
 
     # Kept for callers written before page_tokens.
     codec = page_tokens
+
+    def async_run_reads(self) -> AsyncRunReads | None:
+        """GetRun and ListRuns to await on the event loop, where reads wait on
+        the network (PostgreSQL; runyard.store.async_reads), else None: SQLite's
+        reads are local and run on store threads or inline."""
+        if self.dialect != "postgresql":
+            return None
+        conninfo = self.engine.url.set(drivername="postgresql")
+        pool = AsyncPool(
+            conninfo.render_as_string(hide_password=False),
+            2 * self.pool_size,  # as many as the engine's pool and its overflow
+            conninfo_options(STATEMENT_TIMEOUT_MS, CONNECT_TIMEOUT_S),
+        )
+        return PgRunReads(self, pool)
 
     def close(self) -> None:
         self.db.close()

@@ -88,6 +88,33 @@ class Prepared:
 _prepared: dict[Hashable, Prepared | None] = {}
 
 
+def _key(plan: ListPlan, shape: Hashable, dialect: str) -> Hashable:
+    return (
+        shape,
+        dialect,
+        plan.collection.name,
+        plan.filter_text,
+        plan.order.normalized,
+        plan.cursor is not None,
+        plan.offset > 0,
+    )
+
+
+def _named(plan: ListPlan, values: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in slot_values(plan, values).items() if _used(k, plan)}
+
+
+def statement(
+    plan: ListPlan, shape: Hashable, dialect: str, values: Mapping[str, Any]
+) -> tuple[str, Any] | None:
+    """The SQL text and driver parameters of the plan's page when its shape
+    was prepared on `dialect` already (by fetch_page), else None."""
+    prepared = _prepared.get(_key(plan, shape, dialect))
+    if prepared is None:
+        return None
+    return prepared.sql, prepared.parameters_for(_named(plan, values))
+
+
 def fetch_page(
     conn: Connection,
     build: Callable[[], Select[Any]],
@@ -98,16 +125,8 @@ def fetch_page(
     """The rows of the plan's page for the base's named `values`; `build` makes
     its query (with the names of slot_values as bind parameters) when the
     shape has not been prepared yet."""
-    key = (
-        shape,
-        conn.dialect.name,
-        plan.collection.name,
-        plan.filter_text,
-        plan.order.normalized,
-        plan.cursor is not None,
-        plan.offset > 0,
-    )
-    named = {k: v for k, v in slot_values(plan, values).items() if _used(k, plan)}
+    key = _key(plan, shape, conn.dialect.name)
+    named = _named(plan, values)
     prepared = _prepared.get(key)
     if prepared is not None:
         return _run(conn, prepared.sql, prepared.parameters_for(named))

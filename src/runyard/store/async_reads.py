@@ -1,0 +1,76 @@
+"""GetRun and ListRuns pages awaited on the event loop, on PostgreSQL.
+
+A read there mostly waits on the network. Run on a store thread it costs two
+thread hand-overs (the call out, the result back through the loop's wake-up
+pipe) and SQLAlchemy's connection checkout, execution options and return,
+several times the Python work of the query itself (docs/performance.md).
+Here the statement goes out on an async connection of the event loop's own
+(runyard.store.async_pool) and the loop waits for the answer with every
+other call it serves.
+
+Only the common case runs here: a run, or a page whose shape was prepared
+already (runyard.aip.sql.prepared), in a workspace whose id is known. The
+rest (the first page of a shape, archived runs, total_size, an empty page
+that must tell a missing automation from one without runs, a run not found)
+is the synchronous store's, on a thread, with the same answers and errors."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from runyard.aip.listing import ListPlan
+from runyard.aip.sql import prepared
+from runyard.store import listing
+from runyard.store.async_pool import AsyncPool
+from runyard.store.interface import Page
+from runyard.store.refs import AutomationRef, RunRef
+from runyard.store.runs import SqlRuns, runs_base
+from runyard.store.statements import Sql
+from runyard.v1 import run_pb2
+
+Run = run_pb2.Run
+_RUN_BODY = Sql(
+    "SELECT body FROM runs WHERE workspace_id = :ws AND automation = :automation AND run = :run"
+)
+
+
+class PgRunReads:
+    """runyard.store.interface.AsyncRunReads over `runs` (a PostgreSQL store)."""
+
+    def __init__(self, runs: SqlRuns, pool: AsyncPool) -> None:
+        self.runs = runs
+        self.pool = pool
+
+    async def get_run(self, ref: RunRef) -> Run:
+        ws_id = self.runs.db.known_workspace_id(ref.automation.workspace)
+        if ws_id is not None:
+            params = {"ws": ws_id, "automation": ref.automation.automation, "run": ref.run}
+            rows = await self.pool.fetch(_RUN_BODY.pyformat, params)
+            if rows:
+                return Run.FromString(rows[0][0])
+        # Not found here: archived, or NOT_FOUND, as the store says.
+        return await asyncio.to_thread(self.runs.get_run, ref)
+
+    async def list_runs(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:
+        found = self._statement(parent, plan)
+        if found is not None:
+            rows = await self.pool.fetch(*found)
+            kept, token = plan.page(rows)
+            if kept or parent.automation == "-":
+                return Page([row[0] for row in kept], token, None)
+        return await asyncio.to_thread(self.runs.list_runs, parent, plan)
+
+    def _statement(self, parent: AutomationRef, plan: ListPlan) -> tuple[str, Any] | None:
+        if plan.collection is not listing.RUNS:
+            raise TypeError(f"a plan of {plan.collection.name} listed as runs")
+        if plan.show_total_size or plan.option("show_archived"):
+            return None
+        ws_id = self.runs.db.known_workspace_id(parent.workspace)
+        if ws_id is None:
+            return None
+        base, values = runs_base(parent, ws_id)
+        return prepared.statement(plan, base, "postgresql", values)
+
+    async def close(self) -> None:
+        await self.pool.close()
