@@ -138,3 +138,20 @@ def test_an_unreachable_database_is_unavailable() -> None:
         await pool.close()
 
     asyncio.run(check())
+
+
+def test_a_value_the_database_refuses_is_invalid_argument(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("async reads are PostgreSQL's")
+    pool = AsyncPool(database_url, 1, {})
+
+    async def check() -> None:
+        try:
+            with pytest.raises(ApiError) as refused:
+                await pool.fetch("SELECT %(v)s::text", {"v": "a\x00b"})
+            assert _code(refused) == grpc.StatusCode.INVALID_ARGUMENT
+            assert await pool.fetch("SELECT 1", {}) == [(1,)]  # the connection is still good
+        finally:
+            await pool.close()
+
+    asyncio.run(check())

@@ -20,6 +20,7 @@ import psycopg
 from psycopg import pq
 
 from runyard.aip.errors import unavailable
+from runyard.store.db import unstorable
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ class AsyncPool:
                 if broken and reused and attempt == 1:
                     continue
                 raise _unavailable(exc) from exc
+            except psycopg.DataError as exc:
+                self._release(conn, keep=True)
+                raise unstorable(exc) from None  # the caller's value, as on the sync path
             except BaseException:
                 self._release(conn, keep=True)  # kept only if it is idle again
                 raise

@@ -304,6 +304,16 @@ class Part:
         self.db = db
 
 
+def unstorable(cause: BaseException | None) -> ApiError:
+    """INVALID_ARGUMENT for a value the database refused (the driver's DataError)."""
+    log.info("value refused by the database: %s", type(cause).__name__)
+    return invalid_argument(
+        "",
+        "a value cannot be stored (a NUL character, or a number out of range)",
+        "UNSTORABLE_VALUE",
+    )
+
+
 @contextmanager
 def _guard() -> Iterator[None]:
     """Database trouble becomes UNAVAILABLE (retryable), never INTERNAL with SQL in it."""
@@ -316,12 +326,7 @@ def _guard() -> Iterator[None]:
     except DataError as exc:
         # A value the database cannot hold (PostgreSQL refuses NUL characters in
         # text): the caller's data, not our failure.
-        log.info("value refused by the database: %s", type(exc.orig).__name__)
-        raise invalid_argument(
-            "",
-            "a value cannot be stored (a NUL character, or a number out of range)",
-            "UNSTORABLE_VALUE",
-        ) from None
+        raise unstorable(exc.orig) from None
     except DBAPIError as exc:
         # Lost connections, a server shutting down, timeouts: the caller may retry.
         if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
