@@ -122,14 +122,27 @@ def parse_request_log(text: str) -> tuple[list[float], int]:
 
 
 def to_result(
-    summary: H2Summary, latencies: list[float], bad_status: int, reply_size: int, concurrency: int
+    summary: H2Summary,
+    latencies: list[float],
+    bad_status: int,
+    reply_size: int,
+    concurrency: int,
+    duration_s: float | None = None,
 ) -> LoadResult:
     """The bench's figures from one h2load run, with every kind of failure counted.
 
     `reply_size` is one framed reply's DATA bytes. Calls cut short at the end of a
-    timed run may have received part of a reply, hence the upper bound of `started`."""
+    timed run may have received part of a reply, hence the upper bound of `started`.
+    `duration_s`: a timed run's main duration (-D), which its counts cover; "finished
+    in" also covers connecting and stopping."""
     problems: list[str] = []
-    errors = summary.failed + summary.errored + summary.timeout + summary.status_other
+    # h2load's "failed" already holds the errored and the non-2xx ones.
+    errors = max(
+        summary.failed,
+        summary.done - summary.succeeded,
+        summary.errored + summary.status_other,
+        summary.timeout,
+    )
     if errors:
         problems.append(
             f"h2load: {summary.failed} failed, {summary.errored} errored, "
@@ -150,9 +163,7 @@ def to_result(
         errors = max(errors, 1)
         problems.append(f"{summary.data_bytes:,} DATA bytes: more than replies of {reply_size:,} B")
     ok = max(0, summary.done - errors)
-    # A timed run's req/s is `done` over the measured duration; "finished in"
-    # also covers connecting and stopping.
-    seconds = summary.done / summary.rps if summary.rps > 0 else summary.seconds
+    seconds = duration_s or summary.seconds
     return LoadResult(
         concurrency=concurrency,
         requests=ok,
@@ -203,19 +214,21 @@ async def h2_grpc_load(
     body = workdir / f"h2-{method.replace('/', '_')}.bin"
     body.write_bytes(grpc_frame(request))
     log = workdir / "h2load-requests.log"
+    log.unlink(missing_ok=True)  # h2load appends to it
     base = [h2load, "-t", "1", "-c", str(concurrency), "-m", "1", "-d", str(body)]
     for name, value in (("content-type", "application/grpc"), ("te", "trailers"), *headers):
         base += ["-H", f"{name}: {value}"]
     url = f"http://{target}{method}"
     await _h2load([*base, "-n", str(2 * concurrency), url], timeout=60)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    millis = max(100, round(duration_s * 1000))
+    millis = max(100, round(duration_s * 1000))  # -D takes milliseconds too
     out = await _h2load([*base, "-D", f"{millis}ms", "--log-file", str(log), url], duration_s + 60)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     summary = parse_h2load(out)
     latencies, bad = parse_request_log(log.read_text())
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    result = to_result(summary, latencies, bad, len(grpc_frame(b"")) + reply_size, concurrency)
+    framed = len(grpc_frame(b"")) + reply_size
+    result = to_result(summary, latencies, bad, framed, concurrency, millis / 1000)
     return H2Run(result, cpu, summary)
 
 
