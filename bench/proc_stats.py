@@ -67,3 +67,14 @@ def cpu_seconds(pid: int) -> float:
     # The command name may hold spaces: fields are counted after its ")".
     fields = stat.rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def machine_busy_seconds() -> float:
+    """CPU time every core has spent busy since boot (all processes, the kernel's
+    too), from /proc/stat's first line: what is not idle or waiting for I/O."""
+    try:
+        first = Path("/proc/stat").read_text().splitlines()[0].split()
+    except (OSError, IndexError):
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in first[1:9])
+    return (user + nice + system + irq + softirq + steal) / _TICK

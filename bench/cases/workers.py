@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from runyard.v1 import run_service_pb2, run_service_pb2_grpc
 
 CONCURRENCY = 16
 WORKERS = 2
-ROUNDS = 2
+ROUNDS = 3
 METHOD = "/runyard.v1.RunService/ListRuns"
 ROW = f"gRPC ListRuns, --workers {WORKERS} vs 1, c={CONCURRENCY}"
 
@@ -118,10 +119,20 @@ async def run(bench: Bench, target: Target | None) -> None:
 class Observed:
     """One h2load run, and how the server's processes shared it."""
 
-    def __init__(self, run: h2_load.H2Run, cpu: dict[int, float], conns: dict[int, int]) -> None:
+    def __init__(
+        self,
+        run: h2_load.H2Run,
+        cpu: dict[int, float],
+        conns: dict[int, int],
+        busy: float,
+        wall: float,
+    ) -> None:
         self.run = run
         self.cpu = cpu  # server CPU seconds during the run, per process
         self.conns = conns  # established connections mid-run, per process
+        # CPU seconds the rest of the machine used meanwhile (other work on shared cores).
+        self.others = max(0.0, busy - sum(cpu.values()) - run.cpu_s)
+        self.wall = wall  # warm-up run included, as in the CPU figures
 
     @property
     def qps(self) -> float:
@@ -131,9 +142,17 @@ class Observed:
         conns = "/".join(str(n) for n in self.conns.values()) or "?"
         cpu = "/".join(f"{s:.1f}" for s in self.cpu.values()) or "?"
         return (
-            f"connections {conns}, server CPU {cpu} s, h2load CPU {self.run.cpu_s:.1f} s "
-            f"in {self.run.result.seconds:.1f} s"
+            f"connections {conns}, server CPU {cpu} s ({self.per_cpu_s:,.0f} calls per "
+            f"server CPU s), h2load CPU {self.run.cpu_s:.1f} s, all else "
+            f"{self.others:.1f} s, in {self.wall:.1f} s"
         )
+
+    @property
+    def per_cpu_s(self) -> float:
+        """Calls per CPU second of the server's processes: flat from one worker to
+        two when a second process costs nothing per call."""
+        spent = sum(self.cpu.values())
+        return self.run.result.requests / spent if spent else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -141,6 +160,9 @@ class Observed:
             "server_cpu_s": list(self.cpu.values()),
             "connections": list(self.conns.values()),
             "h2load_cpu_s": round(self.run.cpu_s, 2),
+            "others_cpu_s": round(self.others, 2),
+            "calls_per_server_cpu_s": round(self.per_cpu_s),
+            "wall_s": round(self.wall, 2),
         }
 
 
@@ -152,6 +174,7 @@ async def observed_h2(
     reply = h2_load.check_call(target, METHOD, body)  # the exact bytes h2load sends
     pids = proc_stats.listeners(port)
     cpu0 = {pid: proc_stats.cpu_seconds(pid) for pid in pids}
+    busy0, wall0 = proc_stats.machine_busy_seconds(), time.perf_counter()
     load = asyncio.create_task(
         h2_load.h2_grpc_load(
             h2load,
@@ -174,25 +197,32 @@ async def observed_h2(
         await asyncio.wait([load], timeout=0.2)
     run = await load
     cpu = {pid: proc_stats.cpu_seconds(pid) - cpu0[pid] for pid in pids}
-    return Observed(run, cpu, conns)
+    busy = proc_stats.machine_busy_seconds() - busy0
+    return Observed(run, cpu, conns, busy, time.perf_counter() - wall0)
 
 
 def h2_row(bench: Bench, rounds: dict[str, list[Observed]]) -> Row:
     one = max(rounds["one"], key=lambda o: o.qps)
     two = max(rounds["two"], key=lambda o: o.qps)
     r1, r2 = one.run.result, two.run.result
+    # Each round's two runs were back to back: their ratio shares the machine's mood.
+    pairs = [
+        round(b.qps / a.qps, 2) for a, b in zip(rounds["one"], rounds["two"], strict=True) if a.qps
+    ]
     return Row(
         f"{ROW}, h2load",
         r2.qps,
         r1.qps,
         "req/s",
         f"h2load -c{CONCURRENCY} -m1 (compiled, one thread) on the same cores, best of "
-        f"{ROUNDS} alternating rounds; {WORKERS} workers {lat(r2)}, {two.spread()}; "
-        f"1 worker {lat(r1)}, {one.spread()}" + errs(r2, r1),
+        f"{ROUNDS} alternating rounds (each round's ratio {', '.join(map(str, pairs))}); "
+        f"{WORKERS} workers {lat(r2)}, {two.spread()}; 1 worker {lat(r1)}, {one.spread()}"
+        + errs(r2, r1),
         {
             "workers": two.as_dict(),
             "one": one.as_dict(),
-            "rounds": {side: [o.qps for o in obs] for side, obs in rounds.items()},
+            "rounds": {side: [round(o.qps) for o in obs] for side, obs in rounds.items()},
+            "pair_ratios": pairs,
             "filter": bench.filter,
         },
     )
