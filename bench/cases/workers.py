@@ -28,7 +28,7 @@ from runyard.v1 import run_service_pb2, run_service_pb2_grpc
 
 CONCURRENCY = 16
 WORKERS = 2
-ROUNDS = 3
+ROUNDS = 3  # one in --smoke, which only checks that the harness works
 METHOD = "/runyard.v1.RunService/ListRuns"
 ROW = f"gRPC ListRuns, --workers {WORKERS} vs 1, c={CONCURRENCY}"
 
@@ -89,7 +89,7 @@ async def run(bench: Bench, target: Target | None) -> None:
         # drifts, and should not land on one side only.
         by_python: dict[str, list[LoadResult]] = {side: [] for side in sides}
         by_h2: dict[str, list[Observed]] = {side: [] for side in sides}
-        for _ in range(ROUNDS):
+        for _ in range(1 if bench.args.smoke else ROUNDS):
             for side, side_port in sides.items():
                 if h2load:
                     by_h2[side].append(await observed_h2(bench, h2load, side_port, request))
@@ -107,7 +107,7 @@ async def run(bench: Bench, target: Target | None) -> None:
                 one.qps,
                 "req/s",
                 f"grpc.aio load generator in the bench process, one connection per caller, "
-                f"on the same cores, best of {ROUNDS} alternating rounds; "
+                f"on the same cores, best of {len(by_python['one'])} alternating rounds; "
                 f"{WORKERS} workers {lat(two)}, 1 worker {lat(one)}" + errs(two, one),
                 {"workers": two.as_dict(), "one": one.as_dict(), "filter": bench.filter},
             )
@@ -215,7 +215,7 @@ def h2_row(bench: Bench, rounds: dict[str, list[Observed]]) -> Row:
         r1.qps,
         "req/s",
         f"h2load -c{CONCURRENCY} -m1 (compiled, one thread) on the same cores, best of "
-        f"{ROUNDS} alternating rounds (each round's ratio {', '.join(map(str, pairs))}); "
+        f"{len(pairs)} alternating rounds (each round's ratio {', '.join(map(str, pairs))}); "
         f"{WORKERS} workers {lat(r2)}, {two.spread()}; 1 worker {lat(r1)}, {one.spread()}"
         + errs(r2, r1),
         {
