@@ -32,6 +32,7 @@ from runyard.store import migrate, pgnotify, statements
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
 from runyard.store.group_commit import GroupCommitter
+from runyard.store.loop_writes import LoopWrites
 from runyard.store.refs import WorkspaceRef
 from runyard.store.statements import Sql, Statement
 
@@ -149,6 +150,8 @@ class Database:
         self.group_commit = (
             GroupCommitter(self.engine, SQLITE_WRITER_WAIT_S) if self.dialect == "sqlite" else None
         )
+        # SQLite: writes the API runs on its event loop (runyard.api.context.writing).
+        self.loop_writes = LoopWrites(self.group_commit) if self.group_commit else None
         # Other replicas learn of this process's commits by pg_notify, sent after them.
         self._notify = (
             pgnotify.Sender(
@@ -166,6 +169,8 @@ class Database:
         self.page_tokens = PageTokenCodec(self.secret("page_token"))
 
     def close(self) -> None:
+        if self.loop_writes is not None:
+            self.loop_writes.close()
         if self.group_commit is not None:
             self.group_commit.close()
         if self._notify is not None:
@@ -217,11 +222,16 @@ class Database:
             elif batch:
                 statements.run_and_commit(conn, batch)
         # After the commit: a woken watcher must find what woke it.
-        if topics:
-            if self._notify is not None:
-                self._notify.send(topics)
-            if self.on_commit is not None:
-                self.on_commit(topics)
+        if topics and not (
+            self.group_commit and self.group_commit.later(lambda: self._announce(topics))
+        ):
+            self._announce(topics)
+
+    def _announce(self, topics: list[str]) -> None:
+        if self._notify is not None:
+            self._notify.send(topics)
+        if self.on_commit is not None:
+            self.on_commit(topics)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:

@@ -14,13 +14,18 @@ writer that queued while the previous one ran.
 If the COMMIT fails, or a failure took the whole transaction with it (SQLite
 rolls back everything on some I/O errors), every writer of the group gets
 UNAVAILABLE; with a request_id their retry applies once.
+
+The event loop's writers (runyard.store.loop_writes) hold the turn as one:
+their statements run on the loop, one savepoint each, and only the BEGIN and
+the COMMIT go to a thread; `transaction` on the thread holding the turn that
+way is such a savepoint (see `hold`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -46,12 +51,14 @@ _ROLLBACK = Sql("ROLLBACK TO writer")
 
 
 class _Group:
-    __slots__ = ("done", "failed", "members")
+    __slots__ = ("after", "done", "failed", "members")
 
     def __init__(self) -> None:
         self.members = 0
         self.failed = False
         self.done = threading.Event()
+        # Called after the group's COMMIT (loop writers' change topics).
+        self.after: list[Callable[[], None]] = []
 
 
 class GroupCommitter:
@@ -66,6 +73,9 @@ class GroupCommitter:
         self._conn: Connection | None = None
         self._txn: Any = None
         self._group: _Group | None = None
+        # The thread whose `transaction` calls are savepoints in the open group
+        # (the event loop's, while runyard.store.loop_writes holds the turn).
+        self._holder: int | None = None
         self.commits = 0  # groups committed (tests, diagnostics)
 
     @property
@@ -84,7 +94,12 @@ class GroupCommitter:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A savepoint in the current group's transaction; returns once it is durable."""
+        """A savepoint in the current group's transaction; returns once it is
+        durable (on the holding thread: at once, durable with the group)."""
+        if self._holder == threading.get_ident():
+            with self._held_savepoint() as conn:
+                yield conn
+            return
         self._take_turn()
         group: _Group | None = None
         try:
@@ -110,6 +125,63 @@ class GroupCommitter:
             finally:
                 self._turn.release()
         self._await(group)
+
+    @contextmanager
+    def _held_savepoint(self) -> Iterator[Connection]:
+        group, conn = self._group, self._conn
+        if group is None or group.failed or conn is None:
+            raise unavailable("the database is unavailable; retry shortly")
+        _SAVEPOINT.run(conn, {})
+        try:
+            yield conn
+        except BaseException:
+            self._undo(conn, group)
+            raise
+        _RELEASE.run(conn, {})
+        group.members += 1
+
+    def later(self, fn: Callable[[], None]) -> bool:
+        """Calls `fn` after the open group's COMMIT when this thread holds the
+        group (returns True); otherwise returns False (the caller's write is
+        committed already)."""
+        group = self._group
+        if self._holder != threading.get_ident() or group is None:
+            return False
+        group.after.append(fn)
+        return True
+
+    def open_group(self) -> _Group:
+        """Takes the turn (blocking: run on a thread) and opens a group if none
+        is open; the caller then holds it (`hold`) and ends with `commit_group`
+        or `release`."""
+        self._take_turn()
+        try:
+            conn = self._connection()
+            if self._txn is None:
+                self._begin(conn)
+        except BaseException:
+            self._turn.release()
+            raise
+        assert self._group is not None
+        return self._group
+
+    def hold(self, holder: int | None) -> None:
+        """Makes `transaction` on thread `holder` a savepoint of the open group."""
+        self._holder = holder
+
+    def full(self) -> bool:
+        return self._full()
+
+    def commit_group(self) -> None:
+        """Commits the open group (its members wait on it) and gives up the turn."""
+        try:
+            if self._txn is not None:
+                self._commit()
+        finally:
+            self._turn.release()
+
+    def release(self) -> None:
+        self._turn.release()
 
     def _take_turn(self) -> None:
         with self._count:
