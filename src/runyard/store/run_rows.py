@@ -69,7 +69,7 @@ def labels_param(conn: Connection, labels: dict[str, str]) -> Any:
         from psycopg.types.json import Json
 
         return Json(labels)
-    return json.dumps(labels)
+    return json.dumps(labels) if labels else "{}"
 
 
 def select_run(conn: Connection, ws_id: int, automation: str, run: str, *, lock: bool) -> Any:
