@@ -5,16 +5,32 @@ failure undoes only its own work."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from runyard.domain import runs as machine
+from runyard.domain.runs import Actor
+from runyard.store import rollups
 from runyard.store.db import Database
+from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
+from runyard.store.sql import SqlStore
 from runyard.store.statements import Sql
+from runyard.v1 import automation_pb2, workspace_pb2
+from runyard.v1.run_pb2 import Run
 
 INSERT = Sql("INSERT INTO server_secrets (name, value) VALUES (:name, :value)")
 NAMES = Sql("SELECT name FROM server_secrets WHERE name LIKE 'w%' ORDER BY name")
+
+
+ROLLUP_KEY = ("workspace_id", "level", "automation", "bucket_start", "state", "trigger")
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
 
 
 class Refused(Exception):
@@ -95,3 +111,59 @@ def test_a_lone_loop_write_commits_at_once(tmp_path: Path, fail: bool) -> None:
             INSERT.run(conn, {"name": "w2", "value": b"x"})
     finally:
         db.close()
+
+
+def test_a_group_sums_its_rollups_and_numbers_its_changes(tmp_path: Path) -> None:
+    """Run changes written in one loop group: their rollup rows and change-feed
+    rows go in once, at the group's end, and equal what writing them one by
+    one gives (a rebuild from the runs)."""
+    store = SqlStore(f"sqlite:///{tmp_path / 'runs.db'}")
+    writes = store.loop_writes
+    assert writes is not None
+    ws = WorkspaceRef("acme", "data")
+    auto = AutomationRef(ws, "nightly")
+    store.create_workspace(ws, workspace_pb2.Workspace(display_name="Data"), "")
+    store.create_automation(auto, automation_pb2.Automation(display_name="N"), "")
+    now = now_us()
+
+    def apply(action: machine.Action) -> Any:
+        return lambda run, paused_from: machine.transition(
+            run, paused_from, action, Actor("t", now_us())
+        )
+
+    async def lifecycle(i: int) -> None:
+        ref = RunRef(auto, f"r{i}")
+        run, change = machine.new_run(Run(caller="t"), Actor("t", now + i))
+        await writes.run(store.create_run, ref, run, change, "")
+        await writes.run(store.change_run, ref, "", "", apply(machine.Action.START))
+        if i % 3 == 0:
+            await writes.run(store.change_run, ref, "", "", apply(machine.Action.FAIL))
+        else:
+            await writes.run(store.change_run, ref, "", "", apply(machine.Action.SUCCEED))
+
+    async def main() -> None:
+        await asyncio.gather(*(lifecycle(i) for i in range(12)))
+
+    # Rows a change emptied stay (at 0) until a rebuild: compare the others.
+    rows = Sql(
+        f"SELECT * FROM run_rollups WHERE run_count != 0 ORDER BY {', '.join(ROLLUP_KEY)}"
+    )
+    try:
+        committer = store.db.group_commit
+        assert committer is not None
+        before = committer.commits
+        asyncio.run(main())
+        assert committer.commits - before < 12 * 3  # writes shared COMMITs
+        with store.db.read() as conn:
+            written = [tuple(r) for r in rows.run(conn, {}).all()]
+            seqs = [
+                r.seq for r in Sql("SELECT seq FROM run_changes ORDER BY seq").run(conn, {}).all()
+            ]
+        assert seqs == list(range(1, 12 * 3 + 1))  # gapless, one per change
+        with store.db.write() as conn:
+            rollups.rebuild(conn, store.db.workspace_id(conn, ws))
+        with store.db.read() as conn:
+            rebuilt = [tuple(r) for r in rows.run(conn, {}).all()]
+        assert written == rebuilt
+    finally:
+        store.close()

@@ -87,6 +87,10 @@ class _Changes:
     def __init__(self) -> None:
         self.by_workspace: dict[int, list[dict[str, Any]]] = {}
 
+    def merge(self, other: _Changes) -> None:
+        for workspace_id, rows in other.by_workspace.items():
+            self.by_workspace.setdefault(workspace_id, []).extend(rows)
+
     def statements(self) -> list[st.Statement]:
         out: list[st.Statement] = []
         for workspace_id, rows in sorted(self.by_workspace.items()):

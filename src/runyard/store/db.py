@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Protocol, TypeVar
 
 from google.protobuf import timestamp_pb2
@@ -100,6 +101,9 @@ class Stage(Protocol):
 
     def statements(self) -> list[Statement]: ...
 
+    def merge(self, other: Any) -> None:
+        """Adds a later transaction's stage of the same kind (it comes after this one)."""
+
 
 S = TypeVar("S", bound=Stage)
 
@@ -130,6 +134,15 @@ class Tail:
 
     def statements(self) -> list[Statement]:
         return [s for order in sorted(self._stages) for s in self._stages[order].statements()]
+
+    def absorb(self, later: Tail) -> None:
+        """Adds the stages of `later` (a write that came after) to these."""
+        for order, stage in later._stages.items():
+            mine = self._stages.get(order)
+            if mine is None:
+                self._stages[order] = stage
+            else:
+                mine.merge(stage)
 
 
 def tail(conn: Connection) -> Tail | None:
@@ -216,16 +229,29 @@ class Database:
                 # SQLite's shared writer): nothing may add to a finished one.
                 info.pop(TOPICS, None)
                 info.pop(TAIL, None)
-            batch = last.statements()
-            if self.dialect != "postgresql":
-                statements.run_each(conn, batch)
-            elif batch:
-                statements.run_and_commit(conn, batch)
+            if self.dialect == "postgresql":
+                batch = last.statements()
+                if batch:
+                    statements.run_and_commit(conn, batch)
+            elif not self._group_tail(conn, last):
+                statements.run_each(conn, last.statements())
         # After the commit: a woken watcher must find what woke it.
         if topics and not (
             self.group_commit and self.group_commit.later(lambda: self._announce(topics))
         ):
             self._announce(topics)
+
+    def _group_tail(self, conn: Connection, last: Tail) -> bool:
+        """SQLite writes on the event loop (runyard.store.loop_writes): the
+        Tail joins the group's, run once before its COMMIT, so the writers of a
+        group upsert each rollup row once and number their changes together
+        (runs changed at once share most rollup rows). False elsewhere."""
+        committer = self.group_commit
+        shared = committer.group_local(Tail, partial(_run_tail, conn)) if committer else None
+        if shared is None:
+            return False
+        shared.absorb(last)
+        return True
 
     def _announce(self, topics: list[str]) -> None:
         if self._notify is not None:
@@ -287,6 +313,10 @@ class Database:
         found = int(workspace_row(conn, ref, t.workspaces.c.id)[0])
         self._workspace_ids[ref] = found
         return found
+
+
+def _run_tail(conn: Connection, last: Tail) -> None:
+    statements.run_each(conn, last.statements())
 
 
 def workspace_row(conn: Connection, ref: WorkspaceRef, *columns: Any, lock: bool = False) -> Any:

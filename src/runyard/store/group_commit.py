@@ -27,7 +27,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
@@ -36,6 +36,7 @@ from runyard.aip.errors import unavailable
 from runyard.store.statements import Sql
 
 log = logging.getLogger(__name__)
+L = TypeVar("L")
 
 # Writers per group at most, so a group's first writer does not wait on an
 # unbounded tail before its COMMIT.
@@ -51,7 +52,7 @@ _ROLLBACK = Sql("ROLLBACK TO writer")
 
 
 class _Group:
-    __slots__ = ("after", "done", "failed", "members")
+    __slots__ = ("after", "before", "done", "failed", "local", "members")
 
     def __init__(self) -> None:
         self.members = 0
@@ -59,6 +60,10 @@ class _Group:
         self.done = threading.Event()
         # Called after the group's COMMIT (loop writers' change topics).
         self.after: list[Callable[[], None]] = []
+        # Loop writers' statements summed over the group (`group_local`), run
+        # once before its COMMIT.
+        self.local: Any = None
+        self.before: list[Callable[[], None]] = []
 
 
 class GroupCommitter:
@@ -150,6 +155,33 @@ class GroupCommitter:
         group.after.append(fn)
         return True
 
+    def group_local(self, make: Callable[[], L], flush: Callable[[L], None]) -> L | None:
+        """On the holding thread, the open group's `make()` (made on first use;
+        `flush` runs it before the COMMIT); elsewhere None."""
+        group = self._group
+        if self._holder != threading.get_ident() or group is None:
+            return None
+        if group.local is None:
+            local = group.local = make()
+            group.before.append(lambda: flush(local))
+        return group.local  # type: ignore[no-any-return]
+
+    def finish_group(self) -> None:
+        """Runs the open group's work due before its COMMIT; if that fails, the
+        group is lost (its writers get UNAVAILABLE)."""
+        group = self._group
+        if group is None or group.failed:
+            return
+        before, group.before = group.before, []
+        try:
+            for fn in before:
+                fn()
+        except Exception:
+            log.warning(
+                "SQLite write group lost finishing its writes; its writers retry", exc_info=True
+            )
+            self._abandon(group)
+
     def open_group(self) -> _Group:
         """Takes the turn (blocking: run on a thread) and opens a group if none
         is open; the caller then holds it (`hold`) and ends with `commit_group`
@@ -237,7 +269,10 @@ class GroupCommitter:
             self._abandon(group)
 
     def _commit(self) -> None:
+        self.finish_group()  # done already unless the loop's group was left half-way
         group, txn = self._group, self._txn
+        if txn is None:
+            return
         self._group, self._txn = None, None
         try:
             txn.commit()

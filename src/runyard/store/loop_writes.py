@@ -92,6 +92,7 @@ class LoopWrites:
                         done.append((future, True, context.run(fn, *args)))
                     except Exception as exc:  # the caller's answer, after the COMMIT
                         done.append((future, False, exc))
+                committer.finish_group()
             finally:
                 committer.hold(None)
             committed = True  # commit_group gives up the turn, even if cancelled meanwhile

@@ -190,6 +190,10 @@ class _Deltas:
                 target = into[key] = _copy(target)
             target.merge(acc)
 
+    def merge(self, other: _Deltas) -> None:
+        for workspace_id, accs in other.by_workspace.items():
+            self.add(workspace_id, accs)
+
     def statements(self) -> list[st.Statement]:
         out = (_upsert_rows(w, _moved(a)) for w, a in sorted(self.by_workspace.items()))
         return [s for s in out if s is not None]
