@@ -145,9 +145,7 @@ def test_a_group_sums_its_rollups_and_numbers_its_changes(tmp_path: Path) -> Non
         await asyncio.gather(*(lifecycle(i) for i in range(12)))
 
     # Rows a change emptied stay (at 0) until a rebuild: compare the others.
-    rows = Sql(
-        f"SELECT * FROM run_rollups WHERE run_count != 0 ORDER BY {', '.join(ROLLUP_KEY)}"
-    )
+    rows = Sql(f"SELECT * FROM run_rollups WHERE run_count != 0 ORDER BY {', '.join(ROLLUP_KEY)}")
     try:
         committer = store.db.group_commit
         assert committer is not None
