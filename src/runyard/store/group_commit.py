@@ -51,7 +51,7 @@ _RELEASE = Sql("RELEASE writer")
 _ROLLBACK = Sql("ROLLBACK TO writer")
 
 
-class _Group:
+class Group:
     __slots__ = ("after", "before", "done", "failed", "local", "members")
 
     def __init__(self) -> None:
@@ -77,7 +77,7 @@ class GroupCommitter:
         self._count = threading.Lock()
         self._conn: Connection | None = None
         self._txn: Any = None
-        self._group: _Group | None = None
+        self._group: Group | None = None
         # The thread whose `transaction` calls are savepoints in the open group
         # (the event loop's, while runyard.store.loop_writes holds the turn).
         self._holder: int | None = None
@@ -106,7 +106,7 @@ class GroupCommitter:
                 yield conn
             return
         self._take_turn()
-        group: _Group | None = None
+        group: Group | None = None
         try:
             conn = self._connection()
             if self._txn is None:
@@ -182,7 +182,7 @@ class GroupCommitter:
             )
             self._abandon(group)
 
-    def open_group(self) -> _Group:
+    def open_group(self) -> Group:
         """Takes the turn (blocking: run on a thread) and opens a group if none
         is open; the caller then holds it (`hold`) and ends with `commit_group`
         or `release`."""
@@ -204,13 +204,31 @@ class GroupCommitter:
     def full(self) -> bool:
         return self._full()
 
-    def commit_group(self) -> None:
-        """Commits the open group (its members wait on it) and gives up the turn."""
+    def commit_group(self, reopen: Callable[[], bool] | None = None) -> Group | None:
+        """Commits the open group (its members wait on it). Then, if `reopen()`
+        says more writes wait and no thread writer queued for the turn, keeps
+        the turn and returns a new open group (one trip to this thread per
+        group instead of two); otherwise gives up the turn and returns None."""
+        kept: Group | None = None
         try:
             if self._txn is not None:
                 self._commit()
+            if reopen is not None and reopen() and self._nobody_queued():
+                kept = self._reopen()
         finally:
-            self._turn.release()
+            if kept is None:
+                self._turn.release()
+        return kept
+
+    def _reopen(self) -> Group | None:
+        try:
+            if self._txn is None:
+                self._begin(self._connection())
+        except Exception:
+            # The writes waiting learn of it when they open a group themselves.
+            log.debug("reopening a SQLite write group failed", exc_info=True)
+            return None
+        return self._group
 
     def release(self) -> None:
         self._turn.release()
@@ -246,7 +264,7 @@ class GroupCommitter:
             except Exception:
                 log.debug("dropping the write connection failed", exc_info=True)
             raise
-        self._group = _Group()
+        self._group = Group()
 
     def _nobody_queued(self) -> bool:
         with self._count:
@@ -255,7 +273,7 @@ class GroupCommitter:
     def _full(self) -> bool:
         return self._group is not None and self._group.members >= MAX_GROUP
 
-    def _undo(self, conn: Connection, group: _Group) -> None:
+    def _undo(self, conn: Connection, group: Group) -> None:
         """Rolls back one writer's work; when that fails or SQLite already
         rolled back the whole transaction, the group is lost."""
         try:
@@ -286,7 +304,7 @@ class GroupCommitter:
         if group is not None:
             group.done.set()
 
-    def _abandon(self, group: _Group) -> None:
+    def _abandon(self, group: Group) -> None:
         """Fails every writer of the group and starts over on a fresh connection."""
         group.failed = True
         group.done.set()
@@ -303,7 +321,7 @@ class GroupCommitter:
             except Exception:
                 log.debug("closing a lost group's connection failed", exc_info=True)
 
-    def _await(self, group: _Group | None) -> None:
+    def _await(self, group: Group | None) -> None:
         if group is None:
             return
         while not group.done.wait(_NUDGE_S):
