@@ -1,7 +1,8 @@
 """The store's interfaces, one per aggregate (workspaces and automations, runs
 and their events, executions, run aggregates), which the API layer is typed
 against; `Store` is all of them. runyard.store.sql.SqlStore implements them on
-SQLite and PostgreSQL; methods are synchronous and run on worker threads.
+SQLite and PostgreSQL; methods are synchronous and run on worker threads
+(SQLite's run writes on the event loop, see `LoopWriter`).
 
 Writes that carry a request key (AIP-155) store their answer in the same
 transaction, and a repeat with that key gets the first answer back.
