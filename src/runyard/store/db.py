@@ -101,9 +101,6 @@ class Stage(Protocol):
 
     def statements(self) -> list[Statement]: ...
 
-    def merge(self, other: Any) -> None:
-        """Adds a later transaction's stage of the same kind (it comes after this one)."""
-
 
 S = TypeVar("S", bound=Stage)
 
@@ -135,14 +132,19 @@ class Tail:
     def statements(self) -> list[Statement]:
         return [s for order in sorted(self._stages) for s in self._stages[order].statements()]
 
-    def absorb(self, later: Tail) -> None:
-        """Adds the stages of `later` (a write that came after) to these."""
+    def absorb(self, later: Tail) -> bool:
+        """Adds the stages of `later` (a write that came after) to these, if
+        each kind can be summed (has `merge(other)`); False, and nothing
+        added, otherwise."""
+        if not all(hasattr(stage, "merge") for stage in later._stages.values()):
+            return False
         for order, stage in later._stages.items():
             mine = self._stages.get(order)
             if mine is None:
                 self._stages[order] = stage
             else:
-                mine.merge(stage)
+                mine.merge(stage)  # type: ignore[attr-defined]
+        return True
 
 
 def tail(conn: Connection) -> Tail | None:
@@ -248,10 +250,11 @@ class Database:
         (runs changed at once share most rollup rows). False elsewhere."""
         committer = self.group_commit
         shared = committer.group_local(Tail, partial(_run_tail, conn)) if committer else None
-        if shared is None:
-            return False
-        shared.absorb(last)
-        return True
+        if shared is None or shared.absorb(last):
+            return shared is not None
+        _run_tail(conn, shared)  # what came before goes first: the feed keeps its order
+        shared._stages.clear()
+        return False
 
     def _announce(self, topics: list[str]) -> None:
         if self._notify is not None:
