@@ -126,9 +126,7 @@ def record(
     pending = tail(conn)
     dialect = conn.dialect.name
     changes = (
-        _Changes(dialect)
-        if pending is None
-        else pending.stage(STAGE, lambda: _Changes(dialect))
+        _Changes(dialect) if pending is None else pending.stage(STAGE, lambda: _Changes(dialect))
     )
     changes.by_workspace.setdefault(workspace_id, []).append(
         {
