@@ -41,7 +41,8 @@ check-gen: gen
 
 lint: dev
 	$(BIN)/buf lint
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
 # Debian's chromium and chromium-driver for the dashboard's browser tests (apt, as root).

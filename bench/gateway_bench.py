@@ -38,9 +38,7 @@ async def _serve(server: str, port: int) -> None:
 
     grpc_server, gport = await start_library(reflect=False)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{gport}")
-    http = await serve_http(
-        create_app(channel, [pb.DESCRIPTOR]), "127.0.0.1", port, server=server
-    )
+    http = await serve_http(create_app(channel, [pb.DESCRIPTOR]), "127.0.0.1", port, server=server)
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await http.close()

@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections import Counter
 from pathlib import Path
-
-import itertools
-import uuid
 
 import grpc
 
@@ -43,7 +42,6 @@ from runyard.v1 import (
     runner_service_pb2,
     runner_service_pb2_grpc,
 )
-
 
 WRITES = ("CreateRun", "Lifecycle")
 

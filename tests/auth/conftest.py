@@ -62,35 +62,40 @@ def build_world(server: RunyardProcess) -> World:
         stubs = Stubs(admin_channel(server, raw))
         stubs.workspaces.CreateWorkspace(
             workspace_pb2.CreateWorkspaceRequest(
-                parent=f"organizations/{ORG}", workspace_id="data",
+                parent=f"organizations/{ORG}",
+                workspace_id="data",
                 workspace=workspace_pb2.Workspace(),
             )
         )
         stubs.workspaces.CreateWorkspace(
             workspace_pb2.CreateWorkspaceRequest(
-                parent=f"organizations/{ORG}", workspace_id="other",
+                parent=f"organizations/{ORG}",
+                workspace_id="other",
                 workspace=workspace_pb2.Workspace(),
             )
         )
         stubs.automations.CreateAutomation(
             automation_pb2.CreateAutomationRequest(
-                parent=WS, automation_id="nightly",
+                parent=WS,
+                automation_id="nightly",
                 automation=automation_pb2.Automation(kind=automation_pb2.Automation.WORKFLOW),
             )
         )
-        run = stubs.runs.CreateRun(
-            run_service_pb2.CreateRunRequest(parent=AUTO, run=run_pb2.Run())
-        )
+        run = stubs.runs.CreateRun(run_service_pb2.CreateRunRequest(parent=AUTO, run=run_pb2.Run()))
         execution = stubs.runner.CreateExecution(
             runner_service_pb2.CreateExecutionRequest(
                 parent=WS, execution_id="x1", execution=run_pb2_execution(run.name)
             )
         )
         admin = server.token(ORG, "admin")
-        token_name = stubs.tokens.ListTokens(
-            token_pb2.ListTokensRequest(parent=f"organizations/{ORG}"),
-            metadata=(("authorization", f"Bearer {admin}"),),
-        ).tokens[0].name
+        token_name = (
+            stubs.tokens.ListTokens(
+                token_pb2.ListTokensRequest(parent=f"organizations/{ORG}"),
+                metadata=(("authorization", f"Bearer {admin}"),),
+            )
+            .tokens[0]
+            .name
+        )
     expired, revoked = _expired_and_revoked(server)
     secrets = {
         "none": "",
@@ -100,8 +105,10 @@ def build_world(server: RunyardProcess) -> World:
         "revoked": f"Bearer {revoked}",
         "other-org": f"Bearer {server.token('globex', 'admin')}",
         "other-workspace": f"Bearer {server.token(ORG, 'admin', workspace='other')}",
-        **{role: f"Bearer {server.token(ORG, role)}" for role in
-           ("viewer", "operator", "runner", "admin")},
+        **{
+            role: f"Bearer {server.token(ORG, role)}"
+            for role in ("viewer", "operator", "runner", "admin")
+        },
         "workspace-admin": f"Bearer {server.token(ORG, 'admin', workspace='data')}",
     }
     return World(server, run.name, execution.name, token_name, secrets)

@@ -31,10 +31,7 @@ _CHILD_PARENT = {
 
 def all_methods() -> list[MethodDescriptor]:
     return [
-        m
-        for f in SERVICE_FILES
-        for s in f.DESCRIPTOR.services_by_name.values()
-        for m in s.methods
+        m for f in SERVICE_FILES for s in f.DESCRIPTOR.services_by_name.values() for m in s.methods
     ]
 
 
@@ -134,9 +131,7 @@ class Call:
         body = "{}" if rule.body else None
         if self.streaming:
             headers["accept"] = "application/x-ndjson"
-        return client.request(
-            verb.upper(), path, headers=headers, content=body, timeout=10
-        )
+        return client.request(verb.upper(), path, headers=headers, content=body, timeout=10)
 
 
 def calls() -> list[Call]:

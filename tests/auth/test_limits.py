@@ -58,7 +58,8 @@ def limited(tmp_path: Path) -> Iterator[RunyardProcess]:
         with grpc.insecure_channel(server.grpc_target) as ch:
             workspace_pb2_grpc.WorkspaceServiceStub(ch).CreateWorkspace(
                 workspace_pb2.CreateWorkspaceRequest(
-                    parent="organizations/acme", workspace_id="data",
+                    parent="organizations/acme",
+                    workspace_id="data",
                     workspace=workspace_pb2.Workspace(),
                 ),
                 metadata=_md(server.token("acme", "admin")),
@@ -104,14 +105,16 @@ def test_rate_limit_per_token(limited: RunyardProcess) -> None:
 def _setup(stubs_ch: grpc.Channel, admin: str) -> None:
     workspace_pb2_grpc.WorkspaceServiceStub(stubs_ch).CreateWorkspace(
         workspace_pb2.CreateWorkspaceRequest(
-            parent="organizations/acme", workspace_id="data",
+            parent="organizations/acme",
+            workspace_id="data",
             workspace=workspace_pb2.Workspace(),
         ),
         metadata=_md(admin),
     )
     automation_pb2_grpc.AutomationServiceStub(stubs_ch).CreateAutomation(
         automation_pb2.CreateAutomationRequest(
-            parent=WS, automation_id="nightly",
+            parent=WS,
+            automation_id="nightly",
             automation=automation_pb2.Automation(kind=automation_pb2.Automation.WORKFLOW),
         ),
         metadata=_md(admin),
@@ -131,16 +134,19 @@ def test_label_bomb_and_oversized_payloads(runyard_server: RunyardProcess) -> No
         runs = run_service_pb2_grpc.RunServiceStub(ch)
         bomb = run_pb2.Run(labels={f"k{i}": "v" for i in range(50_000)})
         with pytest.raises(grpc.RpcError) as err:
-            runs.CreateRun(run_service_pb2.CreateRunRequest(parent=AUTO, run=bomb),
-                           metadata=_md(admin))
+            runs.CreateRun(
+                run_service_pb2.CreateRunRequest(parent=AUTO, run=bomb), metadata=_md(admin)
+            )
         assert _field_violation(err.value) == "run.labels"
         long_value = run_pb2.Run(labels={"k": "v" * 256})
         with pytest.raises(grpc.RpcError) as err:
-            runs.CreateRun(run_service_pb2.CreateRunRequest(parent=AUTO, run=long_value),
-                           metadata=_md(admin))
+            runs.CreateRun(
+                run_service_pb2.CreateRunRequest(parent=AUTO, run=long_value), metadata=_md(admin)
+            )
         assert _field_violation(err.value).startswith("run.labels[")
-        run = runs.CreateRun(run_service_pb2.CreateRunRequest(parent=AUTO, run=run_pb2.Run()),
-                             metadata=_md(admin))
+        run = runs.CreateRun(
+            run_service_pb2.CreateRunRequest(parent=AUTO, run=run_pb2.Run()), metadata=_md(admin)
+        )
         runner = runner_service_pb2_grpc.RunnerServiceStub(ch)
         entry = run_pb2.RunEvent.JournalEntry(node_kind="log")
         entry.payload.update({"line": "x" * 20_000})

@@ -119,14 +119,29 @@ def test_openapi_declares_bearer(world: World) -> None:
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "runyard", *args],
-        capture_output=True, text=True, cwd=cwd, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+        check=False,
     )
 
 
 def test_bootstrap_a_new_organization(database_url: str, tmp_path: Path) -> None:
     made = _cli(
-        "tokens", "create", "--database-url", database_url, "--organization", "newco",
-        "--role", "admin", "--display-name", "first admin", "--expires-in", "1d", cwd=tmp_path,
+        "tokens",
+        "create",
+        "--database-url",
+        database_url,
+        "--organization",
+        "newco",
+        "--role",
+        "admin",
+        "--display-name",
+        "first admin",
+        "--expires-in",
+        "1d",
+        cwd=tmp_path,
     )
     assert made.returncode == 0, made.stderr
     secret = made.stdout.strip().splitlines()[-1]
@@ -140,7 +155,8 @@ def test_bootstrap_a_new_organization(database_url: str, tmp_path: Path) -> None
         with grpc.insecure_channel(server.grpc_target) as ch:
             ws = workspace_pb2_grpc.WorkspaceServiceStub(ch).CreateWorkspace(
                 workspace_pb2.CreateWorkspaceRequest(
-                    parent="organizations/newco", workspace_id="main",
+                    parent="organizations/newco",
+                    workspace_id="main",
                     workspace=workspace_pb2.Workspace(),
                 ),
                 metadata=_md(secret),
@@ -149,14 +165,22 @@ def test_bootstrap_a_new_organization(database_url: str, tmp_path: Path) -> None
             with pytest.raises(grpc.RpcError) as err:
                 workspace_pb2_grpc.WorkspaceServiceStub(ch).CreateWorkspace(
                     workspace_pb2.CreateWorkspaceRequest(
-                        parent="organizations/acme", workspace_id="main",
+                        parent="organizations/acme",
+                        workspace_id="main",
                         workspace=workspace_pb2.Workspace(),
                     ),
                     metadata=_md(secret),
                 )
             assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
-        listed = _cli("tokens", "list", "--database-url", database_url,
-                      "--organization", "newco", cwd=tmp_path)
+        listed = _cli(
+            "tokens",
+            "list",
+            "--database-url",
+            database_url,
+            "--organization",
+            "newco",
+            cwd=tmp_path,
+        )
         assert "first admin" in listed.stdout and "admin" in listed.stdout
         name = next(w for w in listed.stdout.split() if w.startswith("organizations/newco/"))
         revoked = _cli("tokens", "revoke", "--database-url", database_url, name, cwd=tmp_path)
@@ -172,7 +196,8 @@ def test_insecure_mode_is_explicit_and_loud(tmp_path: Path) -> None:
         with grpc.insecure_channel(server.grpc_target) as ch:
             ws = workspace_pb2_grpc.WorkspaceServiceStub(ch).CreateWorkspace(
                 workspace_pb2.CreateWorkspaceRequest(
-                    parent="organizations/any", workspace_id="w",
+                    parent="organizations/any",
+                    workspace_id="w",
                     workspace=workspace_pb2.Workspace(),
                 )
             )
@@ -195,9 +220,12 @@ def test_demo_token_file(tmp_path: Path) -> None:
             headers={"authorization": f"Bearer {secret}"},
         )
         assert r.status_code == 200, r.text
-        assert httpx.get(
-            server.http_base + "/v1/organizations/demo/workspaces/main/automations"
-        ).status_code == 401
+        assert (
+            httpx.get(
+                server.http_base + "/v1/organizations/demo/workspaces/main/automations"
+            ).status_code
+            == 401
+        )
     finally:
         server.stop()
 

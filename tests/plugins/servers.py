@@ -111,9 +111,7 @@ class RunyardProcess:
         except OSError:
             return False
 
-    def token(
-        self, organization: str, role: str = "admin", workspace: str | None = None
-    ) -> str:
+    def token(self, organization: str, role: str = "admin", workspace: str | None = None) -> str:
         """A token of `organization` with `role` (limited to `workspace` if given),
         minted straight in the server's database and cached per process."""
         key = (organization, role, workspace)

@@ -12,7 +12,8 @@ from runyard.aip.names import validate_id
 from runyard.aip.update_mask import update_paths
 from runyard.api import names
 from runyard.api.context import blocking, list_plan, now_us, reading, request_key
-from runyard.api.pages import list_response
+from runyard.api.pages import framed_response
+from runyard.gateway.framed import Framed
 from runyard.store import listing
 from runyard.store.interface import WorkspaceStore
 from runyard.store.refs import AutomationRef
@@ -66,11 +67,11 @@ class AutomationService(automation_pb2_grpc.AutomationServiceServicer):
 
     async def ListAutomations(
         self, request: automation_pb2.ListAutomationsRequest, context: Ctx
-    ) -> automation_pb2.ListAutomationsResponse:
+    ) -> Framed[automation_pb2.ListAutomationsResponse]:
         ws = names.workspace(request.parent, "parent")
         plan = list_plan(request, listing.AUTOMATIONS, self.store.page_tokens)
         page = await reading(self.store.list_automations, ws, plan)
-        return list_response(automation_pb2.ListAutomationsResponse, page)
+        return framed_response(automation_pb2.ListAutomationsResponse, page)
 
     async def UpdateAutomation(
         self, request: automation_pb2.UpdateAutomationRequest, context: Ctx

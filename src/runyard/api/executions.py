@@ -8,7 +8,8 @@ import grpc
 
 from runyard.api import names
 from runyard.api.context import list_plan, reading
-from runyard.api.pages import list_response
+from runyard.api.pages import framed_response
+from runyard.gateway.framed import Framed
 from runyard.store import listing
 from runyard.store.interface import ExecutionStore
 from runyard.v1 import execution_pb2, execution_pb2_grpc
@@ -27,11 +28,11 @@ class ExecutionService(execution_pb2_grpc.ExecutionServiceServicer):
 
     async def ListExecutions(
         self, request: execution_pb2.ListExecutionsRequest, context: Ctx
-    ) -> execution_pb2.ListExecutionsResponse:
+    ) -> Framed[execution_pb2.ListExecutionsResponse]:
         ws = names.workspace(request.parent, "parent")
         plan = list_plan(request, listing.EXECUTIONS, self.store.page_tokens)
         page = await reading(self.store.list_executions, ws, plan)
-        return list_response(execution_pb2.ListExecutionsResponse, page)
+        return framed_response(execution_pb2.ListExecutionsResponse, page)
 
     async def GetExecutionOutputs(
         self, request: execution_pb2.GetExecutionOutputsRequest, context: Ctx

@@ -8,7 +8,8 @@ import grpc
 
 from runyard.api import names
 from runyard.api.context import blocking, list_plan, now_us, reading
-from runyard.api.pages import list_response
+from runyard.api.pages import framed_response
+from runyard.gateway.framed import Framed
 from runyard.store import listing
 from runyard.store.interface import OperationStore
 from runyard.v1 import operation_pb2, operation_pb2_grpc
@@ -28,11 +29,11 @@ class OperationService(operation_pb2_grpc.OperationServiceServicer):
 
     async def ListOperations(
         self, request: operation_pb2.ListOperationsRequest, context: Ctx
-    ) -> operation_pb2.ListOperationsResponse:
+    ) -> Framed[operation_pb2.ListOperationsResponse]:
         parent = names.workspace(request.parent, "parent")
         plan = list_plan(request, listing.OPERATIONS, self.store.page_tokens)
         page = await reading(self.store.list_operations, parent, plan)
-        return list_response(operation_pb2.ListOperationsResponse, page)
+        return framed_response(operation_pb2.ListOperationsResponse, page)
 
     async def CancelOperation(
         self, request: operation_pb2.CancelOperationRequest, context: Ctx
@@ -42,8 +43,8 @@ class OperationService(operation_pb2_grpc.OperationServiceServicer):
 
     async def ListOperationFailures(
         self, request: operation_pb2.ListOperationFailuresRequest, context: Ctx
-    ) -> operation_pb2.ListOperationFailuresResponse:
+    ) -> Framed[operation_pb2.ListOperationFailuresResponse]:
         parent = names.operation(request.parent, "parent")
         plan = list_plan(request, listing.OPERATION_FAILURES, self.store.page_tokens)
         page = await reading(self.store.list_operation_failures, parent, plan)
-        return list_response(operation_pb2.ListOperationFailuresResponse, page)
+        return framed_response(operation_pb2.ListOperationFailuresResponse, page)

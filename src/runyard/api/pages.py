@@ -4,9 +4,9 @@ Every List response here has the page in field 1, next_page_token in field 2
 and total_size in field 3. Framing the stored bodies and parsing the whole
 response once costs about a third of parsing each body and copying it into
 the repeated field (36 µs vs 107 µs for 50 runs, measured). Not parsing it at
-all is cheaper still: `framed_response` hands the bytes over as they are (grpc
-sends them, the gateway's JSON memo is keyed by the bodies), and the message
-is parsed only if someone reads it."""
+all is cheaper still: every List method returns `framed_response`, which
+hands the bytes over as they are (grpc sends them, the gateway's JSON memo is
+keyed by the bodies), and the message is parsed only if someone reads it."""
 
 from __future__ import annotations
 
@@ -61,11 +61,6 @@ def _frame(page: Page[bytes]) -> tuple[bytes, bytes]:
     tail = b"".join(rest)
     parts.append(tail)
     return b"".join(parts), tail
-
-
-def list_response(cls: type[M], page: Page[bytes]) -> M:
-    """The List response `cls` holding `page`."""
-    return cls.FromString(_frame(page)[0])
 
 
 def framed_response(cls: type[M], page: Page[bytes]) -> Framed[M]:

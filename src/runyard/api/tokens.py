@@ -10,8 +10,9 @@ import grpc
 from runyard.aip.errors import required
 from runyard.api import names
 from runyard.api.context import blocking, list_plan, now_us, principal, reading, request_key
-from runyard.api.pages import list_response
+from runyard.api.pages import framed_response
 from runyard.auth.issue import TOKEN, issue_token
+from runyard.gateway.framed import Framed
 from runyard.store.interface import Store
 from runyard.store.tokens import TOKENS
 from runyard.v1 import token_pb2, token_pb2_grpc
@@ -49,11 +50,11 @@ class TokenService(token_pb2_grpc.TokenServiceServicer):
 
     async def ListTokens(
         self, request: token_pb2.ListTokensRequest, context: Ctx
-    ) -> token_pb2.ListTokensResponse:
+    ) -> Framed[token_pb2.ListTokensResponse]:
         org = names.organization(request.parent)
         plan = list_plan(request, TOKENS, self.store.tokens.page_tokens)
         page = await reading(self.store.tokens.list_tokens, org, plan)
-        return list_response(token_pb2.ListTokensResponse, page)
+        return framed_response(token_pb2.ListTokensResponse, page)
 
     async def RevokeToken(self, request: token_pb2.RevokeTokenRequest, context: Ctx) -> Token:
         ids = TOKEN.parse(request.name, "name")

@@ -11,7 +11,8 @@ from runyard.aip.names import validate_id
 from runyard.aip.update_mask import update_paths
 from runyard.api import names
 from runyard.api.context import blocking, list_plan, now_us, reading, request_key
-from runyard.api.pages import list_response
+from runyard.api.pages import framed_response
+from runyard.gateway.framed import Framed
 from runyard.store import listing
 from runyard.store.interface import WorkspaceStore
 from runyard.store.refs import WorkspaceRef
@@ -62,11 +63,11 @@ class WorkspaceService(workspace_pb2_grpc.WorkspaceServiceServicer):
 
     async def ListWorkspaces(
         self, request: workspace_pb2.ListWorkspacesRequest, context: Ctx
-    ) -> workspace_pb2.ListWorkspacesResponse:
+    ) -> Framed[workspace_pb2.ListWorkspacesResponse]:
         org = names.organization(request.parent)
         plan = list_plan(request, listing.WORKSPACES, self.store.page_tokens)
         page = await reading(self.store.list_workspaces, org, plan)
-        return list_response(workspace_pb2.ListWorkspacesResponse, page)
+        return framed_response(workspace_pb2.ListWorkspacesResponse, page)
 
     async def UpdateWorkspace(
         self, request: workspace_pb2.UpdateWorkspaceRequest, context: Ctx

@@ -98,10 +98,10 @@ class ResponseEncoder:
             hb: Any = getattr(msg, self.field.name) if self.field is not None else msg
             return bytes(hb.data)
         if self.field is None:
-            result = to_json_value(msg, emit_unpopulated=self.emit_unpopulated)
-        else:
-            result = self._field_json(msg)
-        return orjson.dumps({"result": result}) + b"\n"
+            # The same bytes as dumping {"result": value}, printed as a page is.
+            data = encode_message(msg, emit_unpopulated=self.emit_unpopulated)
+            return b'{"result":' + data + b"}\n"
+        return orjson.dumps({"result": self._field_json(msg)}) + b"\n"
 
     def stream_content_type(self, first: Message | None) -> str:
         if self.http_body and first is not None:

@@ -27,7 +27,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from google.rpc import code_pb2
 
-from ._json import to_json_value
+from ._json import encode_message
 from .errors import GatewayError, gateway_error, status_json
 
 __all__ = ["EVENT_STREAM", "ResumeRule", "apply_last_event_id", "stream", "wants_sse"]
@@ -121,7 +121,7 @@ def frame(msg: Message, rule: ResumeRule | None, *, emit_unpopulated: bool) -> b
     """One SSE event (or comment) for a response message."""
     if _is_heartbeat(msg, rule):
         return b": heartbeat\n\n"
-    data = orjson.dumps(to_json_value(msg, emit_unpopulated=emit_unpopulated))
+    data = encode_message(msg, emit_unpopulated=emit_unpopulated)
     ident = _event_id(msg, rule.response_path) if rule is not None else None
     head = f"id: {ident}\n".encode() if ident is not None else b""
     return head + b"data: " + data + b"\n\n"

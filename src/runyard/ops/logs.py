@@ -61,9 +61,7 @@ class TextFormatter(logging.Formatter):
 
 
 # Fields the text message already shows.
-_IN_MESSAGE = frozenset(
-    {"kind", "method", "code", "status", "duration_ms", "principal", "path"}
-)
+_IN_MESSAGE = frozenset({"kind", "method", "code", "status", "duration_ms", "principal", "path"})
 
 
 def configure(level: str = "INFO", fmt: str = "text", *, worker: int | None = None) -> None:
