@@ -56,6 +56,17 @@ _BUMP = st.Sql(
     "INSERT INTO change_feed_state (name, value) VALUES (:name, :n)"
     " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value + excluded.value"
 )
+# The same on PostgreSQL, a plain UPDATE first: writers waiting for the row then
+# queue behind its tuple lock and are woken one at a time, while an ON CONFLICT
+# that waits wakes every waiter at each commit to race for the row again (half
+# the waits were in the lock manager). The insert is for the first change only.
+_BUMP_PG = st.Sql(
+    "WITH bumped AS (UPDATE change_feed_state SET value = value + :n WHERE name = :name"
+    " RETURNING 1)"
+    " INSERT INTO change_feed_state (name, value) SELECT :name, :n"
+    " WHERE NOT EXISTS (SELECT 1 FROM bumped)"
+    " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value + excluded.value"
+)
 # Locks the counter without moving it (see `hold`).
 _HOLD = st.Sql(
     "INSERT INTO change_feed_state (name, value) VALUES (:name, 0)"
@@ -82,9 +93,10 @@ class _Changes:
     reader that has seen n never later finds a smaller one; the bump comes
     last, so that lock is held as briefly as the commit allows."""
 
-    __slots__ = ("by_workspace",)
+    __slots__ = ("_bump", "by_workspace")
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: str) -> None:
+        self._bump = _BUMP_PG if dialect == "postgresql" else _BUMP
         self.by_workspace: dict[int, list[dict[str, Any]]] = {}
 
     def merge(self, other: _Changes) -> None:
@@ -97,7 +109,7 @@ class _Changes:
             name = f"ws:{workspace_id}"
             for back, row in enumerate(reversed(rows)):
                 row.update(name=name, back=back)
-            out.append((_BUMP, {"name": name, "n": len(rows)}, False))
+            out.append((self._bump, {"name": name, "n": len(rows)}, False))
             out.append((_INSERT_CHANGE, rows, True))
         return out
 
@@ -116,7 +128,10 @@ def record(
     """Appends the run as it now is to the change feed (numbered when the
     transaction ends) and signals its watchers."""
     pending = tail(conn)
-    changes = _Changes() if pending is None else pending.stage(STAGE, _Changes)
+    dialect = conn.dialect.name
+    changes = (
+        _Changes(dialect) if pending is None else pending.stage(STAGE, lambda: _Changes(dialect))
+    )
     changes.by_workspace.setdefault(workspace_id, []).append(
         {
             "workspace_id": workspace_id,

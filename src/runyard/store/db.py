@@ -146,12 +146,60 @@ class Tail:
                 mine.merge(stage)  # type: ignore[attr-defined]
         return True
 
+    def pop(self, order: int) -> Stage | None:
+        return self._stages.pop(order, None)
+
 
 def tail(conn: Connection) -> Tail | None:
     """The Tail of the write transaction of `conn` (None outside Database.write:
     then the caller writes at once)."""
     found: Tail | None = conn.info.get(TAIL)
     return found
+
+
+# The first stage of a Tail: the transaction's own rows (write_later).
+OWN = 0
+
+
+class _Own:
+    __slots__ = ("batch",)
+
+    def __init__(self) -> None:
+        self.batch: list[Statement] = []
+
+    def statements(self) -> list[Statement]:
+        return self.batch
+
+
+def writes_later(conn: Connection) -> bool:
+    """Whether write_later defers on `conn` now."""
+    return (
+        conn.dialect.name == "postgresql"
+        and tail(conn) is not None
+        and not conn.in_nested_transaction()
+    )
+
+
+def write_later(conn: Connection, sql: Sql, params: Any, *, many: bool = False) -> None:
+    """Writes rows nobody else waits for and nothing reads back (a run's row
+    update, its events, a request record): on PostgreSQL with the COMMIT
+    (Tail, stage OWN), so a run change costs two round trips, not one per
+    statement; on SQLite, inside a savepoint or outside Database.write, at once.
+    A statement that reads such rows later in the transaction calls
+    `write_pending` first."""
+    pending = tail(conn)
+    if pending is None or not writes_later(conn):
+        statements.run_each(conn, [(sql, params, many)])
+        return
+    pending.stage(OWN, _Own).batch.append((sql, params, many))
+
+
+def write_pending(conn: Connection) -> None:
+    """Runs what write_later deferred, now."""
+    pending = tail(conn)
+    own = pending.pop(OWN) if pending is not None else None
+    if own is not None:
+        statements.run_each(conn, own.statements())
 
 
 class Database:
@@ -403,8 +451,10 @@ def _replay(conn: Connection, key: str, message: type[M]) -> M | None:
 def _remember(conn: Connection, key: str, response: Message) -> None:
     if key:
         key, _, fingerprint = key.partition("#")
-        _REMEMBER.run(
+        # A concurrent repeat's duplicate key fails the COMMIT: idempotent replays.
+        write_later(
             conn,
+            _REMEMBER,
             {
                 "key": key,
                 "fingerprint": fingerprint,

@@ -23,7 +23,7 @@ from runyard.domain import aggregates as agg
 from runyard.store import changefeed, layout
 from runyard.store import statements as st
 from runyard.store import tables as t
-from runyard.store.db import tail
+from runyard.store.db import tail, write_pending
 from runyard.v1 import run_pb2
 
 R = t.run_rollups
@@ -214,6 +214,8 @@ def _write(
         st.run_each(conn, deltas.statements())
         deltas.by_workspace.clear()
     if keys:
+        # The maxima are read from the runs: their rows first (write_later).
+        write_pending(conn)
         _recompute_max(conn, workspace_id, keys)
 
 
