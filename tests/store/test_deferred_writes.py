@@ -1,5 +1,5 @@
 """A PostgreSQL run change sends its row update and event with its COMMIT
-(runyard.store.db.write_later), without reading the update's row count first:
+(runyard.store.tail.write_later), without reading the update's row count first:
 one whose compare-and-set misses must still change nothing."""
 
 from __future__ import annotations

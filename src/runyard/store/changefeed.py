@@ -9,7 +9,7 @@ on PostgreSQL, sends them to every LISTENing replica with pg_notify
 
 `record` writes one row of the WatchRuns change feed in the transaction of the
 run's change, so a change is in the feed exactly when it is committed. Its
-number is taken at the end of that transaction (runyard.store.db.Tail).
+number is taken at the end of that transaction (runyard.store.tail.Tail).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from sqlalchemy import Connection, delete, func, insert, select, text, update
 from runyard.store import statements as st
 from runyard.store import tables as t
 from runyard.store.db import CHANNEL as CHANNEL  # runyard.store.notify listens on it
-from runyard.store.db import TOPICS, tail
+from runyard.store.db import TOPICS
+from runyard.store.tail import tail
 from runyard.v1 import run_pb2
 
 # Changes are kept this long (docs/streams.md); older cursors are OUT_OF_RANGE.
@@ -86,7 +87,7 @@ STAGE = 1
 
 
 class _Changes:
-    """A transaction's change-feed rows, numbered at its end (runyard.store.db.Tail).
+    """A transaction's change-feed rows, numbered at its end (runyard.store.tail.Tail).
 
     The counter row of the workspace stays locked from the bump until the
     transaction ends, so changes of one workspace commit in number order and a

@@ -23,7 +23,7 @@ from runyard.domain import aggregates as agg
 from runyard.store import changefeed, layout
 from runyard.store import statements as st
 from runyard.store import tables as t
-from runyard.store.db import tail, write_pending
+from runyard.store.tail import tail, write_pending
 from runyard.v1 import run_pb2
 
 R = t.run_rollups
@@ -168,7 +168,7 @@ STAGE = 2
 
 class _Deltas:
     """A transaction's rollup changes summed per key, upserted at its end
-    (runyard.store.db.Tail), where every writer of the workspace waits for them."""
+    (runyard.store.tail.Tail), where every writer of the workspace waits for them."""
 
     __slots__ = ("by_workspace",)
 

@@ -58,7 +58,7 @@ SELECT_RUN_LOCKED = st.Sql(_SELECT_RUN + " FOR UPDATE")
 INSERT_EVENT = st.insert(
     "run_events", ("run_id", "sequence", "type", "node_kind", "create_time", "body")
 )
-# PostgreSQL, after UPDATE_RUN in the same message (runyard.store.db.write_later):
+# PostgreSQL, after UPDATE_RUN in the same message (runyard.store.tail.write_later):
 # the run id only if that update took (the row at the new version), else NULL,
 # which the key refuses, rolling the transaction back.
 INSERT_EVENT_CHECKED = st.insert(

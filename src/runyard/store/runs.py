@@ -22,12 +22,11 @@ from runyard.store.db import (
     etag_of,
     identified,
     micros,
-    write_later,
-    writes_later,
 )
 from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, Page
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
 from runyard.store.statements import Sql
+from runyard.store.tail import write_later, writes_later
 from runyard.v1 import run_pb2
 from runyard.v1.runner_service_pb2 import AppendRunEventsResponse
 
@@ -200,7 +199,7 @@ def change_locked(
 def apply_deferred(conn: Connection, workspace_id: int, deferred: Deferred) -> None:
     """The rollups (one upsert per key) and change-feed rows of a batch of run
     changes, written at the end of the transaction as a single change's are
-    (runyard.store.db.Tail)."""
+    (runyard.store.tail.Tail)."""
     rollups.apply_changes(conn, workspace_id, [(a, b, n) for a, b, n, _ in deferred])
     for automation, _, new, run_id in deferred:
         changefeed.record(conn, workspace_id, automation, run_id, new)
