@@ -2,7 +2,7 @@
 commit order (what WatchRuns resumes from), and the rollups stay exact.
 
 Run changes number their feed rows at the end of their transactions
-(runyard.store.db.Tail); on PostgreSQL many connections write at once, so a
+(runyard.store.tail.Tail); on PostgreSQL many connections write at once, so a
 reader polling meanwhile would see a gap if a change committed before a
 smaller number did."""
 

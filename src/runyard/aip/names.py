@@ -3,6 +3,7 @@ parsed into their ids, with AIP-122 id rules and AIP-159 `-` wildcards."""
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import time
@@ -43,9 +44,18 @@ class Pattern:
     template: str
     resource_type: str
 
-    @property
+    # Computed once per pattern (names are formatted and parsed on every call).
+    @functools.cached_property
     def variables(self) -> tuple[str, ...]:
-        return tuple(s[1:-1] for s in self.template.split("/") if s.startswith("{"))
+        return tuple(s[1:-1] for s in self._segments if s.startswith("{"))
+
+    @functools.cached_property
+    def _segments(self) -> tuple[str, ...]:
+        return tuple(self.template.split("/"))
+
+    @functools.cached_property
+    def _variable_set(self) -> frozenset[str]:
+        return frozenset(self.variables)
 
     def parse(
         self, name: str, field_path: str = "name", *, wildcards: tuple[str, ...] = ()
@@ -63,7 +73,7 @@ class Pattern:
     def match(self, name: str, *, wildcards: tuple[str, ...] = ()) -> dict[str, str] | None:
         """The ids of `name`, or None when it does not fit the pattern."""
         parts = name.split("/")
-        segments = self.template.split("/")
+        segments = self._segments
         if len(parts) != len(segments):
             return None
         ids: dict[str, str] = {}
@@ -79,9 +89,10 @@ class Pattern:
 
     def format(self, **ids: str) -> str:
         """The name with these ids; every variable must be given, and no other."""
-        if set(ids) != set(self.variables):
+        if ids.keys() != self._variable_set:
             raise ValueError(f"{self.template} needs {self.variables}, got {tuple(ids)}")
-        return "/".join(ids[s[1:-1]] if s.startswith("{") else s for s in self.template.split("/"))
+        # The template is a str.format template (ids are never parsed as one).
+        return self.template.format_map(ids)
 
     def child(self, collection: str, variable: str, resource_type: str) -> Pattern:
         """The pattern of a resource nested under this one."""

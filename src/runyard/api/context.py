@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import time
@@ -18,6 +19,7 @@ from runyard.aip.pagination import PageTokens
 from runyard.api.threads import READ_THREADS, STORE_THREADS
 from runyard.auth.authenticator import Principal
 from runyard.domain.runs import Actor
+from runyard.store.interface import LoopWriter
 
 T = TypeVar("T")
 
@@ -93,6 +95,15 @@ def list_plan(request: Message, collection: Collection, tokens: PageTokens) -> L
 async def blocking(fn: Callable[..., T], *args: Any) -> T:
     """Runs a store call on a store thread (runyard.api.threads) so the event
     loop keeps serving."""
+    return await STORE_THREADS.run(fn, *args)
+
+
+async def writing(writes: LoopWriter | None, fn: Callable[..., T], *args: Any) -> T:
+    """A store write: on SQLite on the event loop in the process's commit group
+    (`writes`: statements take microseconds there, a thread hop costs more),
+    answered once durable; otherwise on a store thread."""
+    if writes is not None and writes.serves(asyncio.get_running_loop()):
+        return await writes.run(fn, *args)
     return await STORE_THREADS.run(fn, *args)
 
 

@@ -9,7 +9,7 @@ import grpc
 from runyard.aip.errors import ApiError, invalid_argument, required
 from runyard.aip.names import generated_id, validate_id
 from runyard.api import names
-from runyard.api.context import actor, blocking, now_us, reading, request_key
+from runyard.api.context import actor, blocking, now_us, reading, request_key, writing
 from runyard.domain import runs as machine
 from runyard.store.interface import ExecutionStore, RunStore
 from runyard.store.refs import ExecutionRef, RunRef
@@ -33,7 +33,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
         def apply(run: Run, paused_from: int) -> machine.Transition:
             return machine.transition(run, paused_from, machine.Action.START, who)
 
-        return await blocking(self.store.change_run, ref, "", key, apply)
+        return await writing(self.store.loop_writes, self.store.change_run, ref, "", key, apply)
 
     async def CompleteRun(
         self, request: runner_service_pb2.CompleteRunRequest, context: Ctx
@@ -69,7 +69,7 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
                 outputs=list(request.outputs),
             )
 
-        return await blocking(self.store.change_run, ref, "", key, apply)
+        return await writing(self.store.loop_writes, self.store.change_run, ref, "", key, apply)
 
     async def AppendRunEvents(
         self, request: runner_service_pb2.AppendRunEventsRequest, context: Ctx
@@ -89,8 +89,14 @@ class RunnerService(runner_service_pb2_grpc.RunnerServiceServicer):
         def check(run: Run) -> None:
             machine.check_open(run, "append events to")
 
-        events = await blocking(
-            self.store.append_journal, ref, list(request.entries), now_us(), key, check
+        events = await writing(
+            self.store.loop_writes,
+            self.store.append_journal,
+            ref,
+            list(request.entries),
+            now_us(),
+            key,
+            check,
         )
         return runner_service_pb2.AppendRunEventsResponse(run_events=events)
 

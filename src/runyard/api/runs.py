@@ -10,7 +10,7 @@ import grpc
 from runyard.aip.errors import invalid_argument, required, unavailable
 from runyard.aip.names import generated_id, validate_id
 from runyard.api import aggregates, names
-from runyard.api.context import actor, blocking, list_plan, reading, request_key
+from runyard.api.context import actor, list_plan, reading, request_key, writing
 from runyard.api.pages import framed_response
 from runyard.api.watch import Watcher
 from runyard.domain import runs as machine
@@ -79,7 +79,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         run, change = machine.new_run(request.run, actor(context))
         ref = RunRef(parent, request.run_id or generated_id("r"))
         key = request_key("CreateRun", request.parent, request.request_id, request)
-        return await blocking(self.store.create_run, ref, run, change, key)
+        return await writing(self.store.loop_writes, self.store.create_run, ref, run, change, key)
 
     async def _transition(
         self,
@@ -97,7 +97,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         def apply(run: Run, paused_from: int) -> machine.Transition:
             return machine.transition(run, paused_from, action, who, reason=reason)
 
-        return await blocking(self.store.change_run, ref, etag, key, apply)
+        return await writing(self.store.loop_writes, self.store.change_run, ref, etag, key, apply)
 
     async def PauseRun(self, request: run_service_pb2.PauseRunRequest, context: Ctx) -> Run:
         names.run(request.name)
@@ -137,8 +137,14 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         def build(old: Run) -> tuple[Run, run_pb2.RunEvent.StateChange]:
             return machine.retry_of(old, who)
 
-        return await blocking(
-            self.store.retry_run, ref, generated_id("r"), request.etag, key, build
+        return await writing(
+            self.store.loop_writes,
+            self.store.retry_run,
+            ref,
+            generated_id("r"),
+            request.etag,
+            key,
+            build,
         )
 
     async def ListRunEvents(

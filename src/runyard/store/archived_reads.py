@@ -21,7 +21,6 @@ from runyard.aip.sql.listing import run_plan
 from runyard.store import tables as t
 from runyard.store.interface import Page
 from runyard.store.refs import AutomationRef, ExecutionRef, RunRef
-from runyard.store.statements import Sql
 from runyard.v1 import execution_pb2, run_pb2
 
 Run = run_pb2.Run
@@ -91,21 +90,6 @@ def refuse_archived(conn: Connection, ws_id: int, ref: RunRef) -> None:
             "and can no longer change",
             run=ref.name,
         )
-
-
-# CreateRun asks this on every call: SQL text run on the driver (~100 µs less
-# than building the select through SQLAlchemy each time).
-_TAKEN = Sql(
-    "SELECT 1 FROM runs_archive"
-    " WHERE workspace_id = :ws AND automation = :automation AND run = :run"
-)
-
-
-def refuse_taken(conn: Connection, ws_id: int, ref: RunRef) -> None:
-    """ALREADY_EXISTS when a new run would take an archived run's name."""
-    params = {"ws": ws_id, "automation": ref.automation.automation, "run": ref.run}
-    if _TAKEN.run(conn, params).first() is not None:
-        raise already_exists("runyard.dev/Run", ref.name)
 
 
 def refuse_taken_execution(conn: Connection, ws_id: int, ref: ExecutionRef) -> None:

@@ -9,7 +9,7 @@ on PostgreSQL, sends them to every LISTENing replica with pg_notify
 
 `record` writes one row of the WatchRuns change feed in the transaction of the
 run's change, so a change is in the feed exactly when it is committed. Its
-number is taken at the end of that transaction (runyard.store.db.Tail).
+number is taken at the end of that transaction (runyard.store.tail.Tail).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from sqlalchemy import Connection, delete, func, insert, select, text, update
 from runyard.store import statements as st
 from runyard.store import tables as t
 from runyard.store.db import CHANNEL as CHANNEL  # runyard.store.notify listens on it
-from runyard.store.db import TOPICS, tail
+from runyard.store.db import TOPICS
+from runyard.store.tail import tail
 from runyard.v1 import run_pb2
 
 # Changes are kept this long (docs/streams.md); older cursors are OUT_OF_RANGE.
@@ -56,6 +57,17 @@ _BUMP = st.Sql(
     "INSERT INTO change_feed_state (name, value) VALUES (:name, :n)"
     " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value + excluded.value"
 )
+# The same on PostgreSQL, a plain UPDATE first: writers waiting for the row then
+# queue behind its tuple lock and are woken one at a time, while an ON CONFLICT
+# that waits wakes every waiter at each commit to race for the row again (half
+# the waits were in the lock manager). The insert is for the first change only.
+_BUMP_PG = st.Sql(
+    "WITH bumped AS (UPDATE change_feed_state SET value = value + :n WHERE name = :name"
+    " RETURNING 1)"
+    " INSERT INTO change_feed_state (name, value) SELECT :name, :n"
+    " WHERE NOT EXISTS (SELECT 1 FROM bumped)"
+    " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value + excluded.value"
+)
 # Locks the counter without moving it (see `hold`).
 _HOLD = st.Sql(
     "INSERT INTO change_feed_state (name, value) VALUES (:name, 0)"
@@ -75,17 +87,22 @@ STAGE = 1
 
 
 class _Changes:
-    """A transaction's change-feed rows, numbered at its end (runyard.store.db.Tail).
+    """A transaction's change-feed rows, numbered at its end (runyard.store.tail.Tail).
 
     The counter row of the workspace stays locked from the bump until the
     transaction ends, so changes of one workspace commit in number order and a
     reader that has seen n never later finds a smaller one; the bump comes
     last, so that lock is held as briefly as the commit allows."""
 
-    __slots__ = ("by_workspace",)
+    __slots__ = ("_bump", "by_workspace")
 
-    def __init__(self) -> None:
+    def __init__(self, dialect: str) -> None:
+        self._bump = _BUMP_PG if dialect == "postgresql" else _BUMP
         self.by_workspace: dict[int, list[dict[str, Any]]] = {}
+
+    def merge(self, other: _Changes) -> None:
+        for workspace_id, rows in other.by_workspace.items():
+            self.by_workspace.setdefault(workspace_id, []).extend(rows)
 
     def statements(self) -> list[st.Statement]:
         out: list[st.Statement] = []
@@ -93,7 +110,7 @@ class _Changes:
             name = f"ws:{workspace_id}"
             for back, row in enumerate(reversed(rows)):
                 row.update(name=name, back=back)
-            out.append((_BUMP, {"name": name, "n": len(rows)}, False))
+            out.append((self._bump, {"name": name, "n": len(rows)}, False))
             out.append((_INSERT_CHANGE, rows, True))
         return out
 
@@ -112,7 +129,10 @@ def record(
     """Appends the run as it now is to the change feed (numbered when the
     transaction ends) and signals its watchers."""
     pending = tail(conn)
-    changes = _Changes() if pending is None else pending.stage(STAGE, _Changes)
+    dialect = conn.dialect.name
+    changes = (
+        _Changes(dialect) if pending is None else pending.stage(STAGE, lambda: _Changes(dialect))
+    )
     changes.by_workspace.setdefault(workspace_id, []).append(
         {
             "workspace_id": workspace_id,

@@ -11,7 +11,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
@@ -32,8 +33,10 @@ from runyard.store import migrate, pgnotify, statements
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
 from runyard.store.group_commit import GroupCommitter
+from runyard.store.loop_writes import LoopWrites
 from runyard.store.refs import WorkspaceRef
-from runyard.store.statements import Sql, Statement
+from runyard.store.statements import Sql
+from runyard.store.tail import TAIL, Tail, write_later
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +45,6 @@ M = TypeVar("M", bound=Message)
 SQLITE_WRITER_WAIT_S = 30.0
 # Where a write transaction collects its change topics (runyard.store.changefeed).
 TOPICS = "runyard_topics"
-# Where a write transaction collects its contended statements (Tail).
-TAIL = "runyard_tail"
 # The PostgreSQL channel of those topics (runyard.store.notify listens on it).
 CHANNEL = "runyard_changes"
 
@@ -94,50 +95,6 @@ def insert_new(
         raise already_exists(resource_type, name) from None
 
 
-class Stage(Protocol):
-    """Statements a store module collected during a transaction, asked for at its end."""
-
-    def statements(self) -> list[Statement]: ...
-
-
-S = TypeVar("S", bound=Stage)
-
-
-class Tail:
-    """The writes of a transaction that other writers of the workspace wait for
-    (the change-feed counter, rollup rows), run at its end in stage order.
-
-    On PostgreSQL a row lock lasts until the commit, so these go last, in one
-    message together with the COMMIT
-    (runyard.store.statements.run_and_commit): a workspace's writers then wait
-    for each other only while the server runs these statements and flushes the
-    commit, not through the transaction's other statements or a round trip.
-    Every transaction takes them in the same order (stage, then key), so none
-    can deadlock on them."""
-
-    __slots__ = ("_stages",)
-
-    def __init__(self) -> None:
-        self._stages: dict[int, Stage] = {}
-
-    def stage(self, order: int, make: Callable[[], S]) -> S:
-        """The stage at `order`, made on first use."""
-        found = self._stages.get(order)
-        if found is None:
-            found = self._stages[order] = make()
-        return found  # type: ignore[return-value]
-
-    def statements(self) -> list[Statement]:
-        return [s for order in sorted(self._stages) for s in self._stages[order].statements()]
-
-
-def tail(conn: Connection) -> Tail | None:
-    """The Tail of the write transaction of `conn` (None outside Database.write:
-    then the caller writes at once)."""
-    found: Tail | None = conn.info.get(TAIL)
-    return found
-
-
 class Database:
     """One SQLAlchemy engine and its transactions. Thread-safe: each call takes its
     own connection."""
@@ -149,6 +106,8 @@ class Database:
         self.group_commit = (
             GroupCommitter(self.engine, SQLITE_WRITER_WAIT_S) if self.dialect == "sqlite" else None
         )
+        # SQLite: writes the API runs on its event loop (runyard.api.context.writing).
+        self.loop_writes = LoopWrites(self.group_commit) if self.group_commit else None
         # Other replicas learn of this process's commits by pg_notify, sent after them.
         self._notify = (
             pgnotify.Sender(
@@ -166,6 +125,8 @@ class Database:
         self.page_tokens = PageTokenCodec(self.secret("page_token"))
 
     def close(self) -> None:
+        if self.loop_writes is not None:
+            self.loop_writes.close()
         if self.group_commit is not None:
             self.group_commit.close()
         if self._notify is not None:
@@ -211,17 +172,36 @@ class Database:
                 # SQLite's shared writer): nothing may add to a finished one.
                 info.pop(TOPICS, None)
                 info.pop(TAIL, None)
-            batch = last.statements()
-            if self.dialect != "postgresql":
-                statements.run_each(conn, batch)
-            elif batch:
-                statements.run_and_commit(conn, batch)
+            if self.dialect == "postgresql":
+                batch = last.statements()
+                if batch:
+                    statements.run_and_commit(conn, batch)
+            elif not self._group_tail(conn, last):
+                statements.run_each(conn, last.statements())
         # After the commit: a woken watcher must find what woke it.
-        if topics:
-            if self._notify is not None:
-                self._notify.send(topics)
-            if self.on_commit is not None:
-                self.on_commit(topics)
+        if topics and not (
+            self.group_commit and self.group_commit.later(lambda: self._announce(topics))
+        ):
+            self._announce(topics)
+
+    def _group_tail(self, conn: Connection, last: Tail) -> bool:
+        """SQLite writes on the event loop (runyard.store.loop_writes): the
+        Tail joins the group's, run once before its COMMIT, so the writers of a
+        group upsert each rollup row once and number their changes together
+        (runs changed at once share most rollup rows). False elsewhere."""
+        committer = self.group_commit
+        shared = committer.group_local(Tail, partial(_run_tail, conn)) if committer else None
+        if shared is None or shared.absorb(last):
+            return shared is not None
+        _run_tail(conn, shared)  # what came before goes first: the feed keeps its order
+        shared._stages.clear()
+        return False
+
+    def _announce(self, topics: list[str]) -> None:
+        if self._notify is not None:
+            self._notify.send(topics)
+        if self.on_commit is not None:
+            self.on_commit(topics)
 
     @contextmanager
     def _transaction(self) -> Iterator[Connection]:
@@ -281,6 +261,10 @@ class Database:
         found = int(workspace_row(conn, ref, t.workspaces.c.id)[0])
         self._workspace_ids[ref] = found
         return found
+
+
+def _run_tail(conn: Connection, last: Tail) -> None:
+    statements.run_each(conn, last.statements())
 
 
 def workspace_row(conn: Connection, ref: WorkspaceRef, *columns: Any, lock: bool = False) -> Any:
@@ -369,8 +353,10 @@ def _replay(conn: Connection, key: str, message: type[M]) -> M | None:
 def _remember(conn: Connection, key: str, response: Message) -> None:
     if key:
         key, _, fingerprint = key.partition("#")
-        _REMEMBER.run(
+        # A concurrent repeat's duplicate key fails the COMMIT: idempotent replays.
+        write_later(
             conn,
+            _REMEMBER,
             {
                 "key": key,
                 "fingerprint": fingerprint,

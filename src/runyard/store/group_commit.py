@@ -14,15 +14,20 @@ writer that queued while the previous one ran.
 If the COMMIT fails, or a failure took the whole transaction with it (SQLite
 rolls back everything on some I/O errors), every writer of the group gets
 UNAVAILABLE; with a request_id their retry applies once.
+
+The event loop's writers (runyard.store.loop_writes) hold the turn as one:
+their statements run on the loop, one savepoint each, and only the BEGIN and
+the COMMIT go to a thread; `transaction` on the thread holding the turn that
+way is such a savepoint (see `hold`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
@@ -31,6 +36,7 @@ from runyard.aip.errors import unavailable
 from runyard.store.statements import Sql
 
 log = logging.getLogger(__name__)
+L = TypeVar("L")
 
 # Writers per group at most, so a group's first writer does not wait on an
 # unbounded tail before its COMMIT.
@@ -45,13 +51,19 @@ _RELEASE = Sql("RELEASE writer")
 _ROLLBACK = Sql("ROLLBACK TO writer")
 
 
-class _Group:
-    __slots__ = ("done", "failed", "members")
+class Group:
+    __slots__ = ("after", "before", "done", "failed", "local", "members")
 
     def __init__(self) -> None:
         self.members = 0
         self.failed = False
         self.done = threading.Event()
+        # Called after the group's COMMIT (loop writers' change topics).
+        self.after: list[Callable[[], None]] = []
+        # Loop writers' statements summed over the group (`group_local`), run
+        # once before its COMMIT.
+        self.local: Any = None
+        self.before: list[Callable[[], None]] = []
 
 
 class GroupCommitter:
@@ -65,7 +77,10 @@ class GroupCommitter:
         self._count = threading.Lock()
         self._conn: Connection | None = None
         self._txn: Any = None
-        self._group: _Group | None = None
+        self._group: Group | None = None
+        # The thread whose `transaction` calls are savepoints in the open group
+        # (the event loop's, while runyard.store.loop_writes holds the turn).
+        self._holder: int | None = None
         self.commits = 0  # groups committed (tests, diagnostics)
 
     @property
@@ -84,9 +99,14 @@ class GroupCommitter:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        """A savepoint in the current group's transaction; returns once it is durable."""
+        """A savepoint in the current group's transaction; returns once it is
+        durable (on the holding thread: at once, durable with the group)."""
+        if self._holder == threading.get_ident():
+            with self._held_savepoint() as conn:
+                yield conn
+            return
         self._take_turn()
-        group: _Group | None = None
+        group: Group | None = None
         try:
             conn = self._connection()
             if self._txn is None:
@@ -110,6 +130,108 @@ class GroupCommitter:
             finally:
                 self._turn.release()
         self._await(group)
+
+    @contextmanager
+    def _held_savepoint(self) -> Iterator[Connection]:
+        group, conn = self._group, self._conn
+        if group is None or group.failed or conn is None:
+            raise unavailable("the database is unavailable; retry shortly")
+        _SAVEPOINT.run(conn, {})
+        try:
+            yield conn
+        except BaseException:
+            self._undo(conn, group)
+            raise
+        _RELEASE.run(conn, {})
+        group.members += 1
+
+    def later(self, fn: Callable[[], None]) -> bool:
+        """Calls `fn` after the open group's COMMIT when this thread holds the
+        group (returns True); otherwise returns False (the caller's write is
+        committed already)."""
+        group = self._group
+        if self._holder != threading.get_ident() or group is None:
+            return False
+        group.after.append(fn)
+        return True
+
+    def group_local(self, make: Callable[[], L], flush: Callable[[L], None]) -> L | None:
+        """On the holding thread, the open group's `make()` (made on first use;
+        `flush` runs it before the COMMIT); elsewhere None."""
+        group = self._group
+        if self._holder != threading.get_ident() or group is None:
+            return None
+        if group.local is None:
+            local = group.local = make()
+            group.before.append(lambda: flush(local))
+        return group.local  # type: ignore[no-any-return]
+
+    def finish_group(self) -> None:
+        """Runs the open group's work due before its COMMIT; if that fails, the
+        group is lost (its writers get UNAVAILABLE)."""
+        group = self._group
+        if group is None or group.failed:
+            return
+        before, group.before = group.before, []
+        try:
+            for fn in before:
+                fn()
+        except Exception:
+            log.warning(
+                "SQLite write group lost finishing its writes; its writers retry", exc_info=True
+            )
+            self._abandon(group)
+
+    def open_group(self) -> Group:
+        """Takes the turn (blocking: run on a thread) and opens a group if none
+        is open; the caller then holds it (`hold`) and ends with `commit_group`
+        or `release`."""
+        self._take_turn()
+        try:
+            conn = self._connection()
+            if self._txn is None:
+                self._begin(conn)
+        except BaseException:
+            self._turn.release()
+            raise
+        assert self._group is not None
+        return self._group
+
+    def hold(self, holder: int | None) -> None:
+        """Makes `transaction` on thread `holder` a savepoint of the open group."""
+        self._holder = holder
+
+    def full(self) -> bool:
+        return self._full()
+
+    def commit_group(self, reopen: Callable[[], bool] | None = None) -> Group | None:
+        """Commits the open group (its members wait on it). Then, if `reopen()`
+        says more writes wait and no thread writer queued for the turn, keeps
+        the turn and returns a new open group (one trip to this thread per
+        group instead of two); otherwise gives up the turn and returns None."""
+        kept: Group | None = None
+        try:
+            if self._txn is not None:
+                self._commit()
+            if reopen is not None and reopen() and self._nobody_queued():
+                kept = self._reopen()
+        finally:
+            if kept is None:
+                self._turn.release()
+        return kept
+
+    def _reopen(self) -> Group | None:
+        try:
+            if self._txn is None:
+                self._begin(self._connection())
+        except Exception:
+            # The writes waiting learn of it when they open a group themselves.
+            log.debug("reopening a SQLite write group failed", exc_info=True)
+            return None
+        return self._group
+
+    def release(self) -> None:
+        self._turn.release()
 
     def _take_turn(self) -> None:
         with self._count:
@@ -142,7 +264,7 @@ class GroupCommitter:
             except Exception:
                 log.debug("dropping the write connection failed", exc_info=True)
             raise
-        self._group = _Group()
+        self._group = Group()
 
     def _nobody_queued(self) -> bool:
         with self._count:
@@ -151,7 +273,7 @@ class GroupCommitter:
     def _full(self) -> bool:
         return self._group is not None and self._group.members >= MAX_GROUP
 
-    def _undo(self, conn: Connection, group: _Group) -> None:
+    def _undo(self, conn: Connection, group: Group) -> None:
         """Rolls back one writer's work; when that fails or SQLite already
         rolled back the whole transaction, the group is lost."""
         try:
@@ -165,7 +287,10 @@ class GroupCommitter:
             self._abandon(group)
 
     def _commit(self) -> None:
+        self.finish_group()  # done already unless the loop's group was left half-way
         group, txn = self._group, self._txn
+        if txn is None:
+            return
         self._group, self._txn = None, None
         try:
             txn.commit()
@@ -179,7 +304,7 @@ class GroupCommitter:
         if group is not None:
             group.done.set()
 
-    def _abandon(self, group: _Group) -> None:
+    def _abandon(self, group: Group) -> None:
         """Fails every writer of the group and starts over on a fresh connection."""
         group.failed = True
         group.done.set()
@@ -196,7 +321,7 @@ class GroupCommitter:
             except Exception:
                 log.debug("closing a lost group's connection failed", exc_info=True)
 
-    def _await(self, group: _Group | None) -> None:
+    def _await(self, group: Group | None) -> None:
         if group is None:
             return
         while not group.done.wait(_NUDGE_S):

@@ -1,7 +1,8 @@
 """The store's interfaces, one per aggregate (workspaces and automations, runs
 and their events, executions, run aggregates), which the API layer is typed
 against; `Store` is all of them. runyard.store.sql.SqlStore implements them on
-SQLite and PostgreSQL; methods are synchronous and run on worker threads.
+SQLite and PostgreSQL; methods are synchronous and run on worker threads
+(SQLite's run writes on the event loop, see `LoopWriter`).
 
 Writes that carry a request key (AIP-155) store their answer in the same
 transaction, and a repeat with that key gets the first answer back.
@@ -9,9 +10,10 @@ transaction, and a repeat with that key gets the first answer back.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from runyard.aip.listing import ListPlan
 from runyard.aip.pagination import PageTokens
@@ -28,6 +30,14 @@ T = TypeVar("T")
 Run = run_pb2.Run
 RunEvent = run_pb2.RunEvent
 StateChange = run_pb2.RunEvent.StateChange
+
+
+class LoopWriter(Protocol):
+    """Runs write calls on the event loop (runyard.store.loop_writes)."""
+
+    def serves(self, loop: asyncio.AbstractEventLoop) -> bool: ...
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T: ...
 
 
 @dataclass
@@ -124,6 +134,11 @@ class WorkspaceStore(Lists, Protocol):
 
 
 class RunStore(Lists, Protocol):
+    @property
+    def loop_writes(self) -> LoopWriter | None:
+        """Where run writes may run on the event loop (SQLite), else None."""
+        ...
+
     def create_run(self, ref: RunRef, run: Run, change: StateChange, request_key: str) -> Run: ...
 
     def get_run(self, ref: RunRef) -> Run: ...

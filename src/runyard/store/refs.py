@@ -4,6 +4,7 @@ from the same patterns (runyard.aip.names.Pattern), nowhere else."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from runyard.aip.names import Pattern, is_valid_id
@@ -68,13 +69,14 @@ class RunRef:
     automation: AutomationRef
     run: str
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
         return RUN.format(**self.automation.ids(), run=self.run)
 
     def event_name(self, sequence: int) -> str:
         # Event ids are their sequence numbers: built here, never parsed.
-        return RUN_EVENT.format(**self.automation.ids(), run=self.run, event=str(sequence))
+        # RUN_EVENT is RUN's child "events/{event}".
+        return f"{self.name}/events/{sequence}"
 
     @classmethod
     def parse(cls, name: str, field: str = "name") -> RunRef:

@@ -23,7 +23,7 @@ from runyard.domain import aggregates as agg
 from runyard.store import changefeed, layout
 from runyard.store import statements as st
 from runyard.store import tables as t
-from runyard.store.db import tail
+from runyard.store.tail import tail, write_pending
 from runyard.v1 import run_pb2
 
 R = t.run_rollups
@@ -39,7 +39,9 @@ Key = tuple[int, str, int, int, int]
 
 
 class _Acc:
-    __slots__ = ("count", "d_count", "d_max", "d_sum", "hist")
+    # `shared`: the same object stands for several keys (a quarter's fan-out),
+    # so a key that needs a sum of two gets a copy first (_accumulate).
+    __slots__ = ("count", "d_count", "d_max", "d_sum", "hist", "shared")
 
     def __init__(self) -> None:
         self.count = 0
@@ -47,6 +49,7 @@ class _Acc:
         self.d_sum = 0
         self.d_max = 0
         self.hist: dict[int, int] = {}
+        self.shared = False
 
     def merge(self, other: _Acc) -> None:
         self.count += other.count
@@ -55,6 +58,9 @@ class _Acc:
         self.d_max = max(self.d_max, other.d_max)
         for k, n in other.hist.items():
             self.hist[k] = self.hist.get(k, 0) + n
+
+    def moves(self) -> bool:
+        return bool(self.count or self.d_count or any(self.hist.values()))
 
 
 def contribution(automation: str, run: run_pb2.Run) -> Contribution:
@@ -82,15 +88,36 @@ def _accumulate(items: Iterable[tuple[Contribution, int]]) -> dict[Key, _Acc]:
             acc.hist[k] = acc.hist.get(k, 0) + sign
     out: dict[Key, _Acc] = {}
     for (automation, qstart, state, trigger), acc in quarters.items():
-        for level, start in layout.bucket_starts(qstart):
-            for a in (automation, layout.ALL_AUTOMATIONS):
-                for tr in (trigger, layout.ALL_TRIGGERS):
-                    key = (level, a, start, state, tr)
-                    target = out.get(key)
-                    if target is None:
-                        target = out[key] = _Acc()
-                    target.merge(acc)
+        # A key seen once keeps the quarter's own sums (no copy per key: a run
+        # change fans out to 16 keys, most of them seen once).
+        acc.shared = True
+        for key in _fan_out(automation, qstart, state, trigger):
+            target = out.get(key)
+            if target is None:
+                out[key] = acc
+                continue
+            if target.shared:
+                target = out[key] = _copy(target)
+            target.merge(acc)
     return out
+
+
+def _copy(acc: _Acc) -> _Acc:
+    out = _Acc()
+    out.merge(acc)
+    return out
+
+
+@functools.lru_cache(maxsize=4096)
+def _fan_out(automation: str, qstart: int, state: int, trigger: int) -> tuple[Key, ...]:
+    """Every rollup key a quarter's sums count in: each level, with and
+    without the automation and the trigger."""
+    return tuple(
+        (level, a, start, state, tr)
+        for level, start in layout.bucket_starts(qstart)
+        for a in (automation, layout.ALL_AUTOMATIONS)
+        for tr in (trigger, layout.ALL_TRIGGERS)
+    )
 
 
 def _upsert(conn: Connection, workspace_id: int, accs: dict[Key, _Acc]) -> None:
@@ -108,25 +135,31 @@ def _upsert_rows(workspace_id: int, accs: dict[Key, _Acc]) -> st.Statement | Non
         return None
     bins = sorted({k for acc in accs.values() for k, n in acc.hist.items() if n})
     rows: list[dict[str, Any]] = []
+    hist = [(k, HIST[k]) for k in bins]
     for key in sorted(accs):
         acc = accs[key]
-        row: dict[str, Any] = dict(zip(_KEY_COLUMNS, key, strict=True))
-        row.update(
-            workspace_id=workspace_id,
-            run_count=acc.count,
-            duration_count=acc.d_count,
-            duration_sum=acc.d_sum,
-            duration_max=acc.d_max,
-        )
-        for k in bins:
-            row[HIST[k]] = acc.hist.get(k, 0)
+        level, automation, bucket_start, state, trigger = key
+        row: dict[str, Any] = {
+            "level": level,
+            "automation": automation,
+            "bucket_start": bucket_start,
+            "state": state,
+            "trigger": trigger,
+            "workspace_id": workspace_id,
+            "run_count": acc.count,
+            "duration_count": acc.d_count,
+            "duration_sum": acc.d_sum,
+            "duration_max": acc.d_max,
+        }
+        for k, column in hist:
+            row[column] = acc.hist.get(k, 0)
         rows.append(row)
-    return (_upsert_statement(tuple(HIST[k] for k in bins)), rows, True)
+    return (_upsert_statement(tuple(column for _, column in hist)), rows, True)
 
 
 def _moved(accs: dict[Key, _Acc]) -> dict[Key, _Acc]:
     """The keys a change moves (a pair that cancels out needs no write)."""
-    return {k: a for k, a in accs.items() if a.count or a.d_count or any(a.hist.values())}
+    return {k: a for k, a in accs.items() if a.moves()}
 
 
 # After the change-feed counter (runyard.store.changefeed.STAGE) in every transaction.
@@ -135,7 +168,7 @@ STAGE = 2
 
 class _Deltas:
     """A transaction's rollup changes summed per key, upserted at its end
-    (runyard.store.db.Tail), where every writer of the workspace waits for them."""
+    (runyard.store.tail.Tail), where every writer of the workspace waits for them."""
 
     __slots__ = ("by_workspace",)
 
@@ -153,7 +186,13 @@ class _Deltas:
             target = into.get(key)
             if target is None:
                 target = into[key] = _Acc()
+            elif target.shared:
+                target = into[key] = _copy(target)
             target.merge(acc)
+
+    def merge(self, other: _Deltas) -> None:
+        for workspace_id, accs in other.by_workspace.items():
+            self.add(workspace_id, accs)
 
     def statements(self) -> list[st.Statement]:
         out = (_upsert_rows(w, _moved(a)) for w, a in sorted(self.by_workspace.items()))
@@ -175,6 +214,8 @@ def _write(
         st.run_each(conn, deltas.statements())
         deltas.by_workspace.clear()
     if keys:
+        # The maxima are read from the runs: their rows first (write_later).
+        write_pending(conn)
         _recompute_max(conn, workspace_id, keys)
 
 

@@ -58,8 +58,20 @@ SELECT_RUN_LOCKED = st.Sql(_SELECT_RUN + " FOR UPDATE")
 INSERT_EVENT = st.insert(
     "run_events", ("run_id", "sequence", "type", "node_kind", "create_time", "body")
 )
-AUTOMATION_EXISTS = st.Sql(
-    "SELECT 1 FROM automations WHERE workspace_id = :ws AND automation = :automation"
+# PostgreSQL, after UPDATE_RUN in the same message (runyard.store.tail.write_later):
+# the run id only if that update took (the row at the new version), else NULL,
+# which the key refuses, rolling the transaction back.
+INSERT_EVENT_CHECKED = st.insert(
+    "run_events",
+    ("run_id", "sequence", "type", "node_kind", "create_time", "body"),
+    values={"run_id": "(SELECT id FROM runs WHERE id = :run_id AND version = :version)"},
+)
+# CreateRun's checks in one statement: the automation exists, the name is not archived.
+CREATE_CHECKS = st.Sql(
+    "SELECT EXISTS (SELECT 1 FROM automations WHERE workspace_id = :ws"
+    " AND automation = :automation) AS automation,"
+    " EXISTS (SELECT 1 FROM runs_archive WHERE workspace_id = :ws"
+    " AND automation = :automation AND run = :run) AS taken"
 )
 
 
@@ -69,7 +81,7 @@ def labels_param(conn: Connection, labels: dict[str, str]) -> Any:
         from psycopg.types.json import Json
 
         return Json(labels)
-    return json.dumps(labels)
+    return json.dumps(labels) if labels else "{}"
 
 
 def select_run(conn: Connection, ws_id: int, automation: str, run: str, *, lock: bool) -> Any:

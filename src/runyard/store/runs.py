@@ -25,6 +25,8 @@ from runyard.store.db import (
 )
 from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, Page
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
+from runyard.store.statements import Sql
+from runyard.store.tail import write_later, writes_later
 from runyard.v1 import run_pb2
 from runyard.v1.runner_service_pb2 import AppendRunEventsResponse
 
@@ -62,6 +64,8 @@ def _insert_event(
     *,
     state_change: RunEvent.StateChange | None = None,
     journal: RunEvent.JournalEntry | None = None,
+    statement: Sql = rows.INSERT_EVENT,
+    version: int = 0,
 ) -> RunEvent:
     event = RunEvent(name=ref.event_name(sequence), sequence=sequence)
     event.create_time.FromMicroseconds(now_us)
@@ -71,17 +75,17 @@ def _insert_event(
     elif journal is not None:
         event.type = RunEvent.JOURNAL
         event.journal.CopyFrom(journal)
-    rows.INSERT_EVENT.run(
-        conn,
-        {
-            "run_id": run_id,
-            "sequence": sequence,
-            "type": event.type,
-            "node_kind": journal.node_kind if journal is not None else "",
-            "create_time": now_us,
-            "body": event.SerializeToString(),
-        },
-    )
+    params = {
+        "run_id": run_id,
+        "sequence": sequence,
+        "type": event.type,
+        "node_kind": journal.node_kind if journal is not None else "",
+        "create_time": now_us,
+        "body": event.SerializeToString(),
+    }
+    if version:
+        params["version"] = version
+    write_later(conn, statement, params)
     return event
 
 
@@ -162,11 +166,28 @@ def change_locked(
         last_event=sequence,
         body=new.SerializeToString(),
     )
-    # Compare-and-set on version: a second replica that read the same row loses.
-    result = rows.UPDATE_RUN.run(conn, params)
-    if result.rowcount != 1:
-        raise aborted("CONCURRENT_MODIFICATION", f"{ref.name} changed meanwhile; retry")
-    _insert_event(conn, row.id, ref, sequence, micros(new.update_time), state_change=change.change)
+    event_time = micros(new.update_time)
+    if deferred is None and writes_later(conn):
+        # With the COMMIT (write_later). The row is locked (FOR UPDATE), so the
+        # compare-and-set cannot miss; if it ever did, the event's insert
+        # would find no run id and the whole transaction roll back.
+        write_later(conn, rows.UPDATE_RUN, params)
+        _insert_event(
+            conn,
+            row.id,
+            ref,
+            sequence,
+            event_time,
+            state_change=change.change,
+            statement=rows.INSERT_EVENT_CHECKED,
+            version=version,
+        )
+    else:
+        # Compare-and-set on version: a second replica that read the same row loses.
+        result = rows.UPDATE_RUN.run(conn, params)
+        if result.rowcount != 1:
+            raise aborted("CONCURRENT_MODIFICATION", f"{ref.name} changed meanwhile; retry")
+        _insert_event(conn, row.id, ref, sequence, event_time, state_change=change.change)
     if deferred is not None:
         deferred.append((ref.automation.automation, current, new, row.id))
         return new
@@ -178,7 +199,7 @@ def change_locked(
 def apply_deferred(conn: Connection, workspace_id: int, deferred: Deferred) -> None:
     """The rollups (one upsert per key) and change-feed rows of a batch of run
     changes, written at the end of the transaction as a single change's are
-    (runyard.store.db.Tail)."""
+    (runyard.store.tail.Tail)."""
     rollups.apply_changes(conn, workspace_id, [(a, b, n) for a, b, n, _ in deferred])
     for automation, _, new, run_id in deferred:
         changefeed.record(conn, workspace_id, automation, run_id, new)
@@ -222,10 +243,13 @@ class SqlRuns(Part):
     ) -> Run:
         def work(conn: Connection) -> Run:
             ws_id = self.db.workspace_id(conn, ref.automation.workspace)
-            parent = {"ws": ws_id, "automation": ref.automation.automation}
-            if rows.AUTOMATION_EXISTS.run(conn, parent).first() is None:
+            names = {"ws": ws_id, "automation": ref.automation.automation, "run": ref.run}
+            # One round trip: the automation exists, no archived run has the name.
+            found = rows.CREATE_CHECKS.run(conn, names).first()
+            if not found.automation:
                 raise not_found("runyard.dev/Automation", ref.automation.name)
-            archived_reads.refuse_taken(conn, ws_id, ref)
+            if found.taken:
+                raise already_exists("runyard.dev/Run", ref.name)
             return _insert_run(conn, ws_id, ref, run, change)
 
         return self.db.idempotent(request_key, Run, work)
@@ -286,8 +310,10 @@ class SqlRuns(Part):
                 _insert_event(conn, row.id, ref, row.last_event + i, now_us, journal=entry)
                 for i, entry in enumerate(entries, start=1)
             ]
-            rows.SET_LAST_EVENT.run(
-                conn, {"id": row.id, "last_event": row.last_event + len(entries)}
+            write_later(
+                conn,
+                rows.SET_LAST_EVENT,
+                {"id": row.id, "last_event": row.last_event + len(entries)},
             )
             changefeed.signal(conn, changefeed.run_topic(row.id))
             return AppendRunEventsResponse(run_events=events)

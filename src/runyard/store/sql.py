@@ -17,6 +17,7 @@ from runyard.store.db import Database
 from runyard.store.engine import CONNECT_TIMEOUT_S, STATEMENT_TIMEOUT_MS
 from runyard.store.executions import SqlExecutions
 from runyard.store.interface import AsyncRunReads, Store
+from runyard.store.loop_writes import LoopWrites
 from runyard.store.operations import SqlOperations
 from runyard.store.runs import SqlRuns
 from runyard.store.tokens import SqlTokenStore, TokenStore
@@ -40,6 +41,10 @@ class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates, SqlOperatio
     @property
     def page_tokens(self) -> PageTokenCodec:
         return self.db.page_tokens
+
+    @property
+    def loop_writes(self) -> LoopWrites | None:
+        return self.db.loop_writes
 
     # Kept for callers written before page_tokens.
     codec = page_tokens
