@@ -113,16 +113,8 @@ class GroupCommitter:
                 self._begin(conn)
             group = self._group
             assert group is not None
-            # Plain SQL, not begin_nested() (SQLAlchemy compiles a savepoint
-            # clause anew each time); the work's own begin_nested() nests inside.
-            _SAVEPOINT.run(conn, {})
-            try:
+            with self._savepoint(conn, group):
                 yield conn
-            except BaseException:
-                self._undo(conn, group)
-                raise
-            _RELEASE.run(conn, {})
-            group.members += 1
         finally:
             try:
                 if self._txn is not None and (self._nobody_queued() or self._full()):
@@ -136,9 +128,17 @@ class GroupCommitter:
         group, conn = self._group, self._conn
         if group is None or group.failed or conn is None:
             raise unavailable("the database is unavailable; retry shortly")
+        with self._savepoint(conn, group):
+            yield conn
+
+    @contextmanager
+    def _savepoint(self, conn: Connection, group: Group) -> Iterator[None]:
+        """One writer's part of the group: undone alone if it fails."""
+        # Plain SQL, not begin_nested() (SQLAlchemy compiles a savepoint
+        # clause anew each time); the work's own begin_nested() nests inside.
         _SAVEPOINT.run(conn, {})
         try:
-            yield conn
+            yield
         except BaseException:
             self._undo(conn, group)
             raise
