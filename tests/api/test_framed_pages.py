@@ -42,6 +42,12 @@ def _walk(fetch: Callable[[str], Any], token: Callable[[Any], str]) -> list[Any]
     raise AssertionError("more pages than runs")
 
 
+def _http(server: RunyardProcess) -> httpx.Client:
+    return httpx.Client(
+        base_url=server.http_base + "/v1/", timeout=30, headers=server.auth_headers("acme")
+    )
+
+
 def _check(
     stubs: Stubs,
     http: httpx.Client,
@@ -100,11 +106,7 @@ def test_pages_over_grpc_and_rest_are_those_of_the_message(
     stubs.runs.ContinueRun(rs.ContinueRunRequest(name=busy))
     stubs.runs.CancelRun(rs.CancelRunRequest(name=busy, reason="enough"))
 
-    with httpx.Client(
-        base_url=runyard_server.http_base + "/v1/",
-        timeout=30,
-        headers=runyard_server.auth_headers("acme"),
-    ) as http:
+    with _http(runyard_server) as http:
         runs = _check(
             stubs,
             http,
@@ -151,11 +153,7 @@ def test_automation_and_workspace_pages_are_those_of_the_message(
                 workspace=workspace_pb2.Workspace(display_name=f"WS {i}"),
             )
         )
-    with httpx.Client(
-        base_url=runyard_server.http_base + "/v1/",
-        timeout=30,
-        headers=runyard_server.auth_headers("acme"),
-    ) as http:
+    with _http(runyard_server) as http:
         automations = _check(
             stubs,
             http,
