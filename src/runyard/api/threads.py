@@ -25,13 +25,14 @@ releases the GIL while it steps and the loop stays free for newcomers."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import threading
 import time
 from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, TypeVar
+
+from runyard.store.handoff import fail, post, succeed
 
 T = TypeVar("T")
 DEFAULT_THREADS = 16
@@ -135,30 +136,14 @@ class StoreThreads:
                 result = context.run(fn, *args)
             except BaseException as exc:  # handed to the awaiting coroutine
                 self._noted(fn, started)
-                _post(loop, _fail, future, exc)
+                post(loop, fail, future, exc)
             else:
                 self._noted(fn, started)  # before the caller can ask again
-                _post(loop, _succeed, future, result)
+                post(loop, succeed, future, result)
 
     def _noted(self, fn: Callable[..., Any], started: float) -> None:
         if self.inline_when_alone:
             self._note(fn, self._clock() - started)
-
-
-def _post(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
-    # RuntimeError: the loop closed while the call ran, so nobody waits for it.
-    with contextlib.suppress(RuntimeError):
-        loop.call_soon_threadsafe(fn, *args)
-
-
-def _succeed(future: asyncio.Future[Any], result: Any) -> None:
-    if not future.cancelled():
-        future.set_result(result)
-
-
-def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
-    if not future.cancelled():
-        future.set_exception(exc)
 
 
 STORE_THREADS = StoreThreads()

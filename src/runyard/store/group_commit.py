@@ -52,7 +52,7 @@ _ROLLBACK = Sql("ROLLBACK TO writer")
 
 
 class Group:
-    __slots__ = ("after", "before", "done", "failed", "local", "members")
+    __slots__ = ("after", "done", "failed", "flush", "local", "members")
 
     def __init__(self) -> None:
         self.members = 0
@@ -63,7 +63,7 @@ class Group:
         # Loop writers' statements summed over the group (`group_local`), run
         # once before its COMMIT.
         self.local: Any = None
-        self.before: list[Callable[[], None]] = []
+        self.flush: Callable[[], None] | None = None
 
 
 class GroupCommitter:
@@ -117,7 +117,7 @@ class GroupCommitter:
                 yield conn
         finally:
             try:
-                if self._txn is not None and (self._nobody_queued() or self._full()):
+                if self._txn is not None and (self._nobody_queued() or self.full()):
                     self._commit()
             finally:
                 self._turn.release()
@@ -163,7 +163,7 @@ class GroupCommitter:
             return None
         if group.local is None:
             local = group.local = make()
-            group.before.append(lambda: flush(local))
+            group.flush = lambda: flush(local)
         return group.local  # type: ignore[no-any-return]
 
     def finish_group(self) -> None:
@@ -172,10 +172,11 @@ class GroupCommitter:
         group = self._group
         if group is None or group.failed:
             return
-        before, group.before = group.before, []
+        work, group.flush = group.flush, None
+        if work is None:
+            return
         try:
-            for fn in before:
-                fn()
+            work()
         except Exception:
             log.warning(
                 "SQLite write group lost finishing its writes; its writers retry", exc_info=True
@@ -200,9 +201,6 @@ class GroupCommitter:
     def hold(self, holder: int | None) -> None:
         """Makes `transaction` on thread `holder` a savepoint of the open group."""
         self._holder = holder
-
-    def full(self) -> bool:
-        return self._full()
 
     def commit_group(self, reopen: Callable[[], bool] | None = None) -> Group | None:
         """Commits the open group (its members wait on it). Then, if `reopen()`
@@ -270,7 +268,7 @@ class GroupCommitter:
         with self._count:
             return self._queued == 0
 
-    def _full(self) -> bool:
+    def full(self) -> bool:
         return self._group is not None and self._group.members >= MAX_GROUP
 
     def _undo(self, conn: Connection, group: Group) -> None:

@@ -20,7 +20,6 @@ once. Change topics are announced after the COMMIT (GroupCommitter.later).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import logging
 import threading
@@ -32,6 +31,7 @@ from typing import Any, TypeVar
 
 from runyard.aip.errors import ApiError, unavailable
 from runyard.store.group_commit import Group, GroupCommitter
+from runyard.store.handoff import fail, post
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -141,9 +141,9 @@ class LoopWrites:
             try:
                 result = fn()
             except BaseException as exc:  # handed to the awaiting coroutine
-                _post(loop, _fail, future, exc)
+                post(loop, fail, future, exc)
             else:
-                _post(loop, _succeed, future, result, self._committer)
+                post(loop, _succeed, future, result, self._committer)
 
     def _fail_queued(self, exc: Exception) -> None:
         """No group could be opened (the turn or BEGIN timed out, the database
@@ -157,22 +157,11 @@ class LoopWrites:
                 future.set_exception(exc)
 
 
-def _post(loop: asyncio.AbstractEventLoop, fn: Callable[..., None], *args: Any) -> None:
-    # RuntimeError: the loop closed meanwhile, so nobody waits for the result.
-    with contextlib.suppress(RuntimeError):
-        loop.call_soon_threadsafe(fn, *args)
-
-
 def _succeed(future: asyncio.Future[Any], result: Any, committer: GroupCommitter) -> None:
     if not future.cancelled():
         future.set_result(result)
     elif isinstance(result, Group):
         committer.release()  # the driver went away holding a new group
-
-
-def _fail(future: asyncio.Future[Any], exc: BaseException) -> None:
-    if not future.cancelled():
-        future.set_exception(exc)
 
 
 def _answer(done: list[tuple[asyncio.Future[Any], bool, Any]], failed: bool) -> None:
