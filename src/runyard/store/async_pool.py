@@ -12,17 +12,13 @@ sat idle, so a restart is invisible to callers once the database is back."""
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections import deque
 from typing import Any
 
 import psycopg
 from psycopg import pq
 
-from runyard.aip.errors import unavailable
-from runyard.store.db import unstorable
-
-log = logging.getLogger(__name__)
+from runyard.store.db import unreachable, unstorable
 
 Rows = list[tuple[Any, ...]]
 
@@ -54,7 +50,7 @@ class AsyncPool:
                 # One that sat idle died with the database's restart: once more.
                 if broken and reused and attempt == 1:
                     continue
-                raise _unavailable(exc) from exc
+                raise unreachable(exc) from exc
             except psycopg.DataError as exc:
                 self._release(conn, keep=True)
                 raise unstorable(exc) from None  # the caller's value, as on the sync path
@@ -89,7 +85,7 @@ class AsyncPool:
             self._open -= 1
             self._wake()
             if isinstance(exc, psycopg.Error):
-                raise _unavailable(exc) from exc
+                raise unreachable(exc) from exc
             raise
         return conn, False
 
@@ -132,15 +128,6 @@ async def _fetch(conn: psycopg.AsyncConnection[Any], sql: str, params: Any) -> R
     async with conn.cursor(binary=True) as cursor:
         await cursor.execute(sql, params)
         return await cursor.fetchall()
-
-
-def _unavailable(exc: Exception) -> Exception:
-    # The driver's message stays in the log; the caller gets a plain UNAVAILABLE.
-    text = str(exc).strip().splitlines()
-    log.warning(
-        "database unavailable: %s: %s", type(exc).__name__, text[0][:300] if text else "no message"
-    )
-    return unavailable("the database is unavailable; retry shortly")
 
 
 def conninfo_options(statement_timeout_ms: int, connect_timeout_s: int) -> dict[str, Any]:

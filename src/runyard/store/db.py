@@ -314,17 +314,19 @@ def _guard() -> Iterator[None]:
     except DBAPIError as exc:
         # Lost connections, a server shutting down, timeouts: the caller may retry.
         if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
-            # The driver's message says why (locked, timeout, connection lost);
-            # it stays in the log, the caller gets a plain UNAVAILABLE.
-            log.warning("database unavailable: %s: %s", type(exc.orig).__name__, _why(exc))
-            raise unavailable("the database is unavailable; retry shortly") from exc
+            raise unreachable(exc.orig) from exc
         raise
 
 
-def _why(exc: DBAPIError) -> str:
-    """The first line of the driver's message (no SQL: that is in ``exc``, not here)."""
-    text = str(exc.orig).strip().splitlines()
-    return text[0][:300] if text else "no message"
+def unreachable(driver_error: BaseException | None) -> ApiError:
+    """UNAVAILABLE for a database that cannot be reached or a lost connection.
+    The driver's message says why (locked, timeout, connection lost): its first
+    line goes to the log (no SQL: that is not in the driver's message), the
+    caller gets a plain UNAVAILABLE."""
+    text = str(driver_error).strip().splitlines()
+    why = text[0][:300] if text else "no message"
+    log.warning("database unavailable: %s: %s", type(driver_error).__name__, why)
+    return unavailable("the database is unavailable; retry shortly")
 
 
 _REPLAY = Sql('SELECT response, fingerprint FROM idempotency WHERE "key" = :key')
