@@ -5,11 +5,19 @@ BIN    := $(VENV)/bin
 RUNVENV := .venv-run
 TS     := clients/typescript
 
+# pytest worker processes (pytest-xdist): two, one per core of the machine we
+# are measured on; PYTEST_WORKERS=0 runs the suite serially in one process.
+# worksteal hands a slow test's neighbours to the idle worker; tests that must
+# run alone with one another share an xdist_group (loadgroup is not needed).
+PYTEST_WORKERS ?= 2
+PYTEST_XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist worksteal)
+
 .PHONY: help dev gen check-gen lint chromium test test-sqlite test-postgres test-typescript run bench bench-smoke clean
 
 help:
 	@echo "make run          install runyard in $(RUNVENV) and serve the demo (gRPC :50051, HTTP :8080)"
 	@echo "make test         lint, check generated code, run the suite on SQLite and PostgreSQL"
+	@echo "                  in two pytest processes (PYTEST_WORKERS=0: serially)"
 	@echo "make gen          regenerate code from protos/"
 	@echo "make test-typescript  the TypeScript client's tests against a real server"
 	@echo "make bench        benchmarks (not part of test)"
@@ -50,7 +58,7 @@ chromium:
 	scripts/chromium.sh >/dev/null
 
 test: lint check-gen chromium
-	scripts/with-postgres.sh $(BIN)/python -m pytest -q
+	scripts/with-postgres.sh $(BIN)/python -m pytest -q $(PYTEST_XDIST)
 	$(MAKE) --no-print-directory test-typescript
 
 # The TypeScript client (clients/typescript) type-checked, built and run with
@@ -61,7 +69,7 @@ test-typescript: dev $(TS)/node_modules/.installed
 # The whole suite on SQLite and on a throw-away PostgreSQL (no lint);
 # extra pytest arguments in ARGS, e.g. make test-postgres ARGS='-k runs'.
 test-postgres: dev chromium
-	scripts/with-postgres.sh $(BIN)/python -m pytest -q $(ARGS)
+	scripts/with-postgres.sh $(BIN)/python -m pytest -q $(PYTEST_XDIST) $(ARGS)
 
 # Benchmarks (not part of test): 1,000,000 runs, one table to stdout and
 # bench/out/results.json. bench-smoke runs every benchmark at tiny size (< 1 min);

@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.plugins.demo",
     "tests.plugins.watching",
     "tests.plugins.gateways",
+    "tests.plugins.own_postgres",
 ]

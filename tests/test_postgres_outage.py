@@ -14,14 +14,16 @@ import pytest
 from runyard.v1 import run_service_pb2
 from tests.api.test_run_lifecycle import AUTO, create_run, setup_automation
 from tests.errors import details_of
-from tests.plugins.databases import fresh_postgres_database, postgres_stopped
+from tests.plugins.databases import fresh_postgres_database
+from tests.plugins.own_postgres import PostgresCluster
 from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
 
 
 def test_database_outage_is_unavailable_then_recovers(
-    postgres_admin_url: str, tmp_path: Path
+    own_postgres: PostgresCluster, tmp_path: Path
 ) -> None:
-    with fresh_postgres_database(postgres_admin_url) as url:
+    # A cluster of the test's own: the shared one serves the other workers.
+    with fresh_postgres_database(own_postgres.url) as url:
         server = RunyardProcess(url, tmp_path, http=False)
         server.start()
         try:
@@ -53,7 +55,7 @@ def test_database_outage_is_unavailable_then_recovers(
                 for th in threads:
                     th.start()
                 time.sleep(1)
-                with postgres_stopped("fast"):
+                with own_postgres.stopped("fast"):
                     time.sleep(3)
                 stop.set()
                 for th in threads:

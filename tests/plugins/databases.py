@@ -4,10 +4,11 @@ PostgreSQL comes from the environment that scripts/with-postgres.sh (and so
 `make test`) sets up:
 
 - RUNYARD_TEST_POSTGRES_URL      admin URL, postgresql://runyard@127.0.0.1:PORT/runyard
-- RUNYARD_TEST_POSTGRES_DATADIR  the cluster's data directory
-- RUNYARD_TEST_POSTGRES_PG_CTL   the pg_ctl that controls it
-- RUNYARD_TEST_POSTGRES_OS_USER  OS user to run pg_ctl as ("" = the current user)
-- RUNYARD_TEST_POSTGRES_LOG      the server log file
+- RUNYARD_TEST_POSTGRES_PG_CTL   the pg_ctl of its binaries (own_postgres uses the same)
+
+That cluster is shared by every pytest worker (make test runs two): tests get
+databases of their own on it (uuid names) and never stop it; a test that needs
+the server down or restarted uses a cluster of its own (tests/plugins/own_postgres.py).
 
 Without RUNYARD_TEST_POSTGRES_URL the `[postgresql]` variants are skipped,
 except under CI=true, where they fail: CI must never pass on SQLite alone.
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,12 +28,7 @@ import pytest
 from psycopg import sql
 
 URL_ENV = "RUNYARD_TEST_POSTGRES_URL"
-DATADIR_ENV = "RUNYARD_TEST_POSTGRES_DATADIR"
 PG_CTL_ENV = "RUNYARD_TEST_POSTGRES_PG_CTL"
-OS_USER_ENV = "RUNYARD_TEST_POSTGRES_OS_USER"
-LOG_ENV = "RUNYARD_TEST_POSTGRES_LOG"
-
-PG_CTL_TIMEOUT = 60
 
 STORES = [
     pytest.param("sqlite", id="sqlite"),
@@ -104,59 +99,3 @@ def postgres_admin_url() -> str:
     """The PostgreSQL server's admin URL (superuser, database `runyard`), for
     tests that need the server itself."""
     return require_postgres_url()
-
-
-# --- stopping and starting the test cluster --------------------------------
-
-
-def _pg_ctl(*args: str) -> None:
-    require_postgres_url()
-    try:
-        pg_ctl = os.environ[PG_CTL_ENV]
-        datadir = os.environ[DATADIR_ENV]
-    except KeyError as missing:
-        reason = f"{missing.args[0]} is not set: the cluster is not controllable from here"
-        if in_ci():
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    cmd = [pg_ctl, *args, "-w", "-t", str(PG_CTL_TIMEOUT), "-D", datadir]
-    os_user = os.environ.get(OS_USER_ENV, "")
-    if os_user and os.geteuid() == 0:
-        cmd = ["runuser", "-u", os_user, "--", *cmd]
-    # The cluster's owner may not be able to enter the current directory.
-    subprocess.run(
-        cmd,
-        check=True,
-        cwd=Path(datadir).parent,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        timeout=PG_CTL_TIMEOUT + 30,
-    )
-
-
-def stop_postgres(mode: str = "fast") -> None:
-    """Stop the test cluster (pg_ctl stop -m MODE: smart, fast or immediate)."""
-    _pg_ctl("stop", "-m", mode)
-
-
-def start_postgres() -> None:
-    """Start the test cluster again, on the same port, and wait until it is ready."""
-    log = os.environ.get(LOG_ENV) or str(Path(os.environ.get(DATADIR_ENV, ".")).parent / "pg.log")
-    _pg_ctl("start", "-l", log)
-
-
-def restart_postgres(mode: str = "fast") -> None:
-    """Stop the test cluster and start it again."""
-    stop_postgres(mode)
-    start_postgres()
-
-
-@contextlib.contextmanager
-def postgres_stopped(mode: str = "fast") -> Iterator[None]:
-    """Run the block with the test cluster down; it is started again afterwards,
-    whatever happens in the block."""
-    stop_postgres(mode)
-    try:
-        yield
-    finally:
-        start_postgres()

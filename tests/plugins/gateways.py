@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.plugins.servers import RunyardProcess, free_port
+from tests.plugins.servers import BIND_ATTEMPTS, RunyardProcess, free_port
 
 STARTUP_TIMEOUT = 30.0
 
@@ -23,8 +23,18 @@ class GatewayProcess:
     """`runyard gateway --upstream …` in a child process."""
 
     def __init__(self, upstream: str, workdir: Path, *extra: str) -> None:
-        self.port = free_port()
-        self.log = workdir / f"gateway-{self.port}.log"
+        for attempt in range(1, BIND_ATTEMPTS + 1):
+            self.port = free_port()
+            self.log = workdir / f"gateway-{self.port}.log"
+            try:
+                self._start(upstream, extra)
+                return
+            except RuntimeError:
+                # Another process took the port between our pick and our bind.
+                if attempt == BIND_ATTEMPTS or "address already in use" not in self.log.read_text():
+                    raise
+
+    def _start(self, upstream: str, extra: tuple[str, ...]) -> None:
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
                 [

@@ -32,10 +32,29 @@ GENEROUS_RATE_LIMIT = "all=100000/100000"
 _ORG = re.compile(r"organizations/([^/]+)")
 
 
+# What a server that lost its port to another process writes before it exits.
+_BIND_FAILED = ("address already in use", "Failed to bind to address")
+BIND_ATTEMPTS = 3
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def held_port() -> socket.socket:
+    """A free port of 127.0.0.1 kept bound (not listening) with SO_REUSEPORT.
+
+    Other processes' bind(0) cannot be given it while it is held, yet a gRPC
+    server (grpc sets SO_REUSEPORT) binds it beside the hold. Without it,
+    another pytest worker could be handed the same free port before our server
+    binds it (or while a test restarts it), and two gRPC servers would
+    silently share it. Held until stop()."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
 
 
 class RunyardProcess:
@@ -43,12 +62,25 @@ class RunyardProcess:
         self.database_url = database_url
         self.workdir = workdir
         self.http = http
-        self.grpc_port = free_port()
-        self.http_port = free_port() if http else 0
+        self._hold: socket.socket | None = None
+        self._pick_ports()
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = workdir / f"runyard-{self.grpc_port}.log"
+        self._started = False
         self._tokens: dict[tuple[str, str, str | None], str] = {}
         self._store: Any = None
+
+    def _pick_ports(self) -> None:
+        self._release_port()
+        self._hold = held_port()
+        self.grpc_port = int(self._hold.getsockname()[1])
+        # The HTTP server does not share ports: a lost race fails its bind loudly.
+        self.http_port = free_port() if self.http else 0
+
+    def _release_port(self) -> None:
+        if self._hold is not None:
+            self._hold.close()
+            self._hold = None
 
     @property
     def grpc_target(self) -> str:
@@ -59,6 +91,21 @@ class RunyardProcess:
         return f"http://127.0.0.1:{self.http_port}"
 
     def start(self, *extra: str) -> None:
+        for attempt in range(1, BIND_ATTEMPTS + 1):
+            logged = self._spawn(extra)
+            try:
+                self.wait_serving()
+            except RuntimeError:
+                if self._started or attempt == BIND_ATTEMPTS or not self._lost_port(logged):
+                    raise
+                # Another process took a port between our pick and our bind: new ports.
+                self._pick_ports()
+                continue
+            self._started = True
+            return
+
+    def _spawn(self, extra: tuple[str, ...]) -> int:
+        """Starts `runyard serve`; returns where its output begins in the log."""
         args = [
             sys.executable,
             "-m",
@@ -75,6 +122,7 @@ class RunyardProcess:
         if not any(a.startswith("--rate-limit") for a in extra):
             args += ["--rate-limit", GENEROUS_RATE_LIMIT]
         with open(self.log, "ab") as out:
+            logged = out.tell()
             self.proc = subprocess.Popen(
                 args,
                 stdout=out,
@@ -82,7 +130,13 @@ class RunyardProcess:
                 cwd=self.workdir,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
-        self.wait_serving()
+        return logged
+
+    def _lost_port(self, logged: int) -> bool:
+        with open(self.log, "rb") as f:
+            f.seek(logged)
+            tail = f.read().decode(errors="replace")
+        return any(marker in tail for marker in _BIND_FAILED)
 
     def wait_serving(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
@@ -141,6 +195,7 @@ class RunyardProcess:
 
     def stop(self) -> None:
         self.close_store()
+        self._release_port()
         if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGTERM)
             try:

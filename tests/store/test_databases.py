@@ -6,12 +6,8 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from tests.plugins.databases import (
-    fresh_postgres_database,
-    postgres_stopped,
-    restart_postgres,
-    sqlalchemy_url,
-)
+from tests.plugins.databases import fresh_postgres_database, sqlalchemy_url
+from tests.plugins.own_postgres import PostgresCluster
 
 
 def _roundtrip(url: str) -> list[tuple[int, str]]:
@@ -70,17 +66,18 @@ def test_postgres_databases_are_dropped(postgres_admin_url: str) -> None:
 
 
 @pytest.mark.postgres
-def test_postgres_server_restarts(postgres_admin_url: str) -> None:
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+def test_postgres_server_restarts(own_postgres: PostgresCluster) -> None:
+    # A cluster of the test's own: the shared one serves the other workers.
+    with psycopg.connect(own_postgres.url, autocommit=True) as conn:
         (before,) = conn.execute("SELECT pg_postmaster_start_time()").fetchone() or (None,)
-    with postgres_stopped():
+    with own_postgres.stopped():
         try:
-            psycopg.connect(postgres_admin_url, connect_timeout=2).close()
+            psycopg.connect(own_postgres.url, connect_timeout=2).close()
         except psycopg.OperationalError:
             pass
         else:
             raise AssertionError("PostgreSQL still accepts connections while stopped")
-    restart_postgres()
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+    own_postgres.restart()
+    with psycopg.connect(own_postgres.url, autocommit=True) as conn:
         (after,) = conn.execute("SELECT pg_postmaster_start_time()").fetchone() or (None,)
     assert before is not None and after is not None and after > before
