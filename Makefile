@@ -5,12 +5,12 @@ BIN    := $(VENV)/bin
 RUNVENV := .venv-run
 TS     := clients/typescript
 
-# pytest worker processes (pytest-xdist): two, one per core of the machine we
-# are measured on; PYTEST_WORKERS=0 runs the suite serially in one process.
-# worksteal hands a slow test's neighbours to the idle worker; tests that must
-# run alone with one another share an xdist_group (loadgroup is not needed).
+# pytest worker processes (pytest-xdist): two, one per core of the machine the
+# suite is budgeted on; PYTEST_WORKERS=0 runs it serially in one process.
+# worksteal: an idle worker takes queued tests from a busy one, so a few slow
+# tests late in one worker's share do not leave the other core idle.
 PYTEST_WORKERS ?= 2
-PYTEST_XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --dist worksteal)
+PYTEST_XDIST = -n $(PYTEST_WORKERS) --dist worksteal
 
 .PHONY: help dev gen check-gen lint chromium test test-sqlite test-postgres test-typescript run bench bench-smoke clean
 

@@ -1,7 +1,10 @@
-"""Shared test set-up: generated test protos on sys.path, database fixtures."""
+"""Shared test set-up: generated test protos on sys.path, database fixtures,
+the slow tests first."""
 
 import sys
 from pathlib import Path
+
+import pytest
 
 _GEN = Path(__file__).parent / "gen"
 if _GEN.is_dir() and str(_GEN) not in sys.path:
@@ -15,3 +18,9 @@ pytest_plugins = [
     "tests.plugins.gateways",
     "tests.plugins.own_postgres",
 ]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked slow run first (otherwise in collection order): under
+    pytest-xdist a long test that starts last leaves the other worker idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import grpc
+import pytest
 
 from runyard.v1 import run_pb2, run_service_pb2, runner_service_pb2
 from tests.api.test_run_lifecycle import create_run, setup_automation
@@ -18,6 +19,7 @@ WRITERS = 16
 ACKED_BEFORE_KILL = 200
 
 
+@pytest.mark.slow
 def test_concurrent_acknowledged_writes_survive_kill_9(database_url: str, tmp_path: Path) -> None:
     server = RunyardProcess(database_url, tmp_path, http=False)
     server.start()

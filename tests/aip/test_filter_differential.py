@@ -178,6 +178,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
+@pytest.mark.slow
 @settings(
     max_examples=150,  # x FILTERS_PER_EXAMPLE = 3,000 filters per database
     deadline=None,
