@@ -36,6 +36,8 @@ REBUILD_CHUNK = 50_000
 Contribution = tuple[str, int, int, int, int | None]
 # (level, automation, bucket_start, state, trigger)
 Key = tuple[int, str, int, int, int]
+# (automation, quarter start, state, trigger)
+QKey = tuple[str, int, int, int]
 
 
 class _Acc:
@@ -70,9 +72,14 @@ def contribution(automation: str, run: run_pb2.Run) -> Contribution:
 
 def _accumulate(items: Iterable[tuple[Contribution, int]]) -> dict[Key, _Acc]:
     """Sums signed contributions per rollup key, every level and "all" row included."""
-    # Quarters first: most runs share one with others, so the fan-out to the
-    # other levels and the "all" rows happens per quarter, not per run.
-    quarters: dict[tuple[str, int, int, int], _Acc] = {}
+    return _fan(_quarters(items))
+
+
+def _quarters(items: Iterable[tuple[Contribution, int]]) -> dict[QKey, _Acc]:
+    """Sums signed contributions per quarter: most runs share one with others,
+    so the fan-out to the other levels and the "all" rows (_fan) happens per
+    quarter, not per run."""
+    quarters: dict[QKey, _Acc] = {}
     for (automation, created, state, trigger, duration), sign in items:
         qkey = (automation, layout.floor_to(created, layout.QUARTER_US), state, trigger)
         acc = quarters.get(qkey)
@@ -86,6 +93,11 @@ def _accumulate(items: Iterable[tuple[Contribution, int]]) -> dict[Key, _Acc]:
                 acc.d_max = max(acc.d_max, duration)
             k = agg.hist_bin(duration)
             acc.hist[k] = acc.hist.get(k, 0) + sign
+    return quarters
+
+
+def _fan(quarters: dict[QKey, _Acc]) -> dict[Key, _Acc]:
+    """Quarter sums spread over every rollup key they count in."""
     out: dict[Key, _Acc] = {}
     for (automation, qstart, state, trigger), acc in quarters.items():
         # A key seen once keeps the quarter's own sums (no copy per key: a run
@@ -167,46 +179,48 @@ STAGE = 2
 
 
 class _Deltas:
-    """A transaction's rollup changes summed per key, upserted at its end
-    (runyard.store.tail.Tail), where every writer of the workspace waits for them."""
+    """A transaction's rollup changes summed per quarter (a group's, on SQLite:
+    runyard.store.tail.Tail.absorb), spread over their rollup keys and
+    upserted at its end, where every writer of the workspace waits for them.
+    Summing before the fan-out costs a change one or two sums instead of one
+    per rollup key (16); the rows written are the same."""
 
     __slots__ = ("by_workspace",)
 
     def __init__(self) -> None:
-        self.by_workspace: dict[int, dict[Key, _Acc]] = {}
+        self.by_workspace: dict[int, dict[QKey, _Acc]] = {}
 
-    def add(self, workspace_id: int, accs: dict[Key, _Acc]) -> None:
-        """Takes `accs` over (the caller made them for this and drops them)."""
+    def add(self, workspace_id: int, quarters: dict[QKey, _Acc]) -> None:
+        """Takes `quarters` over (the caller made them for this and drops them)."""
         into = self.by_workspace.get(workspace_id)
         if into is None:
             # A single change per transaction is the common case: nothing to sum.
-            self.by_workspace[workspace_id] = accs
+            self.by_workspace[workspace_id] = quarters
             return
-        for key, acc in accs.items():
+        for key, acc in quarters.items():
             target = into.get(key)
             if target is None:
-                target = into[key] = _Acc()
-            elif target.shared:
-                target = into[key] = _copy(target)
-            target.merge(acc)
+                into[key] = acc
+            else:
+                target.merge(acc)
 
     def merge(self, other: _Deltas) -> None:
-        for workspace_id, accs in other.by_workspace.items():
-            self.add(workspace_id, accs)
+        for workspace_id, quarters in other.by_workspace.items():
+            self.add(workspace_id, quarters)
 
     def statements(self) -> list[st.Statement]:
-        out = (_upsert_rows(w, _moved(a)) for w, a in sorted(self.by_workspace.items()))
+        out = (_upsert_rows(w, _moved(_fan(q))) for w, q in sorted(self.by_workspace.items()))
         return [s for s in out if s is not None]
 
 
 def _write(
-    conn: Connection, workspace_id: int, accs: dict[Key, _Acc], maxed: Iterable[Key] = ()
+    conn: Connection, workspace_id: int, quarters: dict[QKey, _Acc], maxed: Iterable[Key] = ()
 ) -> None:
-    """Adds `accs` to the transaction's rollup changes; then recomputes the
+    """Adds `quarters` to the transaction's rollup changes; then recomputes the
     maxima of `maxed`, which needs the rows written first (so at once)."""
     pending = tail(conn)
     deltas = _Deltas() if pending is None else pending.stage(STAGE, _Deltas)
-    deltas.add(workspace_id, accs)
+    deltas.add(workspace_id, quarters)
     keys = set(maxed)
     if keys:
         changefeed.hold(conn, workspace_id)
@@ -285,7 +299,7 @@ def apply(
     if new is not None:
         items.append((new, 1))
     maxed = _accumulate([(old, 1)]).keys() if old is not None and old[4] is not None else ()
-    _write(conn, workspace_id, _moved(_accumulate(items)), maxed)
+    _write(conn, workspace_id, _quarters(items), maxed)
 
 
 def apply_changes(
@@ -308,14 +322,14 @@ def apply_changes(
                 maxed.append((old, 1))
         if new is not None:
             items.append((new, 1))
-    _write(conn, workspace_id, _moved(_accumulate(items)), _accumulate(maxed).keys())
+    _write(conn, workspace_id, _quarters(items), _accumulate(maxed).keys())
 
 
 def apply_many(
     conn: Connection, workspace_id: int, items: Sequence[tuple[str, run_pb2.Run]]
 ) -> None:
     """Adds many new runs at once (bulk imports): summed in Python, then one upsert per key."""
-    _write(conn, workspace_id, _accumulate((contribution(a, r), 1) for a, r in items))
+    _write(conn, workspace_id, _quarters((contribution(a, r), 1) for a, r in items))
 
 
 def rebuild(conn: Connection, workspace_id: int | None = None) -> int:
