@@ -3,11 +3,11 @@
 What a server loads at start (modules, SQLAlchemy metadata, protobuf
 descriptors, gRPC's machinery) lives as long as the process, yet CPython's
 full collections walk all of it again and again: under 16 callers writing run
-lifecycles into SQLite they took ~100 ms each, a few times a minute, plus
-young collections every 700 new container objects (docs/performance.md,
-"Writes: CPU per lifecycle, third round"). After start-up those objects are
-moved out of the collector's sight (gc.freeze) and the young generation is
-allowed to grow further before it is collected; reference counting still
+lifecycles into SQLite one took ~70-110 ms every few seconds, on top of young
+collections every 700 new container objects (docs/performance.md, "SQLite
+writes: where a lifecycle's CPU goes, third round"). After start-up those
+objects are moved out of the collector's sight (gc.freeze) and the young
+generation may grow further before it is collected; reference counting still
 frees everything without cycles at once, and cycles are still collected.
 """
 
