@@ -17,13 +17,13 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, inspect, select, text, update
+from sqlalchemy import Connection, and_, delete, inspect, select, text
 
 from runyard.domain import aggregates as agg
-from runyard.store import changefeed, layout
+from runyard.store import changefeed, layout, sequencer
 from runyard.store import statements as st
 from runyard.store import tables as t
-from runyard.store.tail import tail, write_pending
+from runyard.store.tail import ROLLUPS, tail, write_pending, writes_later
 from runyard.v1 import run_pb2
 
 R = t.run_rollups
@@ -162,18 +162,22 @@ def _moved(accs: dict[Key, _Acc]) -> dict[Key, _Acc]:
     return {k: a for k, a in accs.items() if a.moves()}
 
 
-# After the change-feed counter (runyard.store.changefeed.STAGE) in every transaction.
-STAGE = 2
+# After the change feed (runyard.store.changefeed.STAGE) in every transaction.
+STAGE = ROLLUPS
 
 
 class _Deltas:
     """A transaction's rollup changes summed per key, upserted at its end
-    (runyard.store.tail.Tail), where every writer of the workspace waits for them."""
+    (runyard.store.tail.Tail), where every writer of the workspace waits for
+    them; on PostgreSQL most are carried by the transaction's change-feed row
+    instead (`take`) and added by the sequencer (runyard.store.sequencer)."""
 
-    __slots__ = ("by_workspace",)
+    __slots__ = ("_maxed", "by_workspace")
 
     def __init__(self) -> None:
         self.by_workspace: dict[int, dict[Key, _Acc]] = {}
+        # PostgreSQL: keys whose maxima are read again from the runs at the end.
+        self._maxed: dict[int, set[Key]] = {}
 
     def add(self, workspace_id: int, accs: dict[Key, _Acc]) -> None:
         """Takes `accs` over (the caller made them for this and drops them)."""
@@ -190,24 +194,60 @@ class _Deltas:
                 target = into[key] = _copy(target)
             target.merge(acc)
 
+    def add_maxed(self, workspace_id: int, keys: set[Key]) -> None:
+        self._maxed.setdefault(workspace_id, set()).update(keys)
+        self.by_workspace.setdefault(workspace_id, {})
+
     def merge(self, other: _Deltas) -> None:
         for workspace_id, accs in other.by_workspace.items():
             self.add(workspace_id, accs)
+        for workspace_id, keys in other._maxed.items():
+            self.add_maxed(workspace_id, keys)
+
+    def maxed(self, workspace_id: int) -> bool:
+        return bool(self._maxed.get(workspace_id))
+
+    def take(self, workspace_id: int) -> str | None:
+        """The workspace's summed delta as a change-feed row carries it
+        (runyard.store.sequencer.delta_json), no longer written here."""
+        accs = _moved(self.by_workspace.pop(workspace_id, {}))
+        return sequencer.delta_json(
+            (
+                *key,
+                acc.count,
+                acc.d_count,
+                acc.d_sum,
+                acc.d_max,
+                {str(k): n for k, n in acc.hist.items() if n},
+            )
+            for key, acc in sorted(accs.items())
+        )
 
     def statements(self) -> list[st.Statement]:
-        out = (_upsert_rows(w, _moved(a)) for w, a in sorted(self.by_workspace.items()))
-        return [s for s in out if s is not None]
+        out: list[st.Statement] = []
+        for workspace_id, accs in sorted(self.by_workspace.items()):
+            upsert = _upsert_rows(workspace_id, _moved(accs))
+            if upsert is not None:
+                out.append(upsert)
+            out.extend(_max_statements(workspace_id, self._maxed.get(workspace_id, ())))
+        return out
 
 
 def _write(
     conn: Connection, workspace_id: int, accs: dict[Key, _Acc], maxed: Iterable[Key] = ()
 ) -> None:
     """Adds `accs` to the transaction's rollup changes; then recomputes the
-    maxima of `maxed`, which needs the rows written first (so at once)."""
+    maxima of `maxed`, which needs the rows written first (so at once, or on
+    PostgreSQL at the transaction's end, after its feed stage has taken the
+    workspace's sequencer lock: runyard.store.changefeed)."""
     pending = tail(conn)
     deltas = _Deltas() if pending is None else pending.stage(STAGE, _Deltas)
     deltas.add(workspace_id, accs)
     keys = set(maxed)
+    if pending is not None and writes_later(conn):
+        if keys:
+            deltas.add_maxed(workspace_id, keys)
+        return
     if keys:
         changefeed.hold(conn, workspace_id)
     if pending is None or keys:
@@ -216,7 +256,7 @@ def _write(
     if keys:
         # The maxima are read from the runs: their rows first (write_later).
         write_pending(conn)
-        _recompute_max(conn, workspace_id, keys)
+        st.run_each(conn, _max_statements(workspace_id, keys))
 
 
 @functools.lru_cache(maxsize=512)
@@ -235,36 +275,46 @@ def _upsert_statement(hist: tuple[str, ...]) -> st.Sql:
     )
 
 
-def _recompute_max(conn: Connection, workspace_id: int, keys: Iterable[Key]) -> None:
+@functools.lru_cache(maxsize=8)
+def _max_sql(by_automation: bool, by_trigger: bool, spanned: bool) -> st.Sql:
+    """Sets one rollup row's duration_max to its runs' maximum (an index on
+    the runs serves each variant's conditions)."""
+    conds = ["workspace_id = :workspace_id", "state = :state", "duration IS NOT NULL"]
+    if by_automation:
+        conds.append("automation = :automation")
+    if by_trigger:
+        conds.append('"trigger" = :trigger')
+    if spanned:
+        conds += ["create_time >= :lo", "create_time < :hi"]
+    return st.Sql(
+        "UPDATE run_rollups SET duration_max ="
+        f" (SELECT coalesce(max(duration), 0) FROM runs WHERE {' AND '.join(conds)})"
+        " WHERE workspace_id = :workspace_id AND level = :level AND automation = :automation"
+        ' AND bucket_start = :bucket_start AND state = :state AND "trigger" = :trigger'
+    )
+
+
+def _max_statements(workspace_id: int, keys: Iterable[Key]) -> list[st.Statement]:
     """A maximum cannot be subtracted: read it again from the runs (rare: only
     when a run that already had a duration changes)."""
+    out: list[st.Statement] = []
     for level, automation, start, state, trigger in sorted(set(keys)):
-        runs = t.runs
-        conds = [
-            runs.c.workspace_id == workspace_id,
-            runs.c.state == state,
-            runs.c.duration.is_not(None),
-        ]
-        if automation != layout.ALL_AUTOMATIONS:
-            conds.append(runs.c.automation == automation)
-        if trigger != layout.ALL_TRIGGERS:
-            conds.append(runs.c.trigger == trigger)
         lo, hi = layout.bucket_span(level, start)
-        if lo is not None and hi is not None:
-            conds += [runs.c.create_time >= lo, runs.c.create_time < hi]
-        true_max = select(func.coalesce(func.max(runs.c.duration), 0)).where(*conds)
-        conn.execute(
-            update(R)
-            .where(
-                R.c.workspace_id == workspace_id,
-                R.c.level == level,
-                R.c.automation == automation,
-                R.c.bucket_start == start,
-                R.c.state == state,
-                R.c.trigger == trigger,
-            )
-            .values(duration_max=true_max.scalar_subquery())
+        sql = _max_sql(
+            automation != layout.ALL_AUTOMATIONS, trigger != layout.ALL_TRIGGERS, lo is not None
         )
+        params = {
+            "workspace_id": workspace_id,
+            "level": level,
+            "automation": automation,
+            "bucket_start": start,
+            "state": state,
+            "trigger": trigger,
+            "lo": lo,
+            "hi": hi,
+        }
+        out.append((sql, params, False))
+    return out
 
 
 def apply(
@@ -318,14 +368,42 @@ def apply_many(
     _write(conn, workspace_id, _accumulate((contribution(a, r), 1) for a, r in items))
 
 
+def _quiesce_feed(conn: Connection, workspace_id: int | None) -> None:
+    """PostgreSQL writers leave their rollup deltas on unnumbered change-feed
+    rows for the sequencer (runyard.store.sequencer). A rebuild takes the
+    sequencer locks of what it rebuilds, keeps new feed rows from committing
+    until it ends (their runs would be counted here and their deltas again
+    later), and numbers the rows waiting (a killed writer's among them)."""
+    found = inspect(conn)
+    if not found.has_table("run_changes") or "rollup" not in {
+        c["name"] for c in found.get_columns("run_changes")
+    }:
+        return  # a migration before the feed was numbered this way
+    ws = t.workspaces.c.id
+    ids = (
+        [workspace_id]
+        if workspace_id is not None
+        else [int(w) for w in conn.execute(select(ws).order_by(ws)).scalars()]
+    )
+    for w in ids:
+        sequencer.LOCK.run(conn, {"key": sequencer.lock_key(w)})
+    conn.execute(text("LOCK TABLE run_changes IN EXCLUSIVE MODE"))
+    c = t.run_changes.c
+    waiting = select(c.workspace_id).where(c.seq.is_(None)).distinct()
+    for w in sorted(int(w) for w in conn.execute(waiting).scalars()):
+        if w in ids:
+            sequencer.NUMBER.run(conn, {"workspace_id": w, "name": f"ws:{w}"})
+
+
 def rebuild(conn: Connection, workspace_id: int | None = None) -> int:
     """Recomputes the rollups of one workspace (or all) from the runs table, in
     the caller's transaction; returns how many runs were counted.
 
-    On PostgreSQL the rollup table is locked first, so writers that commit
-    meanwhile wait and then add their change on top: nothing is counted twice
-    or missed. (SQLite writers are serialized anyway.)"""
+    On PostgreSQL the rollup table and the change feed are locked first
+    (`_quiesce_feed`), so writers that commit meanwhile wait and then add their
+    change on top: nothing is counted twice or missed. (SQLite writers are serialized anyway.)"""
     if conn.dialect.name == "postgresql":
+        _quiesce_feed(conn, workspace_id)
         conn.execute(text("LOCK TABLE run_rollups IN EXCLUSIVE MODE"))
     # Archived runs count as before they moved (aggregates do not change); the
     # migration that made the rollups runs before the archive exists.

@@ -1,0 +1,120 @@
+"""PostgreSQL: the change feed numbered right after the commit.
+
+A PostgreSQL run change inserts its change-feed row unnumbered (`seq` NULL)
+with its rollup delta in `rollup`, and touches no row another writer of the
+workspace writes: writers commit side by side and share WAL flushes
+(docs/performance.md, "PostgreSQL: the feed numbered after the commit").
+After its COMMIT the writer runs `number`: one message that takes the
+workspace's sequencer lock (an advisory lock, so a sequencer that finds
+nothing to do wrote nothing and its COMMIT flushes nothing), numbers every
+committed unnumbered row of the workspace in id order from the counter, adds
+their rollup deltas summed per key, bumps the counter and commits. The writer
+returns only after that, so an acknowledged change is in the feed and the
+aggregates. Numbers are given in the order the sequencer transactions commit,
+so a reader that has seen n never later finds a smaller one; a run's later
+change has the larger id (it waited for the earlier one's row lock and
+inserted its row after that commit), so a run's changes keep their order.
+
+Rows a killed process committed but did not number are numbered by the next
+writer of the workspace, at start-up (`number_pending`) and by
+`runyard rebuild-rollups`. SQLite numbers rows inside its single writer's
+transaction and never comes here.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+
+from runyard.store import statements as st
+from runyard.store.tables import HIST_COLUMNS
+
+# The advisory-lock key space of the sequencers (one key per workspace).
+_LOCK_SPACE = 0x52594644 << 24
+
+
+def lock_key(workspace_id: int) -> int:
+    return _LOCK_SPACE | workspace_id
+
+
+# Held until the transaction ends; taken by the sequencer and by a change that
+# numbers its rows in its own transaction (runyard.store.changefeed).
+LOCK = st.Sql("SELECT pg_advisory_xact_lock(:key)")
+
+
+def delta_json(rows: Iterable[Sequence[Any]]) -> str | None:
+    """A change's rollup delta as stored in run_changes.rollup: one array per
+    key, [level, automation, bucket_start, state, trigger, count,
+    duration_count, duration_sum, duration_max, {bin: n}] (read by NUMBER)."""
+    out = [list(row) for row in rows]
+    return json.dumps(out, separators=(",", ":")) if out else None
+
+
+def _number_sql() -> st.Sql:
+    hist = ", ".join(f"sum(coalesce((e->9->>'{k}')::bigint, 0))" for k in range(len(HIST_COLUMNS)))
+    hist_columns = ", ".join(f'"{c}"' for c in HIST_COLUMNS)
+    sums = ("run_count", "duration_count", "duration_sum", *HIST_COLUMNS)
+    adds = ", ".join(f'"{c}" = run_rollups."{c}" + excluded."{c}"' for c in sums)
+    key = 'workspace_id, level, automation, bucket_start, state, "trigger"'
+    return st.Sql(
+        # `todo` is read once, under the lock (a statement after the one that
+        # took it sees every row committed before).
+        "WITH todo AS MATERIALIZED ("
+        " SELECT id, rollup, row_number() OVER (ORDER BY id) AS n FROM run_changes"
+        " WHERE workspace_id = :workspace_id AND seq IS NULL),"
+        " head AS (SELECT coalesce((SELECT value FROM change_feed_state WHERE name = :name), 0)"
+        " AS value),"
+        " numbered AS (UPDATE run_changes AS c SET seq = head.value + todo.n, rollup = NULL"
+        " FROM todo, head WHERE c.id = todo.id RETURNING todo.rollup),"
+        " bumped AS (INSERT INTO change_feed_state (name, value)"
+        " SELECT :name, count(*) FROM todo HAVING count(*) > 0"
+        " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value + excluded.value),"
+        " deltas AS (SELECT (e->>0)::int AS l, e->>1 AS a, (e->>2)::bigint AS b,"
+        " (e->>3)::int AS s, (e->>4)::int AS t, e"
+        " FROM numbered, jsonb_array_elements(numbered.rollup::jsonb) AS e),"
+        f" rolled AS (INSERT INTO run_rollups ({key}, run_count, duration_count,"
+        f" duration_sum, duration_max, {hist_columns})"
+        " SELECT :workspace_id, l, a, b, s, t, sum((e->>5)::bigint), sum((e->>6)::bigint),"
+        f" sum((e->>7)::bigint), max((e->>8)::bigint), {hist}"
+        # Key order, as every rollup writer takes the rows (runyard.store.rollups).
+        ' FROM deltas GROUP BY l, a, b, s, t ORDER BY l, a COLLATE "C", b, s, t'
+        f" ON CONFLICT ({key}) DO UPDATE SET {adds},"
+        " duration_max = GREATEST(run_rollups.duration_max, excluded.duration_max))"
+        " SELECT count(*) FROM todo"
+    )
+
+
+# Numbers the workspace's committed unnumbered rows and applies their deltas;
+# run under LOCK.
+NUMBER = _number_sql()
+
+
+def statements(workspace_id: int) -> list[st.Statement]:
+    """LOCK and NUMBER for one workspace (a change that numbers its own rows
+    in its transaction runs these first, so rows committed before it come first)."""
+    return [
+        (LOCK, {"key": lock_key(workspace_id)}, False),
+        (NUMBER, {"workspace_id": workspace_id, "name": f"ws:{workspace_id}"}, False),
+    ]
+
+
+def number(conn: Connection, workspace_ids: Iterable[int]) -> None:
+    """Runs the sequencer of each workspace, one message and one transaction
+    each, on the connection of a write that has just committed."""
+    for workspace_id in sorted(set(workspace_ids)):
+        st.run_script(conn, statements(workspace_id))
+
+
+_PENDING = st.Sql("SELECT DISTINCT workspace_id FROM run_changes WHERE seq IS NULL")
+
+
+def number_pending(conn: Connection) -> int:
+    """Numbers every workspace's committed unnumbered rows (left by a process
+    killed between its COMMIT and its sequencer); returns how many workspaces
+    had some."""
+    found = [int(row[0]) for row in _PENDING.run(conn, {}).all()]
+    number(conn, found)
+    return len(found)
