@@ -108,6 +108,8 @@ class Database:
         )
         # SQLite: writes the API runs on its event loop (runyard.api.context.writing).
         self.loop_writes = LoopWrites(self.group_commit) if self.group_commit else None
+        # PostgreSQL: numbers the change feed after each write's COMMIT.
+        self._turns = sequencer.Turns()
         # Other replicas learn of this process's commits by pg_notify, sent after them.
         self._notify = (
             pgnotify.Sender(
@@ -180,7 +182,7 @@ class Database:
                     statements.run_and_commit(conn, batch)
                 if last.unnumbered:
                     # Committed: now numbered (and in the rollups) before it returns.
-                    sequencer.number(conn, last.unnumbered)
+                    self._turns.after_commit(conn, last.unnumbered)
             elif not self._group_tail(conn, last):
                 statements.run_each(conn, last.statements())
         # After the commit: a woken watcher must find what woke it.

@@ -24,6 +24,7 @@ transaction and never comes here.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -106,6 +107,51 @@ def number(conn: Connection, workspace_ids: Iterable[int]) -> None:
     each, on the connection of a write that has just committed."""
     for workspace_id in sorted(set(workspace_ids)):
         st.run_script(conn, statements(workspace_id))
+
+
+class Turns:
+    """This process's sequencer runs, one at a time per workspace: a writer
+    that committed while a run was under way waits for the next, which numbers
+    its row with every other that committed meanwhile (one lock, one COMMIT
+    for all of them), instead of each queueing on the advisory lock in turn."""
+
+    __slots__ = ("_cond", "_done", "_running", "_started")
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._started: dict[int, int] = {}
+        self._done: dict[int, int] = {}
+        self._running: set[int] = set()
+
+    def after_commit(self, conn: Connection, workspace_ids: Iterable[int]) -> None:
+        """Returns once a sequencer run that began after this call has ended
+        for each workspace (so rows committed before it are numbered)."""
+        for workspace_id in sorted(set(workspace_ids)):
+            self._one(conn, workspace_id)
+
+    def _one(self, conn: Connection, workspace_id: int) -> None:
+        cond = self._cond
+        with cond:
+            # Any run that starts from now on covers this writer's row.
+            target = self._started.get(workspace_id, 0) + 1
+            while self._done.get(workspace_id, 0) < target:
+                if workspace_id in self._running:
+                    cond.wait()
+                    continue
+                self._started[workspace_id] = self._started.get(workspace_id, 0) + 1
+                self._running.add(workspace_id)
+                try:
+                    cond.release()
+                    try:
+                        number(conn, (workspace_id,))
+                    finally:
+                        cond.acquire()
+                finally:
+                    self._running.discard(workspace_id)
+                    cond.notify_all()
+                # A failed run leaves `done` behind `started`: the next writer
+                # (or this one, on its way out) runs again.
+                self._done[workspace_id] = self._started[workspace_id]
 
 
 _PENDING = st.Sql("SELECT DISTINCT workspace_id FROM run_changes WHERE seq IS NULL")
