@@ -197,6 +197,13 @@ def test_a_change_committed_but_not_numbered_is_numbered_later(
         assert _seqs(store) == [1, 2, 3, 4, 5]
         assert reads.head(WORKSPACE) == 5
         _assert_rollups_match_runs(store, 5)
+        # So does a rebuild of the rollups, which counts the run once.
+        with monkeypatch.context() as m:
+            m.setattr(sequencer, "number", _killed)
+            _create(store, "f")
+        assert store.rebuild_rollups() == 6
+        assert _seqs(store) == [1, 2, 3, 4, 5, 6]
+        _assert_rollups_match_runs(store, 6)
     finally:
         store.close()
 

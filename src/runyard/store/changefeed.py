@@ -82,9 +82,9 @@ _INSERT_CHANGE = st.insert(
 _INSERT_UNNUMBERED = st.insert(
     "run_changes", ("workspace_id", "automation", "create_time", "body", "rollup")
 )
-# First in every transaction's Tail: the counter row is the workspace's one
-# point of contention, and a writer that holds it finds the rollup rows
-# (runyard.store.rollups.STAGE) free, released by the writer before it.
+# Before the rollups in every transaction's Tail: a change numbered in its
+# transaction takes the workspace's counter (on PostgreSQL the sequencer's
+# lock) before the rollup rows, as the sequencer does, so none can deadlock.
 STAGE = FEED
 
 
