@@ -198,7 +198,9 @@ class Database:
             return
         autocommit = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
         with _guard(), autocommit as conn:
-            sequencer.number_pending(conn)
+            found = sequencer.number_pending(conn)
+        if found:
+            log.info("numbered change-feed rows left unnumbered in %d workspace(s)", found)
 
     def _group_tail(self, conn: Connection, last: Tail) -> bool:
         """SQLite writes on the event loop (runyard.store.loop_writes): the
