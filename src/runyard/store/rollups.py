@@ -21,6 +21,7 @@ from sqlalchemy import Connection, and_, delete, inspect, select, text
 
 from runyard.domain import aggregates as agg
 from runyard.store import changefeed, layout, sequencer
+from runyard.store import rollup_maxima as maxima
 from runyard.store import statements as st
 from runyard.store import tables as t
 from runyard.store.tail import ROLLUPS, tail, write_pending, writes_later
@@ -229,7 +230,7 @@ class _Deltas:
             upsert = _upsert_rows(workspace_id, _moved(accs))
             if upsert is not None:
                 out.append(upsert)
-            out.extend(_max_statements(workspace_id, self._maxed.get(workspace_id, ())))
+            out.extend(maxima.statements(workspace_id, self._maxed.get(workspace_id, ())))
         return out
 
 
@@ -256,7 +257,7 @@ def _write(
     if keys:
         # The maxima are read from the runs: their rows first (write_later).
         write_pending(conn)
-        st.run_each(conn, _max_statements(workspace_id, keys))
+        st.run_each(conn, maxima.statements(workspace_id, keys))
 
 
 @functools.lru_cache(maxsize=512)
@@ -273,48 +274,6 @@ def _upsert_statement(hist: tuple[str, ...]) -> st.Sql:
         " WHEN excluded.duration_max > run_rollups.duration_max"
         " THEN excluded.duration_max ELSE run_rollups.duration_max END",
     )
-
-
-@functools.lru_cache(maxsize=8)
-def _max_sql(by_automation: bool, by_trigger: bool, spanned: bool) -> st.Sql:
-    """Sets one rollup row's duration_max to its runs' maximum (an index on
-    the runs serves each variant's conditions)."""
-    conds = ["workspace_id = :workspace_id", "state = :state", "duration IS NOT NULL"]
-    if by_automation:
-        conds.append("automation = :automation")
-    if by_trigger:
-        conds.append('"trigger" = :trigger')
-    if spanned:
-        conds += ["create_time >= :lo", "create_time < :hi"]
-    return st.Sql(
-        "UPDATE run_rollups SET duration_max ="
-        f" (SELECT coalesce(max(duration), 0) FROM runs WHERE {' AND '.join(conds)})"
-        " WHERE workspace_id = :workspace_id AND level = :level AND automation = :automation"
-        ' AND bucket_start = :bucket_start AND state = :state AND "trigger" = :trigger'
-    )
-
-
-def _max_statements(workspace_id: int, keys: Iterable[Key]) -> list[st.Statement]:
-    """A maximum cannot be subtracted: read it again from the runs (rare: only
-    when a run that already had a duration changes)."""
-    out: list[st.Statement] = []
-    for level, automation, start, state, trigger in sorted(set(keys)):
-        lo, hi = layout.bucket_span(level, start)
-        sql = _max_sql(
-            automation != layout.ALL_AUTOMATIONS, trigger != layout.ALL_TRIGGERS, lo is not None
-        )
-        params = {
-            "workspace_id": workspace_id,
-            "level": level,
-            "automation": automation,
-            "bucket_start": start,
-            "state": state,
-            "trigger": trigger,
-            "lo": lo,
-            "hi": hi,
-        }
-        out.append((sql, params, False))
-    return out
 
 
 def apply(
@@ -368,42 +327,16 @@ def apply_many(
     _write(conn, workspace_id, _accumulate((contribution(a, r), 1) for a, r in items))
 
 
-def _quiesce_feed(conn: Connection, workspace_id: int | None) -> None:
-    """PostgreSQL writers leave their rollup deltas on unnumbered change-feed
-    rows for the sequencer (runyard.store.sequencer). A rebuild takes the
-    sequencer locks of what it rebuilds, keeps new feed rows from committing
-    until it ends (their runs would be counted here and their deltas again
-    later), and numbers the rows waiting (a killed writer's among them)."""
-    found = inspect(conn)
-    if not found.has_table("run_changes") or "rollup" not in {
-        c["name"] for c in found.get_columns("run_changes")
-    }:
-        return  # a migration before the feed was numbered this way
-    ws = t.workspaces.c.id
-    ids = (
-        [workspace_id]
-        if workspace_id is not None
-        else [int(w) for w in conn.execute(select(ws).order_by(ws)).scalars()]
-    )
-    for w in ids:
-        sequencer.LOCK.run(conn, {"key": sequencer.lock_key(w)})
-    conn.execute(text("LOCK TABLE run_changes IN EXCLUSIVE MODE"))
-    c = t.run_changes.c
-    waiting = select(c.workspace_id).where(c.seq.is_(None)).distinct()
-    for w in sorted(int(w) for w in conn.execute(waiting).scalars()):
-        if w in ids:
-            sequencer.NUMBER.run(conn, {"workspace_id": w, "name": f"ws:{w}"})
-
-
 def rebuild(conn: Connection, workspace_id: int | None = None) -> int:
     """Recomputes the rollups of one workspace (or all) from the runs table, in
     the caller's transaction; returns how many runs were counted.
 
     On PostgreSQL the rollup table and the change feed are locked first
-    (`_quiesce_feed`), so writers that commit meanwhile wait and then add their
-    change on top: nothing is counted twice or missed. (SQLite writers are serialized anyway.)"""
+    (runyard.store.sequencer.quiesce_for_rebuild), so writers that commit
+    meanwhile wait and then add their change on top: nothing is counted twice
+    or missed. (SQLite writers are serialized anyway.)"""
     if conn.dialect.name == "postgresql":
-        _quiesce_feed(conn, workspace_id)
+        sequencer.quiesce_for_rebuild(conn, workspace_id)
         conn.execute(text("LOCK TABLE run_rollups IN EXCLUSIVE MODE"))
     # Archived runs count as before they moved (aggregates do not change); the
     # migration that made the rollups runs before the archive exists.

@@ -28,9 +28,10 @@ import threading
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect, select, text
 
 from runyard.store import statements as st
+from runyard.store import tables as t
 from runyard.store.tables import HIST_COLUMNS
 
 # The advisory-lock key space of the sequencers (one key per workspace).
@@ -152,6 +153,33 @@ class Turns:
                 # A failed run leaves `done` behind `started`: the next writer
                 # (or this one, on its way out) runs again.
                 self._done[workspace_id] = self._started[workspace_id]
+
+
+def quiesce_for_rebuild(conn: Connection, workspace_id: int | None) -> None:
+    """Before a rebuild of the rollups (runyard.store.rollups.rebuild): takes
+    the sequencer locks of what it rebuilds, keeps new feed rows from
+    committing until it ends (their runs would be counted there and their
+    deltas again later), and numbers the rows waiting (a killed writer's
+    among them)."""
+    found = inspect(conn)
+    if not found.has_table("run_changes") or "rollup" not in {
+        c["name"] for c in found.get_columns("run_changes")
+    }:
+        return  # a migration before the feed was numbered this way
+    ws = t.workspaces.c.id
+    ids = (
+        [workspace_id]
+        if workspace_id is not None
+        else [int(w) for w in conn.execute(select(ws).order_by(ws)).scalars()]
+    )
+    for w in ids:
+        LOCK.run(conn, {"key": lock_key(w)})
+    conn.execute(text("LOCK TABLE run_changes IN EXCLUSIVE MODE"))
+    c = t.run_changes.c
+    waiting = select(c.workspace_id).where(c.seq.is_(None)).distinct()
+    for w in sorted(int(w) for w in conn.execute(waiting).scalars()):
+        if w in ids:
+            NUMBER.run(conn, {"workspace_id": w, "name": f"ws:{w}"})
 
 
 _PENDING = st.Sql("SELECT DISTINCT workspace_id FROM run_changes WHERE seq IS NULL")
