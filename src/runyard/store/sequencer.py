@@ -34,8 +34,9 @@ from runyard.store import statements as st
 from runyard.store import tables as t
 from runyard.store.tables import HIST_COLUMNS
 
-# The advisory-lock key space of the sequencers (one key per workspace).
-_LOCK_SPACE = 0x52594644 << 24
+# The advisory-lock key space of the sequencers (one key per workspace id below 2**32;
+# a larger id may share a key with another: they then take turns, nothing worse).
+_LOCK_SPACE = 0x52594644 << 32
 
 
 def lock_key(workspace_id: int) -> int:
