@@ -180,14 +180,11 @@ STAGE = ROLLUPS
 
 
 class _Deltas:
-    """A transaction's rollup changes summed per quarter (a group's, on SQLite:
-    runyard.store.tail.Tail.absorb) and spread over their rollup keys only when
-    written: summing before the fan-out costs a change one or two sums instead
-    of one per rollup key (16), and the rows are the same. They are upserted at
-    the transaction's end (runyard.store.tail.Tail), where every writer of the
-    workspace waits for them; on PostgreSQL most are carried by the
-    transaction's change-feed row instead (`take`) and added by the sequencer
-    (runyard.store.sequencer)."""
+    """A transaction's (on SQLite's loop, a group's) rollup changes summed per
+    quarter, spread over their 16 keys only when written (same rows, one sum
+    per change instead of 16), upserted at its end (runyard.store.tail.Tail);
+    on PostgreSQL most are carried by the transaction's change-feed row instead
+    (`take`) and added by the sequencer (runyard.store.sequencer)."""
 
     __slots__ = ("_maxed", "by_workspace")
 
