@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Select, bindparam, select
 
 from runyard.aip.errors import aborted, already_exists, failed_precondition, not_found
 from runyard.aip.listing import ListPlan
+from runyard.aip.sql import prepared
 from runyard.store import archived_reads, changefeed, listing, rollups, run_import
 from runyard.store import run_rows as rows
 from runyard.store import tables as t
@@ -24,6 +25,7 @@ from runyard.store.db import (
     micros,
 )
 from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, Page
+from runyard.store.quick_reads import RUN_BODY
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
 from runyard.store.statements import Sql
 from runyard.store.tail import write_later, writes_later
@@ -255,6 +257,9 @@ class SqlRuns(Part):
         return self.db.idempotent(request_key, Run, work)
 
     def get_run(self, ref: RunRef) -> Run:
+        quick = self._quick_run(ref)
+        if quick is not None:
+            return quick
         with self.db.read() as conn:
             row = _run_row(self.db, conn, ref, missing_ok=True)
             if row is None:
@@ -263,6 +268,9 @@ class SqlRuns(Part):
         return Run.FromString(row.body)
 
     def list_runs(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:
+        quick = self._quick_page(parent, plan)
+        if quick is not None:
+            return quick
         with self.db.read_each() as conn:
             ws_id = self.db.workspace_id(conn, parent.workspace)
             if plan.option("show_archived"):
@@ -273,6 +281,34 @@ class SqlRuns(Part):
                 # Only an empty page needs to tell "no such automation" from "no runs".
                 _automation_exists_or_has_runs(conn, ws_id, parent)
             return page
+
+    def _quick_run(self, ref: RunRef) -> Run | None:
+        """The run in one statement (SQLite: runyard.store.quick_reads), or None."""
+        quick = self.db.quick_reads
+        ws_id = None if quick is None else self.db.known_workspace_id(ref.automation.workspace)
+        if quick is None or ws_id is None:
+            return None
+        params = {"ws": ws_id, "automation": ref.automation.automation, "run": ref.run}
+        found = quick.fetch(RUN_BODY, params)
+        return Run.FromString(found[0][0]) if found else None
+
+    def _quick_page(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes] | None:
+        """A page whose shape was prepared already, in one statement (SQLite:
+        runyard.store.quick_reads); None for anything else (archived runs,
+        total_size, an empty page that must tell a missing automation)."""
+        quick = self.db.quick_reads
+        if quick is None or plan.show_total_size or plan.option("show_archived"):
+            return None
+        ws_id = self.db.known_workspace_id(parent.workspace)
+        if ws_id is None or plan.collection is not listing.RUNS:
+            return None
+        base, values = runs_base(parent, ws_id)
+        found = prepared.statement(plan, base, "sqlite", values)
+        got = None if found is None else quick.fetch(*found)
+        if got is None or (not got and parent.automation != "-"):
+            return None
+        kept, token = plan.page(got)
+        return Page([row[0] for row in kept], token, None)
 
     def change_run(self, ref: RunRef, etag: str, request_key: str, apply: ApplyTransition) -> Run:
         def work(conn: Connection) -> Run:
