@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
 
 from runyard.aip.errors import ApiError
 from runyard.aip.listing import ListPlan, ListRequest, plan_list
@@ -115,7 +116,7 @@ def test_quick_reads_answer_as_the_full_path(database_url: str) -> None:
 
 def test_only_plain_sqlite_files(tmp_path: Path) -> None:
     for url in ("sqlite://", "sqlite:///:memory:", "sqlite:///file:x?mode=memory&uri=true"):
-        engine = create_engine(url)
+        engine = create_engine(url, poolclass=NullPool)
         try:
             assert quick_reads.for_engine(engine) is None, url
         finally:
