@@ -37,6 +37,10 @@ def _fill(store: SqlStore) -> None:
         actor = domain.Actor("tests", time.time_ns() // 1000)
         run, change = domain.new_run(run_pb2.Run(caller=f"c{i % 2}"), actor)
         store.create_run(RunRef(ETL, f"r{i}"), run, change, "")
+    entries = [
+        run_pb2.RunEvent.JournalEntry(node_kind="FunctionCall", node_id=f"s{i}") for i in range(6)
+    ]
+    store.append_journal(RunRef(ETL, "r3"), entries, time.time_ns() // 1000)
 
 
 def _plan(store: SqlStore, parent: AutomationRef, token: str = "", **fields: Any) -> ListPlan:
@@ -56,6 +60,26 @@ async def _walk(
         plan = _plan(store, parent, token, **fields)
         ours: Page[bytes] = await reads.list_runs(parent, plan)
         theirs = store.list_runs(parent, plan)
+        assert (ours.items, ours.next_page_token) == (theirs.items, theirs.next_page_token)
+        items += ours.items
+        token = ours.next_page_token
+        if not token:
+            return items
+
+
+async def _walk_events(store: SqlStore, reads: AsyncRunReads, parent: RunRef) -> list[bytes]:
+    """Every page of the run's timeline both ways: the same items and tokens."""
+    items: list[bytes] = []
+    token = ""
+    while True:
+        request = run_service_pb2.ListRunEventsRequest(
+            parent=parent.name, page_size=3, page_token=token
+        )
+        plan = plan_list(
+            listing.RUN_EVENTS, ListRequest.of(request, listing.RUN_EVENTS), store.page_tokens
+        )
+        ours = await reads.list_run_events(parent, plan)
+        theirs = store.list_run_events(parent, plan)
         assert (ours.items, ours.next_page_token) == (theirs.items, theirs.next_page_token)
         items += ours.items
         token = ours.next_page_token
@@ -84,6 +108,7 @@ def test_async_reads_answer_as_the_store(database_url: str) -> None:
                     assert len(await _walk(store, reads, ALL, filter='caller = "c1"')) == 3
                     assert len(await _walk(store, reads, ETL, order_by="create_time")) == 7
                     assert await _walk(store, reads, IDLE) == []
+                    assert len(await _walk_events(store, reads, RunRef(ETL, "r3"))) == 7
                 with pytest.raises(ApiError) as missing:
                     await reads.list_runs(AutomationRef(WORKSPACE, "nope"), _plan(store, ETL))
                 assert _code(missing) == grpc.StatusCode.NOT_FOUND
@@ -92,6 +117,9 @@ def test_async_reads_answer_as_the_store(database_url: str) -> None:
                 with pytest.raises(ApiError) as gone:
                     await reads.get_run(RunRef(ETL, "nope"))
                 assert _code(gone) == grpc.StatusCode.NOT_FOUND
+                with pytest.raises(ApiError) as no_run:
+                    await _walk_events(store, reads, RunRef(ETL, "nope"))
+                assert _code(no_run) == grpc.StatusCode.NOT_FOUND
             finally:
                 await reads.close()
 

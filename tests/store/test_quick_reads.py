@@ -16,7 +16,7 @@ from sqlalchemy.pool import NullPool
 from runyard.aip.errors import ApiError
 from runyard.aip.listing import ListPlan, ListRequest, plan_list
 from runyard.domain import runs as domain
-from runyard.store import listing, quick_reads
+from runyard.store import listing, quick_reads, run_bases
 from runyard.store.engine import make_engine
 from runyard.store.interface import Page
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
@@ -37,6 +37,10 @@ def _fill(store: SqlStore) -> None:
         actor = domain.Actor("tests", time.time_ns() // 1000)
         run, change = domain.new_run(run_pb2.Run(caller=f"c{i % 2}"), actor)
         store.create_run(RunRef(ETL, f"r{i}"), run, change, "")
+    entries = [
+        run_pb2.RunEvent.JournalEntry(node_kind="FunctionCall", node_id=f"s{i}") for i in range(6)
+    ]
+    store.append_journal(RunRef(ETL, "r3"), entries, time.time_ns() // 1000)
 
 
 def _plan(store: SqlStore, parent: AutomationRef, token: str = "", **fields: Any) -> ListPlan:
@@ -75,6 +79,31 @@ def _walk(store: SqlStore, parent: AutomationRef, **fields: Any) -> list[bytes]:
     return items
 
 
+def _walk_events(store: SqlStore, parent: RunRef) -> list[bytes]:
+    """Every page of the run's timeline both ways, twice."""
+    items: list[bytes] = []
+    for _ in range(2):
+        items, token = [], ""
+        while True:
+            request = run_service_pb2.ListRunEventsRequest(
+                parent=parent.name, page_size=3, page_token=token
+            )
+            events = listing.RUN_EVENTS
+            plan = plan_list(events, ListRequest.of(request, events), store.page_tokens)
+            ours = store.list_run_events(parent, plan)
+            quick, store.db.quick_reads = store.db.quick_reads, None
+            try:
+                theirs = store.list_run_events(parent, plan)
+            finally:
+                store.db.quick_reads = quick
+            assert (ours.items, ours.next_page_token) == (theirs.items, theirs.next_page_token)
+            items += ours.items
+            token = ours.next_page_token
+            if not token:
+                break
+    return items
+
+
 def test_quick_reads_answer_as_the_full_path(database_url: str) -> None:
     store = SqlStore(database_url, pool_size=2)
     try:
@@ -97,9 +126,13 @@ def test_quick_reads_answer_as_the_full_path(database_url: str) -> None:
         assert len(_walk(store, ETL, filter='caller = "c1"', order_by="create_time")) == 3
         assert _walk(store, IDLE) == []
         assert len(_walk(store, ETL, show_total_size=True)) == 7
+        assert len(_walk_events(store, RunRef(ETL, "r3"))) == 7
+        assert run_bases.RUN_ID.text in ran
+        with pytest.raises(ApiError):
+            _walk_events(store, RunRef(ETL, "nope"))
         ref = RunRef(ETL, "r3")
         assert store.get_run(ref) == store.get_run(ref)
-        assert quick_reads.RUN_BODY in ran and len(ran) > 10  # the quick path ran
+        assert run_bases.RUN_BODY.text in ran and len(ran) > 10  # the quick path ran
         with pytest.raises(ApiError):
             store.get_run(RunRef(ETL, "nope"))
         with pytest.raises(ApiError):

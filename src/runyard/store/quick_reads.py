@@ -24,10 +24,6 @@ from sqlalchemy.engine import Engine
 
 from runyard.store.engine import SQLITE_BUSY_TIMEOUT_MS
 
-RUN_BODY = (
-    "SELECT body FROM runs WHERE workspace_id = :ws AND automation = :automation AND run = :run"
-)
-
 
 class QuickReads:
     """Read-only autocommit connections to one SQLite file, one per thread."""

@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, select
+from sqlalchemy import Connection, select
 
 from runyard.aip.errors import aborted, already_exists, failed_precondition, not_found
 from runyard.aip.listing import ListPlan
-from runyard.aip.sql import prepared
-from runyard.store import archived_reads, changefeed, listing, rollups, run_import
+from runyard.store import archived_reads, changefeed, listing, quick_run_reads, rollups, run_import
 from runyard.store import run_rows as rows
 from runyard.store import tables as t
 from runyard.store.db import (
@@ -25,8 +24,8 @@ from runyard.store.db import (
     micros,
 )
 from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, Page
-from runyard.store.quick_reads import RUN_BODY
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
+from runyard.store.run_bases import EVENTS_OF_RUN, runs_base
 from runyard.store.statements import Sql
 from runyard.store.tail import write_later, writes_later
 from runyard.v1 import run_pb2
@@ -225,20 +224,6 @@ def retry_locked(
     return _insert_run(conn, row.workspace_id, new_ref, new, change, deferred)
 
 
-# The bases of ListRuns and ListRunEvents, constant so that their pages are
-# prepared once per shape (runyard.aip.sql.prepared).
-_RUNS_OF_WORKSPACE = select(t.runs.c.body).where(t.runs.c.workspace_id == bindparam("ws"))
-_RUNS_OF_AUTOMATION = _RUNS_OF_WORKSPACE.where(t.runs.c.automation == bindparam("automation"))
-_EVENTS_OF_RUN = select(t.run_events.c.body).where(t.run_events.c.run_id == bindparam("run_id"))
-
-
-def runs_base(parent: AutomationRef, ws_id: int) -> tuple[Select[Any], dict[str, Any]]:
-    """The base query of a ListRuns page of `parent` and its named values."""
-    if parent.automation == "-":
-        return _RUNS_OF_WORKSPACE, {"ws": ws_id}
-    return _RUNS_OF_AUTOMATION, {"ws": ws_id, "automation": parent.automation}
-
-
 class SqlRuns(Part):
     def create_run(
         self, ref: RunRef, run: Run, change: RunEvent.StateChange, request_key: str
@@ -257,7 +242,7 @@ class SqlRuns(Part):
         return self.db.idempotent(request_key, Run, work)
 
     def get_run(self, ref: RunRef) -> Run:
-        quick = self._quick_run(ref)
+        quick = quick_run_reads.get_run(self.db, ref)
         if quick is not None:
             return quick
         with self.db.read() as conn:
@@ -268,7 +253,7 @@ class SqlRuns(Part):
         return Run.FromString(row.body)
 
     def list_runs(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:
-        quick = self._quick_page(parent, plan)
+        quick = quick_run_reads.list_runs(self.db, parent, plan)
         if quick is not None:
             return quick
         with self.db.read_each() as conn:
@@ -281,34 +266,6 @@ class SqlRuns(Part):
                 # Only an empty page needs to tell "no such automation" from "no runs".
                 _automation_exists_or_has_runs(conn, ws_id, parent)
             return page
-
-    def _quick_run(self, ref: RunRef) -> Run | None:
-        """The run in one statement (SQLite: runyard.store.quick_reads), or None."""
-        quick = self.db.quick_reads
-        ws_id = None if quick is None else self.db.known_workspace_id(ref.automation.workspace)
-        if quick is None or ws_id is None:
-            return None
-        params = {"ws": ws_id, "automation": ref.automation.automation, "run": ref.run}
-        found = quick.fetch(RUN_BODY, params)
-        return Run.FromString(found[0][0]) if found else None
-
-    def _quick_page(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes] | None:
-        """A page whose shape was prepared already, in one statement (SQLite:
-        runyard.store.quick_reads); None for anything else (archived runs,
-        total_size, an empty page that must tell a missing automation)."""
-        quick = self.db.quick_reads
-        if quick is None or plan.show_total_size or plan.option("show_archived"):
-            return None
-        ws_id = self.db.known_workspace_id(parent.workspace)
-        if ws_id is None or plan.collection is not listing.RUNS:
-            return None
-        base, values = runs_base(parent, ws_id)
-        found = prepared.statement(plan, base, "sqlite", values)
-        got = None if found is None else quick.fetch(*found)
-        if got is None or (not got and parent.automation != "-"):
-            return None
-        kept, token = plan.page(got)
-        return Page([row[0] for row in kept], token, None)
 
     def change_run(self, ref: RunRef, etag: str, request_key: str, apply: ApplyTransition) -> Run:
         def work(conn: Connection) -> Run:
@@ -357,6 +314,9 @@ class SqlRuns(Part):
         return list(self.db.idempotent(request_key, AppendRunEventsResponse, work).run_events)
 
     def list_run_events(self, parent: RunRef, plan: ListPlan) -> Page[bytes]:
+        quick = quick_run_reads.list_run_events(self.db, parent, plan)
+        if quick is not None:
+            return quick
         with self.db.read_each() as conn:
             row = _run_row(self.db, conn, parent, missing_ok=True)
             if row is None:
@@ -364,7 +324,7 @@ class SqlRuns(Part):
                 return archived_reads.list_run_events(conn, ws_id, parent, plan)
             values = {"run_id": row.id}
             return listing.page(
-                conn, plan, listing.RUN_EVENTS, _EVENTS_OF_RUN, t.run_events.c, values
+                conn, plan, listing.RUN_EVENTS, EVENTS_OF_RUN, t.run_events.c, values
             )
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None:
