@@ -1,8 +1,8 @@
 """The compiled JSON printer (runyard.gateway._jsonwire) against the Python encoder.
 
 Over the same random messages of every message type and the same encode table as
-test_jsoncodec.py: the bytes printed from a message's wire form are byte-for-byte
-the Python encoder's output (itself held equal to json_format there), and what the
+test_jsoncodec.py (jsoncodec_cases.py): the bytes printed from a message's wire form are
+byte-for-byte the Python encoder's output (itself held equal to json_format there), and what the
 printer cannot settle falls back to Python with the same result or error.
 """
 
@@ -22,12 +22,12 @@ from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2
 from hypothesis import given
 from jsontest.v1 import jsontest_pb2
-from test_jsoncodec import _SETTINGS, ALL_TYPES, ENCODE_CASES, _reference, messages
 
 from runyard.gateway import jsoncodec_encode_wire as wire
 from runyard.gateway.jsoncodec import JsonEncodeError, encode_message, encode_messages
 from runyard.gateway.jsoncodec_encode import MEMO, encoder_for
 from runyard.v1 import run_pb2, run_service_pb2
+from tests.gateway.jsoncodec_cases import _SETTINGS, ALL_TYPES, ENCODE_CASES, _reference, messages
 
 _STRING = descriptor_pb2.FieldDescriptorProto.TYPE_STRING
 _OPTIONAL = descriptor_pb2.FieldDescriptorProto.LABEL_OPTIONAL
