@@ -230,7 +230,9 @@ class Runyard:
         interceptors = [gate]
         # Handlers reach the server already behind the gate (no per-call interceptor).
         server = grpc.aio.server(options=options)
-        gated = GatedServer(server, gate)
+        # One method table where reads run inline; registered methods where
+        # they await the network on the loop (runyard.api.interceptors).
+        gated = GatedServer(server, gate, one_table=self.run_reads is None)
         # The servicers go to the server through a registry that keeps them for the
         # in-process gateway, which calls them directly, through the same interceptors.
         registry = HandlerRegistry(gated, interceptors)  # type: ignore[arg-type]
