@@ -1,6 +1,8 @@
 """Sixteen concurrent writers (SQLite: committing in shared groups), then kill -9:
 every write acknowledged before the kill is there after the restart, in the
-state it was acknowledged in."""
+state it was acknowledged in, and in the change feed (PostgreSQL: rows a
+writer committed but had not numbered are numbered at the restart); the feed
+has no gap and the rollups count every run."""
 
 from __future__ import annotations
 
@@ -9,7 +11,11 @@ import time
 from pathlib import Path
 
 import grpc
+from sqlalchemy import func, select
 
+from runyard.store import layout
+from runyard.store import tables as t
+from runyard.store.engine import make_engine
 from runyard.v1 import run_pb2, run_service_pb2, runner_service_pb2
 from tests.api.test_run_lifecycle import create_run, setup_automation
 from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
@@ -68,6 +74,36 @@ def test_concurrent_acknowledged_writes_survive_kill_9(database_url: str, tmp_pa
                     assert found.state == run_pb2.Run.RUNNING, name
                 else:
                     assert found.state in (state, run_pb2.Run.RUNNING), name
+        _assert_feed_and_rollups(database_url, acknowledged)
     finally:
         stop.set()
         server.stop()
+
+
+def _assert_feed_and_rollups(database_url: str, acknowledged: dict[str, int]) -> None:
+    """Read from the database the restarted server runs on."""
+    engine = make_engine(database_url, pool_size=1)
+    c, r, runs = t.run_changes.c, t.run_rollups.c, t.runs.c
+    try:
+        with engine.connect() as conn:
+            seqs = list(conn.execute(select(c.seq).order_by(c.seq)).scalars())
+            bodies = conn.execute(select(c.body)).scalars()
+            in_feed = {(run.name, run.state) for run in map(run_pb2.Run.FromString, bodies)}
+            rolled = dict(
+                conn.execute(
+                    select(r.state, r.run_count).where(
+                        r.level == layout.LEVEL_ALL,
+                        r.automation == layout.ALL_AUTOMATIONS,
+                        r.trigger == layout.ALL_TRIGGERS,
+                        r.run_count != 0,
+                    )
+                ).all()
+            )
+            counted: dict[int, int] = dict(
+                conn.execute(select(runs.state, func.count()).group_by(runs.state)).all()
+            )
+    finally:
+        engine.dispose()
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert set(acknowledged.items()) <= in_feed
+    assert rolled == counted

@@ -37,6 +37,7 @@ from runyard.gateway.http_options import HttpServerOptions
 from runyard.gateway.inprocess import HandlerRegistry, InProcessInvoker
 from runyard.jobs.retention import schedule_forever
 from runyard.jobs.worker import OperationWorker
+from runyard.ops import gc_tuning
 from runyard.ops.metrics import METRICS
 from runyard.store.engine import resolve_url
 from runyard.store.interface import AsyncRunReads, Store
@@ -385,6 +386,7 @@ async def serve(settings: Settings, on_ready: Callable[[], None] | None = None) 
     """Serves until SIGINT/SIGTERM; `on_ready` is called once both servers listen."""
     app = Runyard(settings)
     await app.start()
+    gc_tuning.settle_after_start()
     if on_ready is not None:
         on_ready()
     loop = asyncio.get_running_loop()

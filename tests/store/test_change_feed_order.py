@@ -2,20 +2,24 @@
 commit order (what WatchRuns resumes from), and the rollups stay exact.
 
 Run changes number their feed rows at the end of their transactions
-(runyard.store.tail.Tail); on PostgreSQL many connections write at once, so a
+(runyard.store.tail.Tail), on PostgreSQL just after them
+(runyard.store.sequencer); there many connections write at once, so a
 reader polling meanwhile would see a gap if a change committed before a
-smaller number did."""
+smaller number did. A PostgreSQL writer that dies between its COMMIT and its
+sequencer leaves its row unnumbered: the next writer, a start-up or a replay
+of the request numbers it."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import Connection, func, select
 
 from runyard.domain import runs as domain
-from runyard.store import layout
+from runyard.store import changefeed, layout, rollups, sequencer
 from runyard.store import tables as t
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
 from runyard.store.sql import SqlStore
@@ -110,12 +114,12 @@ def test_concurrent_writers_make_a_gapless_commit_ordered_feed(database_url: str
         for name, path in states.items():
             assert path[:2] == [run_pb2.Run.QUEUED, run_pb2.Run.RUNNING], name
             assert path[2] in (run_pb2.Run.SUCCEEDED, run_pb2.Run.FAILED), name
-        _assert_rollups_match_runs(store)
+        _assert_rollups_match_runs(store, WRITERS * RUNS_EACH)
     finally:
         store.close()
 
 
-def _assert_rollups_match_runs(store: SqlStore) -> None:
+def _assert_rollups_match_runs(store: SqlStore, runs_total: int) -> None:
     """The all-time "all automations, all triggers" rollup rows count every run."""
     r, runs = t.run_rollups.c, t.runs.c
     with store.db.read() as conn:
@@ -133,4 +137,113 @@ def _assert_rollups_match_runs(store: SqlStore) -> None:
             conn.execute(select(runs.state, func.count()).group_by(runs.state)).all()
         )
     assert rolled == counted
-    assert sum(counted.values()) == WRITERS * RUNS_EACH
+    assert sum(counted.values()) == runs_total
+
+
+def _killed(conn: Connection, workspace_ids: Iterable[int]) -> None:
+    """A sequencer that never runs: the process died just after the COMMIT."""
+
+
+def _prepared(database_url: str) -> SqlStore:
+    store = SqlStore(database_url, pool_size=2)
+    store.create_workspace(WORKSPACE, workspace_pb2.Workspace(display_name="Feed"), "")
+    parent = AutomationRef(WORKSPACE, "extract")
+    store.create_automation(parent, automation_pb2.Automation(display_name="extract"), "")
+    return store
+
+
+def _create(store: SqlStore, name: str) -> run_pb2.Run:
+    actor = domain.Actor("tests", time.time_ns() // 1000)
+    run, change = domain.new_run(run_pb2.Run(caller="tests"), actor)
+    return store.create_run(RunRef(AutomationRef(WORKSPACE, "extract"), name), run, change, name)
+
+
+def _seqs(store: SqlStore) -> list[int | None]:
+    """The feed's numbers in insertion (id) order; None: not numbered yet."""
+    c = t.run_changes.c
+    with store.db.read() as conn:
+        return [s for (s,) in conn.execute(select(c.seq).order_by(c.id)).all()]
+
+
+def test_a_change_committed_but_not_numbered_is_numbered_later(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite numbers each change inside its transaction")
+    store = _prepared(database_url)
+    reads = StreamReads(store.db)
+    try:
+        _create(store, "a")
+        with monkeypatch.context() as m:
+            m.setattr(sequencer, "number", _killed)
+            _create(store, "b")
+        assert _seqs(store) == [1, None]
+        assert reads.head(WORKSPACE) == 1
+        # The next writer of the workspace numbers it first.
+        _create(store, "c")
+        assert _seqs(store) == [1, 2, 3]
+        _assert_rollups_match_runs(store, 3)
+        # A process starting on the database numbers what a killed one left.
+        with monkeypatch.context() as m:
+            m.setattr(sequencer, "number", _killed)
+            _create(store, "d")
+        SqlStore(database_url, pool_size=1).close()
+        assert _seqs(store) == [1, 2, 3, 4]
+        # The request retried after the crash gets its first answer, numbered.
+        with monkeypatch.context() as m:
+            m.setattr(sequencer, "number", _killed)
+            first = _create(store, "e")
+        assert _create(store, "e") == first
+        assert _seqs(store) == [1, 2, 3, 4, 5]
+        assert reads.head(WORKSPACE) == 5
+        _assert_rollups_match_runs(store, 5)
+        # So does a rebuild of the rollups, which counts the run once.
+        with monkeypatch.context() as m:
+            m.setattr(sequencer, "number", _killed)
+            _create(store, "f")
+        assert store.rebuild_rollups() == 6
+        assert _seqs(store) == [1, 2, 3, 4, 5, 6]
+        _assert_rollups_match_runs(store, 6)
+    finally:
+        store.close()
+
+
+def test_a_change_that_recomputes_a_maximum_keeps_the_feed_in_order(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change whose run had a duration reads rollup maxima again from the
+    runs; on PostgreSQL it numbers its own row under the sequencer's lock,
+    after the rows committed before it."""
+    store = _prepared(database_url)
+    try:
+        ref = RunRef(AutomationRef(WORKSPACE, "extract"), "a")
+        _create(store, "a")
+        for step, action in enumerate((domain.Action.START, domain.Action.SUCCEED)):
+            store.change_run(ref, "", f"a-{step}", _apply(action))
+        with monkeypatch.context() as m:
+            m.setattr(sequencer, "number", _killed)
+            _create(store, "b")
+        before = store.get_run(ref)
+        after = run_pb2.Run()
+        after.CopyFrom(before)
+        after.duration.FromMicroseconds(before.duration.ToMicroseconds() + 1_000_000)
+        with store.db.write() as conn:
+            ws_id = store.db.workspace_id(conn, WORKSPACE)
+            rollups.apply(conn, ws_id, "extract", before, after)
+            changefeed.record(conn, ws_id, "extract", 0, after)
+        assert _seqs(store) == [1, 2, 3, 4, 5]
+        assert StreamReads(store.db).head(WORKSPACE) == 5
+        # The maximum came back from the runs table, which still has the old duration.
+        r = t.run_rollups.c
+        with store.db.read() as conn:
+            maximum = conn.execute(
+                select(r.duration_max).where(
+                    r.level == layout.LEVEL_ALL,
+                    r.automation == layout.ALL_AUTOMATIONS,
+                    r.trigger == layout.ALL_TRIGGERS,
+                    r.state == run_pb2.Run.SUCCEEDED,
+                )
+            ).scalar_one()
+        assert maximum == before.duration.ToMicroseconds()
+    finally:
+        store.close()

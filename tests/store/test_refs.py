@@ -15,6 +15,9 @@ def test_names_round_trip() -> None:
     assert RUN.name == "organizations/acme/workspaces/data/automations/nightly/runs/r1"
     assert RunRef.parse(RUN.name) == RUN
     assert RUN.event_name(3) == RUN.name + "/events/3"
+    parsed = RunRef.parse(RUN.name)  # keeps the name it parsed: the one RUN formats
+    assert parsed.name == RUN.name and parsed.event_name(3) == RUN.event_name(3)
+    assert hash(parsed) == hash(RUN)
     execution = ExecutionRef(WS, "x1")
     assert ExecutionRef.parse(execution.name) == execution
     assert execution.outputs_name == execution.name + "/outputs"

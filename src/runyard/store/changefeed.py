@@ -9,21 +9,24 @@ on PostgreSQL, sends them to every LISTENing replica with pg_notify
 
 `record` writes one row of the WatchRuns change feed in the transaction of the
 run's change, so a change is in the feed exactly when it is committed. Its
-number is taken at the end of that transaction (runyard.store.tail.Tail).
+number is taken at the end of that transaction (runyard.store.tail.Tail), or
+on PostgreSQL right after its COMMIT, before the write returns
+(runyard.store.sequencer).
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Protocol, cast
 
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 
+from runyard.store import sequencer
 from runyard.store import statements as st
 from runyard.store import tables as t
 from runyard.store.db import CHANNEL as CHANNEL  # runyard.store.notify listens on it
 from runyard.store.db import TOPICS
-from runyard.store.tail import tail
+from runyard.store.tail import FEED, ROLLUPS, Tail, tail
 from runyard.v1 import run_pb2
 
 # Changes are kept this long (docs/streams.md); older cursors are OUT_OF_RANGE.
@@ -68,11 +71,6 @@ _BUMP_PG = st.Sql(
     " WHERE NOT EXISTS (SELECT 1 FROM bumped)"
     " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value + excluded.value"
 )
-# Locks the counter without moving it (see `hold`).
-_HOLD = st.Sql(
-    "INSERT INTO change_feed_state (name, value) VALUES (:name, 0)"
-    " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value"
-)
 # A change numbered from the counter just bumped: the last `back` numbers below
 # its value are this transaction's, so no round trip reads the value first.
 _INSERT_CHANGE = st.insert(
@@ -80,24 +78,42 @@ _INSERT_CHANGE = st.insert(
     ("workspace_id", "seq", "automation", "create_time", "body"),
     values={"seq": "(SELECT value FROM change_feed_state WHERE name = :name) - :back"},
 )
-# First in every transaction's Tail: the counter row is the workspace's one
-# point of contention, and a writer that holds it finds the rollup rows
-# (runyard.store.rollups.STAGE) free, released by the writer before it.
-STAGE = 1
+# PostgreSQL: a change left for the sequencer, with its rollup delta.
+_INSERT_UNNUMBERED = st.insert(
+    "run_changes", ("workspace_id", "automation", "create_time", "body", "rollup")
+)
+# Before the rollups in every transaction's Tail: a change numbered in its
+# transaction takes the workspace's counter (on PostgreSQL the sequencer's
+# lock) before the rollup rows, as the sequencer does, so none can deadlock.
+STAGE = FEED
+
+
+class _Carried(Protocol):
+    """What the rollup stage (runyard.store.rollups) tells the feed's rows."""
+
+    def maxed(self, workspace_id: int) -> bool: ...
+
+    def take(self, workspace_id: int) -> str | None: ...
 
 
 class _Changes:
-    """A transaction's change-feed rows, numbered at its end (runyard.store.tail.Tail).
+    """A transaction's change-feed rows, written at its end (runyard.store.tail.Tail).
 
-    The counter row of the workspace stays locked from the bump until the
-    transaction ends, so changes of one workspace commit in number order and a
-    reader that has seen n never later finds a smaller one; the bump comes
-    last, so that lock is held as briefly as the commit allows."""
+    SQLite, and a PostgreSQL change that recomputes a rollup maximum: numbered
+    from the workspace's counter, whose row stays locked until the
+    transaction ends, so changes commit in number order (on PostgreSQL after
+    numbering, under the sequencer's lock, every committed row still
+    unnumbered: those came first). Any other PostgreSQL change: unnumbered,
+    carrying the transaction's rollup delta, numbered after the COMMIT by
+    runyard.store.sequencer; the transaction then writes no row another writer
+    of the workspace writes."""
 
-    __slots__ = ("_bump", "by_workspace")
+    __slots__ = ("_bump", "_tail", "by_workspace")
 
-    def __init__(self, dialect: str) -> None:
+    def __init__(self, dialect: str, pending: Tail | None = None) -> None:
         self._bump = _BUMP_PG if dialect == "postgresql" else _BUMP
+        # PostgreSQL in a write transaction: rows may be left for the sequencer.
+        self._tail = pending if dialect == "postgresql" else None
         self.by_workspace: dict[int, list[dict[str, Any]]] = {}
 
     def merge(self, other: _Changes) -> None:
@@ -107,6 +123,11 @@ class _Changes:
     def statements(self) -> list[st.Statement]:
         out: list[st.Statement] = []
         for workspace_id, rows in sorted(self.by_workspace.items()):
+            if self._unnumbered(workspace_id, rows):
+                out.append((_INSERT_UNNUMBERED, rows, True))
+                continue
+            if self._bump is _BUMP_PG:
+                out.extend(sequencer.statements(workspace_id))
             name = f"ws:{workspace_id}"
             for back, row in enumerate(reversed(rows)):
                 row.update(name=name, back=back)
@@ -114,13 +135,28 @@ class _Changes:
             out.append((_INSERT_CHANGE, rows, True))
         return out
 
+    def _unnumbered(self, workspace_id: int, rows: list[dict[str, Any]]) -> bool:
+        """Leaves the rows for the sequencer where that may be (see the class),
+        the transaction's rollup delta of the workspace on the last one."""
+        pending = self._tail
+        if pending is None:
+            return False
+        rollups = cast(_Carried | None, pending.get(ROLLUPS))
+        if rollups is not None and rollups.maxed(workspace_id):
+            return False
+        for row in rows:
+            row["rollup"] = None
+        rows[-1]["rollup"] = rollups.take(workspace_id) if rollups is not None else None
+        pending.unnumbered.add(workspace_id)
+        return True
+
 
 def hold(conn: Connection, workspace_id: int) -> None:
-    """Locks the workspace's counter now, for a transaction that must write
-    rollup rows before its end: it then takes the locks in the order every
-    transaction's Tail does (counter, then rollups), so none can deadlock."""
+    """Takes the workspace's sequencer lock now, for a PostgreSQL transaction
+    that must write rollup rows before its end: it then takes its locks in the
+    order every writer does (that lock, then rollups), so none can deadlock."""
     if conn.dialect.name == "postgresql":
-        _HOLD.run(conn, {"name": f"ws:{workspace_id}"})
+        sequencer.LOCK.run(conn, {"key": sequencer.lock_key(workspace_id)})
 
 
 def record(
@@ -131,7 +167,9 @@ def record(
     pending = tail(conn)
     dialect = conn.dialect.name
     changes = (
-        _Changes(dialect) if pending is None else pending.stage(STAGE, lambda: _Changes(dialect))
+        _Changes(dialect)
+        if pending is None
+        else pending.stage(STAGE, lambda: _Changes(dialect, pending))
     )
     changes.by_workspace.setdefault(workspace_id, []).append(
         {
@@ -172,6 +210,8 @@ def prune(conn: Connection, older_than_us: int) -> int:
     removed = 0
     state = t.change_feed_state
     for workspace_id, last in lasts:
+        if last is None:  # only rows the sequencer has not numbered yet
+            continue
         removed += int(
             conn.execute(
                 delete(t.run_changes).where(c.workspace_id == workspace_id, c.seq <= last)

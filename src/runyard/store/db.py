@@ -29,7 +29,7 @@ from runyard.aip.errors import (
     unavailable,
 )
 from runyard.aip.pagination import PageTokenCodec
-from runyard.store import migrate, pgnotify, quick_reads, statements
+from runyard.store import migrate, pgnotify, quick_reads, sequencer, statements
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
 from runyard.store.group_commit import GroupCommitter
@@ -110,6 +110,8 @@ class Database:
         self.loop_writes = LoopWrites(self.group_commit) if self.group_commit else None
         # SQLite: one-statement reads without SQLAlchemy (runyard.store.quick_reads).
         self.quick_reads = quick_reads.for_engine(self.engine)
+        # PostgreSQL: numbers the change feed after each write's COMMIT.
+        self._turns = sequencer.Turns()
         # Other replicas learn of this process's commits by pg_notify, sent after them.
         self._notify = (
             pgnotify.Sender(
@@ -121,6 +123,8 @@ class Database:
         )
         if migrate_schema:
             migrate.upgrade(self.engine)
+            # Changes a killed process committed but did not number.
+            self.number_pending()
         self._workspace_ids: dict[WorkspaceRef, int] = {}
         # Told the change topics of each commit (runyard.store.notify's hub).
         self.on_commit: Callable[[list[str]], None] | None = None
@@ -180,6 +184,9 @@ class Database:
                 batch = last.statements()
                 if batch:
                     statements.run_and_commit(conn, batch)
+                if last.unnumbered:
+                    # Committed: now numbered (and in the rollups) before it returns.
+                    self._turns.after_commit(conn, last.unnumbered)
             elif not self._group_tail(conn, last):
                 statements.run_each(conn, last.statements())
         # After the commit: a woken watcher must find what woke it.
@@ -187,6 +194,17 @@ class Database:
             self.group_commit and self.group_commit.later(lambda: self._announce(topics))
         ):
             self._announce(topics)
+
+    def number_pending(self) -> None:
+        """PostgreSQL: numbers every change-feed row committed but not
+        numbered yet (runyard.store.sequencer); nothing on SQLite."""
+        if self.dialect != "postgresql":
+            return
+        autocommit = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        with _guard(), autocommit as conn:
+            found = sequencer.number_pending(conn)
+        if found:
+            log.info("numbered change-feed rows left unnumbered in %d workspace(s)", found)
 
     def _group_tail(self, conn: Connection, last: Tail) -> bool:
         """SQLite writes on the event loop (runyard.store.loop_writes): the
@@ -240,18 +258,21 @@ class Database:
         try:
             with self.write() as conn:
                 replayed = _replay(conn, key, message)
-                if replayed is not None:
-                    return replayed
-                result = work(conn)
-                _remember(conn, key, result)
-                return result
+                if replayed is None:
+                    result = work(conn)
+                    _remember(conn, key, result)
+                    return result
         except IntegrityError:
-            if key:
-                with self.read() as conn:
-                    replayed = _replay(conn, key, message)
-                    if replayed is not None:
-                        return replayed
-            raise
+            if not key:
+                raise
+            with self.read() as conn:
+                replayed = _replay(conn, key, message)
+            if replayed is None:
+                raise
+        # A replayed change may not be numbered yet (its writer is numbering it
+        # now, or was killed first): it is before the replay is answered.
+        self.number_pending()
+        return replayed
 
     def known_workspace_id(self, ref: WorkspaceRef) -> int | None:
         """The workspace's id if this process has looked it up before."""

@@ -100,8 +100,14 @@ class Hub:
         return sum(len(s) for s in self._subs.values())
 
     def publish(self, topics: Iterable[str]) -> None:
-        """Wakes the subscribers of `topics` (thread-safe)."""
-        items = list(topics)
+        """Wakes the subscribers of `topics` (thread-safe). Topics nobody
+        watches now are dropped here, before a wake-up of the loop: a watcher
+        subscribes before it reads, so one that subscribes after this check
+        reads what was committed before it."""
+        subs = self._subs
+        items = [topic for topic in topics if topic in subs]
+        if not items:
+            return
         with contextlib.suppress(RuntimeError):  # the loop has closed: nobody is waiting
             self.loop.call_soon_threadsafe(self._deliver, items)
 

@@ -82,7 +82,10 @@ class RunRef:
     def parse(cls, name: str, field: str = "name") -> RunRef:
         ids = RUN.parse(name, field)
         workspace = WorkspaceRef(ids["organization"], ids["workspace"])
-        return cls(AutomationRef(workspace, ids["automation"]), ids["run"])
+        ref = cls(AutomationRef(workspace, ids["automation"]), ids["run"])
+        # A name that parses is the canonical one: `name` would format it again.
+        ref.__dict__["name"] = name
+        return ref
 
 
 @dataclass(frozen=True)

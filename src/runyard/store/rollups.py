@@ -17,13 +17,14 @@ import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, func, inspect, select, text, update
+from sqlalchemy import Connection, and_, delete, inspect, select, text
 
 from runyard.domain import aggregates as agg
-from runyard.store import changefeed, layout
+from runyard.store import changefeed, layout, sequencer
+from runyard.store import rollup_maxima as maxima
 from runyard.store import statements as st
 from runyard.store import tables as t
-from runyard.store.tail import tail, write_pending
+from runyard.store.tail import ROLLUPS, tail, write_pending, writes_later
 from runyard.v1 import run_pb2
 
 R = t.run_rollups
@@ -36,11 +37,13 @@ REBUILD_CHUNK = 50_000
 Contribution = tuple[str, int, int, int, int | None]
 # (level, automation, bucket_start, state, trigger)
 Key = tuple[int, str, int, int, int]
+# (automation, quarter start, state, trigger)
+QKey = tuple[str, int, int, int]
 
 
 class _Acc:
     # `shared`: the same object stands for several keys (a quarter's fan-out),
-    # so a key that needs a sum of two gets a copy first (_accumulate).
+    # so a key that needs a sum of two gets a copy first (_fan).
     __slots__ = ("count", "d_count", "d_max", "d_sum", "hist", "shared")
 
     def __init__(self) -> None:
@@ -70,9 +73,14 @@ def contribution(automation: str, run: run_pb2.Run) -> Contribution:
 
 def _accumulate(items: Iterable[tuple[Contribution, int]]) -> dict[Key, _Acc]:
     """Sums signed contributions per rollup key, every level and "all" row included."""
-    # Quarters first: most runs share one with others, so the fan-out to the
-    # other levels and the "all" rows happens per quarter, not per run.
-    quarters: dict[tuple[str, int, int, int], _Acc] = {}
+    return _fan(_quarters(items))
+
+
+def _quarters(items: Iterable[tuple[Contribution, int]]) -> dict[QKey, _Acc]:
+    """Sums signed contributions per quarter: most runs share one with others,
+    so the fan-out to the other levels and the "all" rows (_fan) happens per
+    quarter, not per run."""
+    quarters: dict[QKey, _Acc] = {}
     for (automation, created, state, trigger, duration), sign in items:
         qkey = (automation, layout.floor_to(created, layout.QUARTER_US), state, trigger)
         acc = quarters.get(qkey)
@@ -86,6 +94,11 @@ def _accumulate(items: Iterable[tuple[Contribution, int]]) -> dict[Key, _Acc]:
                 acc.d_max = max(acc.d_max, duration)
             k = agg.hist_bin(duration)
             acc.hist[k] = acc.hist.get(k, 0) + sign
+    return quarters
+
+
+def _fan(quarters: dict[QKey, _Acc]) -> dict[Key, _Acc]:
+    """Quarter sums spread over every rollup key they count in."""
     out: dict[Key, _Acc] = {}
     for (automation, qstart, state, trigger), acc in quarters.items():
         # A key seen once keeps the quarter's own sums (no copy per key: a run
@@ -162,52 +175,92 @@ def _moved(accs: dict[Key, _Acc]) -> dict[Key, _Acc]:
     return {k: a for k, a in accs.items() if a.moves()}
 
 
-# After the change-feed counter (runyard.store.changefeed.STAGE) in every transaction.
-STAGE = 2
+# After the change feed (runyard.store.changefeed.STAGE) in every transaction.
+STAGE = ROLLUPS
 
 
 class _Deltas:
-    """A transaction's rollup changes summed per key, upserted at its end
-    (runyard.store.tail.Tail), where every writer of the workspace waits for them."""
+    """A transaction's (on SQLite's loop, a group's) rollup changes summed per
+    quarter, spread over their 16 keys only when written (same rows, one sum
+    per change instead of 16), upserted at its end (runyard.store.tail.Tail);
+    on PostgreSQL most are carried by the transaction's change-feed row instead
+    (`take`) and added by the sequencer (runyard.store.sequencer)."""
 
-    __slots__ = ("by_workspace",)
+    __slots__ = ("_maxed", "by_workspace")
 
     def __init__(self) -> None:
-        self.by_workspace: dict[int, dict[Key, _Acc]] = {}
+        self.by_workspace: dict[int, dict[QKey, _Acc]] = {}
+        # PostgreSQL: keys whose maxima are read again from the runs at the end.
+        self._maxed: dict[int, set[Key]] = {}
 
-    def add(self, workspace_id: int, accs: dict[Key, _Acc]) -> None:
-        """Takes `accs` over (the caller made them for this and drops them)."""
+    def add(self, workspace_id: int, quarters: dict[QKey, _Acc]) -> None:
+        """Takes `quarters` over (the caller made them for this and drops them)."""
         into = self.by_workspace.get(workspace_id)
         if into is None:
             # A single change per transaction is the common case: nothing to sum.
-            self.by_workspace[workspace_id] = accs
+            self.by_workspace[workspace_id] = quarters
             return
-        for key, acc in accs.items():
+        for key, acc in quarters.items():
             target = into.get(key)
             if target is None:
-                target = into[key] = _Acc()
-            elif target.shared:
-                target = into[key] = _copy(target)
-            target.merge(acc)
+                into[key] = acc
+            else:
+                target.merge(acc)
+
+    def add_maxed(self, workspace_id: int, keys: set[Key]) -> None:
+        self._maxed.setdefault(workspace_id, set()).update(keys)
+        self.by_workspace.setdefault(workspace_id, {})
 
     def merge(self, other: _Deltas) -> None:
-        for workspace_id, accs in other.by_workspace.items():
-            self.add(workspace_id, accs)
+        for workspace_id, quarters in other.by_workspace.items():
+            self.add(workspace_id, quarters)
+        for workspace_id, keys in other._maxed.items():
+            self.add_maxed(workspace_id, keys)
+
+    def maxed(self, workspace_id: int) -> bool:
+        return bool(self._maxed.get(workspace_id))
+
+    def take(self, workspace_id: int) -> str | None:
+        """The workspace's summed delta as a change-feed row carries it
+        (runyard.store.sequencer.delta_json), no longer written here."""
+        accs = _moved(_fan(self.by_workspace.pop(workspace_id, {})))
+        return sequencer.delta_json(
+            (
+                *key,
+                acc.count,
+                acc.d_count,
+                acc.d_sum,
+                acc.d_max,
+                {str(k): n for k, n in acc.hist.items() if n},
+            )
+            for key, acc in sorted(accs.items())
+        )
 
     def statements(self) -> list[st.Statement]:
-        out = (_upsert_rows(w, _moved(a)) for w, a in sorted(self.by_workspace.items()))
-        return [s for s in out if s is not None]
+        out: list[st.Statement] = []
+        for workspace_id, quarters in sorted(self.by_workspace.items()):
+            upsert = _upsert_rows(workspace_id, _moved(_fan(quarters)))
+            if upsert is not None:
+                out.append(upsert)
+            out.extend(maxima.statements(workspace_id, self._maxed.get(workspace_id, ())))
+        return out
 
 
 def _write(
-    conn: Connection, workspace_id: int, accs: dict[Key, _Acc], maxed: Iterable[Key] = ()
+    conn: Connection, workspace_id: int, quarters: dict[QKey, _Acc], maxed: Iterable[Key] = ()
 ) -> None:
-    """Adds `accs` to the transaction's rollup changes; then recomputes the
-    maxima of `maxed`, which needs the rows written first (so at once)."""
+    """Adds `quarters` to the transaction's rollup changes; then recomputes the
+    maxima of `maxed`, which needs the rows written first (so at once, or on
+    PostgreSQL at the transaction's end, after its feed stage has taken the
+    workspace's sequencer lock: runyard.store.changefeed)."""
     pending = tail(conn)
     deltas = _Deltas() if pending is None else pending.stage(STAGE, _Deltas)
-    deltas.add(workspace_id, accs)
+    deltas.add(workspace_id, quarters)
     keys = set(maxed)
+    if pending is not None and writes_later(conn):
+        if keys:
+            deltas.add_maxed(workspace_id, keys)
+        return
     if keys:
         changefeed.hold(conn, workspace_id)
     if pending is None or keys:
@@ -216,7 +269,7 @@ def _write(
     if keys:
         # The maxima are read from the runs: their rows first (write_later).
         write_pending(conn)
-        _recompute_max(conn, workspace_id, keys)
+        st.run_each(conn, maxima.statements(workspace_id, keys))
 
 
 @functools.lru_cache(maxsize=512)
@@ -233,38 +286,6 @@ def _upsert_statement(hist: tuple[str, ...]) -> st.Sql:
         " WHEN excluded.duration_max > run_rollups.duration_max"
         " THEN excluded.duration_max ELSE run_rollups.duration_max END",
     )
-
-
-def _recompute_max(conn: Connection, workspace_id: int, keys: Iterable[Key]) -> None:
-    """A maximum cannot be subtracted: read it again from the runs (rare: only
-    when a run that already had a duration changes)."""
-    for level, automation, start, state, trigger in sorted(set(keys)):
-        runs = t.runs
-        conds = [
-            runs.c.workspace_id == workspace_id,
-            runs.c.state == state,
-            runs.c.duration.is_not(None),
-        ]
-        if automation != layout.ALL_AUTOMATIONS:
-            conds.append(runs.c.automation == automation)
-        if trigger != layout.ALL_TRIGGERS:
-            conds.append(runs.c.trigger == trigger)
-        lo, hi = layout.bucket_span(level, start)
-        if lo is not None and hi is not None:
-            conds += [runs.c.create_time >= lo, runs.c.create_time < hi]
-        true_max = select(func.coalesce(func.max(runs.c.duration), 0)).where(*conds)
-        conn.execute(
-            update(R)
-            .where(
-                R.c.workspace_id == workspace_id,
-                R.c.level == level,
-                R.c.automation == automation,
-                R.c.bucket_start == start,
-                R.c.state == state,
-                R.c.trigger == trigger,
-            )
-            .values(duration_max=true_max.scalar_subquery())
-        )
 
 
 def apply(
@@ -285,7 +306,7 @@ def apply(
     if new is not None:
         items.append((new, 1))
     maxed = _accumulate([(old, 1)]).keys() if old is not None and old[4] is not None else ()
-    _write(conn, workspace_id, _moved(_accumulate(items)), maxed)
+    _write(conn, workspace_id, _quarters(items), maxed)
 
 
 def apply_changes(
@@ -308,24 +329,26 @@ def apply_changes(
                 maxed.append((old, 1))
         if new is not None:
             items.append((new, 1))
-    _write(conn, workspace_id, _moved(_accumulate(items)), _accumulate(maxed).keys())
+    _write(conn, workspace_id, _quarters(items), _accumulate(maxed).keys())
 
 
 def apply_many(
     conn: Connection, workspace_id: int, items: Sequence[tuple[str, run_pb2.Run]]
 ) -> None:
     """Adds many new runs at once (bulk imports): summed in Python, then one upsert per key."""
-    _write(conn, workspace_id, _accumulate((contribution(a, r), 1) for a, r in items))
+    _write(conn, workspace_id, _quarters((contribution(a, r), 1) for a, r in items))
 
 
 def rebuild(conn: Connection, workspace_id: int | None = None) -> int:
     """Recomputes the rollups of one workspace (or all) from the runs table, in
     the caller's transaction; returns how many runs were counted.
 
-    On PostgreSQL the rollup table is locked first, so writers that commit
+    On PostgreSQL the rollup table and the change feed are locked first
+    (runyard.store.sequencer.quiesce_for_rebuild), so writers that commit
     meanwhile wait and then add their change on top: nothing is counted twice
     or missed. (SQLite writers are serialized anyway.)"""
     if conn.dialect.name == "postgresql":
+        sequencer.quiesce_for_rebuild(conn, workspace_id)
         conn.execute(text("LOCK TABLE run_rollups IN EXCLUSIVE MODE"))
     # Archived runs count as before they moved (aggregates do not change); the
     # migration that made the rollups runs before the archive exists.

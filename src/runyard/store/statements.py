@@ -168,6 +168,53 @@ def run_and_commit(conn: Connection, batch: Sequence[Statement]) -> None:
             cursor.close()
 
 
+def run_script(conn: Connection, batch: Sequence[Statement]) -> None:
+    """PostgreSQL: BEGIN, `batch` and COMMIT as one message, a transaction of
+    its own on a connection that has none open (the sequencer after a write's
+    COMMIT: runyard.store.sequencer). psycopg is switched to autocommit for it,
+    so it sends no BEGIN of its own (a round trip); a failed script is rolled
+    back, leaving the connection as it was."""
+    driver = conn.connection.driver_connection
+    quote = _Quote(driver)
+    body = (sql.literal(p, many, quote) for sql, p, many in batch)
+    script = ";\n".join(["BEGIN", *body, "COMMIT"])
+    flip = not driver.autocommit  # type: ignore[union-attr]
+    cursor = None
+    try:
+        if flip:
+            driver.autocommit = True  # type: ignore[union-attr]
+        cursor = driver.cursor()  # type: ignore[union-attr]
+        cursor.execute(script)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        error = _translated(conn, exc, cursor, script, None)
+        if not error.connection_invalidated:  # type: ignore[attr-defined]
+            _quiet_rollback(driver)
+        raise error from exc
+    finally:
+        if cursor is not None:
+            cursor.close()
+        if flip and not conn.invalidated:
+            _manual_again(conn, driver)
+
+
+def _manual_again(conn: Connection, driver: Any) -> None:
+    """Back to transactions psycopg begins; a connection that cannot be is
+    dropped (it would commit each later statement on its own)."""
+    try:
+        driver.autocommit = False
+    except Exception:
+        conn.invalidate()
+
+
+def _quiet_rollback(driver: Any) -> None:
+    """Ends a script's failed transaction; a connection that cannot is reported
+    by the error being raised already."""
+    try:
+        driver.rollback()
+    except Exception:  # the script's own error says what went wrong
+        return
+
+
 class _Quote:
     """SQL literals of one script's values; each distinct text or bytes value is
     quoted once (an automation name recurs in every rollup row)."""

@@ -289,19 +289,32 @@ operation_failures = Table(
 
 # The WatchRuns change feed (runyard.store.changefeed): one row per change of a run,
 # written in the transaction of the change, with the run as it is after it. `seq`
-# counts per workspace (its counter row in change_feed_state is locked until the
-# change commits, so changes commit in seq order); rows older than the retention
-# are pruned and the highest pruned seq is kept, so an older cursor is refused.
+# counts per workspace. SQLite numbers a row in its transaction; PostgreSQL
+# writers insert it unnumbered (seq NULL, carrying the change's rollup delta in
+# `rollup`) and the workspace's sequencer numbers committed rows in id order
+# right after (runyard.store.sequencer), so changes are numbered in commit
+# order. Rows older than the retention are pruned and the highest pruned seq
+# is kept, so an older cursor is refused.
 run_changes = Table(
     "run_changes",
     metadata,
-    Column("workspace_id", BigInteger, primary_key=True),
-    Column("seq", BigInteger, primary_key=True),
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("workspace_id", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=True),
     Column("automation", String(63), nullable=False),
     Column("create_time", BigInteger, nullable=False),
     Column("body", LargeBinary, nullable=False),
+    Column("rollup", Text, nullable=True),
 )
+UniqueConstraint(run_changes.c.workspace_id, run_changes.c.seq, name="uq_run_changes_ws_seq")
 Index("ix_run_changes_ct", run_changes.c.create_time)
+Index(
+    "ix_run_changes_unnumbered",
+    run_changes.c.workspace_id,
+    run_changes.c.id,
+    postgresql_where=run_changes.c.seq.is_(None),
+    sqlite_where=run_changes.c.seq.is_(None),
+)
 
 change_feed_state = Table(
     "change_feed_state",

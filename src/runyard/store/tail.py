@@ -37,10 +37,13 @@ class Tail:
     Every transaction takes them in the same order (stage, then key), so none
     can deadlock on them."""
 
-    __slots__ = ("_stages",)
+    __slots__ = ("_stages", "unnumbered")
 
     def __init__(self) -> None:
         self._stages: dict[int, Stage] = {}
+        # PostgreSQL: workspaces whose change-feed rows this transaction left
+        # unnumbered, for the sequencer after its COMMIT (runyard.store.sequencer).
+        self.unnumbered: set[int] = set()
 
     def stage(self, order: int, make: Callable[[], S]) -> S:
         """The stage at `order`, made on first use."""
@@ -69,6 +72,9 @@ class Tail:
     def pop(self, order: int) -> Stage | None:
         return self._stages.pop(order, None)
 
+    def get(self, order: int) -> Stage | None:
+        return self._stages.get(order)
+
 
 def tail(conn: Connection) -> Tail | None:
     """The Tail of the write transaction of `conn` (None outside Database.write:
@@ -79,6 +85,11 @@ def tail(conn: Connection) -> Tail | None:
 
 # The first stage of a Tail: the transaction's own rows (write_later).
 OWN = 0
+# The change feed's rows (runyard.store.changefeed), then the rollup rows
+# (runyard.store.rollups). On PostgreSQL the feed's stage is asked for its
+# statements first and takes the rollup deltas its rows carry from the next.
+FEED = 1
+ROLLUPS = 2
 
 
 class _Own:
