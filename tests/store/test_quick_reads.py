@@ -5,7 +5,6 @@ a closed store's connections)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,39 +14,18 @@ from sqlalchemy.pool import NullPool
 
 from runyard.aip.errors import ApiError
 from runyard.aip.listing import ListPlan, ListRequest, plan_list
-from runyard.domain import runs as domain
 from runyard.store import listing, quick_reads, run_bases
 from runyard.store.engine import make_engine
 from runyard.store.interface import Page
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
 from runyard.store.sql import SqlStore
-from runyard.v1 import automation_pb2, run_pb2, run_service_pb2, workspace_pb2
+from runyard.v1 import run_service_pb2
+from tests.store import read_data
 
 WORKSPACE = WorkspaceRef("acme", "quick")
 ETL = AutomationRef(WORKSPACE, "etl")
 IDLE = AutomationRef(WORKSPACE, "idle")
 ALL = AutomationRef(WORKSPACE, "-")
-
-
-def _fill(store: SqlStore) -> None:
-    store.create_workspace(WORKSPACE, workspace_pb2.Workspace(display_name="Quick"), "")
-    for ref in (ETL, IDLE):
-        store.create_automation(ref, automation_pb2.Automation(display_name=ref.automation), "")
-    for i in range(7):
-        actor = domain.Actor("tests", time.time_ns() // 1000)
-        run, change = domain.new_run(run_pb2.Run(caller=f"c{i % 2}"), actor)
-        store.create_run(RunRef(ETL, f"r{i}"), run, change, "")
-    entries = [
-        run_pb2.RunEvent.JournalEntry(node_kind="FunctionCall", node_id=f"s{i}") for i in range(6)
-    ]
-    store.append_journal(RunRef(ETL, "r3"), entries, time.time_ns() // 1000)
-
-
-def _plan(store: SqlStore, parent: AutomationRef, token: str = "", **fields: Any) -> ListPlan:
-    request = run_service_pb2.ListRunsRequest(
-        parent=parent.name, page_size=3, page_token=token, **fields
-    )
-    return plan_list(listing.RUNS, ListRequest.of(request, listing.RUNS), store.page_tokens)
 
 
 def _full(store: SqlStore, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:
@@ -64,7 +42,7 @@ def _walk(store: SqlStore, parent: AutomationRef, **fields: Any) -> list[bytes]:
     for _ in range(2):
         items, token = [], ""
         while True:
-            plan = _plan(store, parent, token, **fields)
+            plan = read_data.plan(store, parent, token, **fields)
             ours = store.list_runs(parent, plan)
             theirs = _full(store, parent, plan)
             assert (ours.items, ours.next_page_token, ours.total_size) == (
@@ -120,7 +98,7 @@ def test_quick_reads_answer_as_the_full_path(database_url: str) -> None:
             return fetch(sql, params)
 
         quick.fetch = counted  # type: ignore[method-assign]
-        _fill(store)
+        read_data.fill(store, WORKSPACE)
         assert len(_walk(store, ETL)) == 7
         assert len(_walk(store, ALL)) == 7
         assert len(_walk(store, ETL, filter='caller = "c1"', order_by="create_time")) == 3
@@ -137,7 +115,7 @@ def test_quick_reads_answer_as_the_full_path(database_url: str) -> None:
             store.get_run(RunRef(ETL, "nope"))
         with pytest.raises(ApiError):
             missing = AutomationRef(WORKSPACE, "missing")
-            store.list_runs(missing, _plan(store, missing))
+            store.list_runs(missing, read_data.plan(store, missing))
         # Its connections closed, the full path answers.
         quick.close()
         assert quick.fetch("SELECT 1", {}) is None
