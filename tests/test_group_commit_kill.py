@@ -12,14 +12,14 @@ from pathlib import Path
 
 import grpc
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from runyard.store import layout
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
 from runyard.v1 import run_pb2, run_service_pb2, runner_service_pb2
 from tests.api.test_run_lifecycle import create_run, setup_automation
 from tests.plugins.servers import RunyardProcess, Stubs, admin_channel
+from tests.store.rollup_checks import rolled_and_counted
 
 WRITERS = 16
 ACKED_BEFORE_KILL = 200
@@ -85,25 +85,13 @@ def test_concurrent_acknowledged_writes_survive_kill_9(database_url: str, tmp_pa
 def _assert_feed_and_rollups(database_url: str, acknowledged: dict[str, int]) -> None:
     """Read from the database the restarted server runs on."""
     engine = make_engine(database_url, pool_size=1)
-    c, r, runs = t.run_changes.c, t.run_rollups.c, t.runs.c
+    c = t.run_changes.c
     try:
         with engine.connect() as conn:
             seqs = list(conn.execute(select(c.seq).order_by(c.seq)).scalars())
             bodies = conn.execute(select(c.body)).scalars()
             in_feed = {(run.name, run.state) for run in map(run_pb2.Run.FromString, bodies)}
-            rolled = dict(
-                conn.execute(
-                    select(r.state, r.run_count).where(
-                        r.level == layout.LEVEL_ALL,
-                        r.automation == layout.ALL_AUTOMATIONS,
-                        r.trigger == layout.ALL_TRIGGERS,
-                        r.run_count != 0,
-                    )
-                ).all()
-            )
-            counted: dict[int, int] = dict(
-                conn.execute(select(runs.state, func.count()).group_by(runs.state)).all()
-            )
+            rolled, counted = rolled_and_counted(conn)
     finally:
         engine.dispose()
     assert seqs == list(range(1, len(seqs) + 1))

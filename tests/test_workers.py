@@ -23,7 +23,7 @@ import grpc
 import httpx
 import pytest
 
-from runyard.server import Settings
+from runyard.settings import Settings
 from runyard.supervisor import Supervisor, WorkerSpec
 from runyard.v1 import run_pb2, run_service_pb2, workspace_pb2
 from tests.api.test_run_lifecycle import AUTO, WS, create_run, setup_automation

@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -29,16 +28,15 @@ from runyard.api.streams_http import SSE_RESUME
 from runyard.api.threads import READ_THREADS, SQLITE_READ_THREADS
 from runyard.api.tokens import TokenService
 from runyard.api.validation import schema_limits
-from runyard.api.watch import HEARTBEAT_SECONDS, Watcher
+from runyard.api.watch import Watcher
 from runyard.api.workspaces import WorkspaceService
 from runyard.auth.authenticator import Authenticator
-from runyard.auth.ratelimit import Limit
-from runyard.gateway.http_options import HttpServerOptions
 from runyard.gateway.inprocess import HandlerRegistry, InProcessInvoker
 from runyard.jobs.retention import schedule_forever
 from runyard.jobs.worker import OperationWorker
 from runyard.ops import gc_tuning
 from runyard.ops.metrics import METRICS
+from runyard.settings import Settings, split_address
 from runyard.store.engine import resolve_url
 from runyard.store.interface import AsyncRunReads, Store
 from runyard.store.notify import Hub
@@ -83,55 +81,6 @@ SERVICE_NAMES = tuple(
 )
 
 
-@dataclass
-class Settings:
-    database_url: str | None = None
-    grpc_address: str = "127.0.0.1:50051"
-    http_address: str | None = "127.0.0.1:8080"
-    demo: bool = False
-    workers: int = 16
-    # Seconds of quiet after which a watch stream sends a heartbeat (docs/streams.md).
-    heartbeat_seconds: float = HEARTBEAT_SECONDS
-    # Development only: every call is allowed and recorded as `anonymous`.
-    insecure_no_auth: bool = False
-    # Rate limits by role (runyard.auth.ratelimit.DEFAULT_LIMITS for the rest).
-    rate_limits: dict[int, Limit] = field(default_factory=dict)
-    # Where --demo keeps its admin token's secret.
-    demo_token_file: str = "runyard-demo-token"
-    # How long a token look-up is trusted (a revoke elsewhere takes this long).
-    token_cache_seconds: float = 5.0
-    # SQLite reads may run on the event loop when nothing else is served
-    # (runyard.api.threads); PostgreSQL's GetRun and ListRuns are awaited on it
-    # (runyard.store.async_reads). False: every read on the store's threads.
-    inline_reads: bool = True
-    # How long a server holds an operation without renewing it before another
-    # server may take it over (a killed server's operations resume after this).
-    operation_lease_seconds: float = 30.0
-    # How often workspaces' retention windows start archive and purge
-    # operations (runyard.jobs.retention); 0 turns the schedule off.
-    retention_interval_seconds: float = 3600.0
-    # HTTP: skip unknown query parameters, JSON fields and enum names instead of 400.
-    allow_unknown_fields: bool = False
-    # The HTTP server and its connection limits (runyard.gateway.http_options).
-    http_options: HttpServerOptions = field(default_factory=HttpServerOptions)
-    # `serve --workers N` (runyard.supervisor): this process is worker number
-    # `worker_slot` behind shared ports. The supervisor has migrated the store and
-    # loaded the demo; slot 0 alone runs the store-wide periodic jobs.
-    worker_slot: int | None = None
-
-    @property
-    def host_jobs(self) -> bool:
-        """Whether this process runs the periodic jobs that must run once per
-        store (change-feed pruning, the retention schedule): a lone server, or
-        worker slot 0."""
-        return self.worker_slot in (None, 0)
-
-    @property
-    def demo_token_path(self) -> str | None:
-        """Where --demo writes its admin token (None when auth is off)."""
-        return None if self.insecure_no_auth else self.demo_token_file
-
-
 BEARER_SCHEME = {
     "bearerAuth": {
         "type": "http",
@@ -141,11 +90,6 @@ BEARER_SCHEME = {
         "through TokenService.",
     }
 }
-
-
-def split_address(address: str) -> tuple[str, int]:
-    host, _, port = address.rpartition(":")
-    return host.strip("[]") or "127.0.0.1", int(port)
 
 
 class Runyard:
@@ -231,7 +175,9 @@ class Runyard:
         interceptors = [gate]
         # Handlers reach the server already behind the gate (no per-call interceptor).
         server = grpc.aio.server(options=options)
-        gated = GatedServer(server, gate)
+        # One method table where reads run inline; registered methods where
+        # they await the network on the loop (runyard.api.interceptors).
+        gated = GatedServer(server, gate, one_table=self.run_reads is None)
         # The servicers go to the server through a registry that keeps them for the
         # in-process gateway, which calls them directly, through the same interceptors.
         registry = HandlerRegistry(gated, interceptors)  # type: ignore[arg-type]

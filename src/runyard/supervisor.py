@@ -49,7 +49,7 @@ from types import FrameType
 
 from runyard import demo
 from runyard.ops.metrics import MULTIPROCESS_DIR
-from runyard.server import Settings, split_address
+from runyard.settings import Settings, split_address
 
 log = logging.getLogger("runyard.supervisor")
 

@@ -61,9 +61,13 @@ def test_gated_server_wraps_every_handler_once() -> None:
     echo = grpc.unary_unary_rpc_method_handler(_echo)
     gated.add_registered_method_handlers("s.S", {"M": echo})
     gated.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("s.S", {"M": echo}),))
-    registered = server.registered["/s.S/M"]
+    # Declared methods reach grpc as one table ahead of the generic handlers,
+    # not as registered methods (grpc.aio waits on a request per registered method).
+    assert server.registered == {}
+    table, generic = server.generic
+    registered = table.service(Details("/s.S/M"))
     assert registered is not echo and registered.unary_unary is not _echo
-    (generic,) = server.generic
+    assert table.service(Details("/s.S/Other")) is None
     # The generic path gives the very same wrapper; unknown methods stay unknown.
     assert generic.service(Details("/s.S/M")) is registered
     assert generic.service(Details("/s.S/Other")) is None
@@ -75,3 +79,16 @@ def test_gated_server_wraps_every_handler_once() -> None:
         return await interceptor.intercept_service(continuation, Details("/s.S/M"))  # type: ignore[arg-type]
 
     assert asyncio.run(through_interceptor()) is registered
+
+
+def test_gated_server_registers_methods_without_one_table() -> None:
+    interceptor = ErrorMappingInterceptor()
+    server = _Server()
+    gated = GatedServer(server, interceptor, one_table=False)  # type: ignore[arg-type]
+    echo = grpc.unary_unary_rpc_method_handler(_echo)
+    gated.add_registered_method_handlers("s.S", {"M": echo})
+    gated.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("s.S", {"M": echo}),))
+    registered = server.registered["/s.S/M"]
+    assert registered is not echo and registered.unary_unary is not _echo
+    (generic,) = server.generic
+    assert generic.service(Details("/s.S/M")) is registered

@@ -6,7 +6,6 @@ driver error."""
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 import grpc
@@ -14,36 +13,19 @@ import psycopg
 import pytest
 
 from runyard.aip.errors import ApiError
-from runyard.aip.listing import ListPlan, ListRequest, plan_list
-from runyard.domain import runs as domain
+from runyard.aip.listing import ListRequest, plan_list
 from runyard.store import listing
 from runyard.store.async_pool import AsyncPool
 from runyard.store.interface import AsyncRunReads, Page
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
 from runyard.store.sql import SqlStore
-from runyard.v1 import automation_pb2, run_pb2, run_service_pb2, workspace_pb2
+from runyard.v1 import run_service_pb2
+from tests.store import read_data
 
 WORKSPACE = WorkspaceRef("acme", "reads")
 ETL = AutomationRef(WORKSPACE, "etl")
 IDLE = AutomationRef(WORKSPACE, "idle")
 ALL = AutomationRef(WORKSPACE, "-")
-
-
-def _fill(store: SqlStore) -> None:
-    store.create_workspace(WORKSPACE, workspace_pb2.Workspace(display_name="Reads"), "")
-    for ref in (ETL, IDLE):
-        store.create_automation(ref, automation_pb2.Automation(display_name=ref.automation), "")
-    for i in range(7):
-        actor = domain.Actor("tests", time.time_ns() // 1000)
-        run, change = domain.new_run(run_pb2.Run(caller=f"c{i % 2}"), actor)
-        store.create_run(RunRef(ETL, f"r{i}"), run, change, "")
-
-
-def _plan(store: SqlStore, parent: AutomationRef, token: str = "", **fields: Any) -> ListPlan:
-    request = run_service_pb2.ListRunsRequest(
-        parent=parent.name, page_size=3, page_token=token, **fields
-    )
-    return plan_list(listing.RUNS, ListRequest.of(request, listing.RUNS), store.page_tokens)
 
 
 async def _walk(
@@ -53,9 +35,29 @@ async def _walk(
     items: list[bytes] = []
     token = ""
     while True:
-        plan = _plan(store, parent, token, **fields)
+        plan = read_data.plan(store, parent, token, **fields)
         ours: Page[bytes] = await reads.list_runs(parent, plan)
         theirs = store.list_runs(parent, plan)
+        assert (ours.items, ours.next_page_token) == (theirs.items, theirs.next_page_token)
+        items += ours.items
+        token = ours.next_page_token
+        if not token:
+            return items
+
+
+async def _walk_events(store: SqlStore, reads: AsyncRunReads, parent: RunRef) -> list[bytes]:
+    """Every page of the run's timeline both ways: the same items and tokens."""
+    items: list[bytes] = []
+    token = ""
+    while True:
+        request = run_service_pb2.ListRunEventsRequest(
+            parent=parent.name, page_size=3, page_token=token
+        )
+        plan = plan_list(
+            listing.RUN_EVENTS, ListRequest.of(request, listing.RUN_EVENTS), store.page_tokens
+        )
+        ours = await reads.list_run_events(parent, plan)
+        theirs = store.list_run_events(parent, plan)
         assert (ours.items, ours.next_page_token) == (theirs.items, theirs.next_page_token)
         items += ours.items
         token = ours.next_page_token
@@ -75,7 +77,7 @@ def test_async_reads_answer_as_the_store(database_url: str) -> None:
             assert reads is None  # SQLite's reads stay on store threads or inline
             return
         assert reads is not None
-        _fill(store)
+        read_data.fill(store, WORKSPACE)
 
         async def check() -> None:
             try:
@@ -84,14 +86,20 @@ def test_async_reads_answer_as_the_store(database_url: str) -> None:
                     assert len(await _walk(store, reads, ALL, filter='caller = "c1"')) == 3
                     assert len(await _walk(store, reads, ETL, order_by="create_time")) == 7
                     assert await _walk(store, reads, IDLE) == []
+                    assert len(await _walk_events(store, reads, RunRef(ETL, "r3"))) == 7
                 with pytest.raises(ApiError) as missing:
-                    await reads.list_runs(AutomationRef(WORKSPACE, "nope"), _plan(store, ETL))
+                    await reads.list_runs(
+                        AutomationRef(WORKSPACE, "nope"), read_data.plan(store, ETL)
+                    )
                 assert _code(missing) == grpc.StatusCode.NOT_FOUND
                 run = await reads.get_run(RunRef(ETL, "r3"))
                 assert run == store.get_run(RunRef(ETL, "r3"))
                 with pytest.raises(ApiError) as gone:
                     await reads.get_run(RunRef(ETL, "nope"))
                 assert _code(gone) == grpc.StatusCode.NOT_FOUND
+                with pytest.raises(ApiError) as no_run:
+                    await _walk_events(store, reads, RunRef(ETL, "nope"))
+                assert _code(no_run) == grpc.StatusCode.NOT_FOUND
             finally:
                 await reads.close()
 
@@ -105,7 +113,7 @@ def test_connections_lost_while_idle_are_replaced(database_url: str) -> None:
         pytest.skip("async reads are PostgreSQL's")
     store = SqlStore(database_url, pool_size=2)
     try:
-        _fill(store)
+        read_data.fill(store, WORKSPACE)
         reads = store.async_run_reads()
         assert reads is not None
         ref = RunRef(ETL, "r1")

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 
 import pytest
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from runyard.domain import runs as domain
 from runyard.store import changefeed, layout, rollups, sequencer
@@ -25,6 +25,7 @@ from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
 from runyard.store.sql import SqlStore
 from runyard.store.streams import StreamReads
 from runyard.v1 import automation_pb2, run_pb2, workspace_pb2
+from tests.store.rollup_checks import rolled_and_counted
 
 WRITERS = 6
 RUNS_EACH = 8
@@ -121,21 +122,8 @@ def test_concurrent_writers_make_a_gapless_commit_ordered_feed(database_url: str
 
 def _assert_rollups_match_runs(store: SqlStore, runs_total: int) -> None:
     """The all-time "all automations, all triggers" rollup rows count every run."""
-    r, runs = t.run_rollups.c, t.runs.c
     with store.db.read() as conn:
-        rolled = dict(
-            conn.execute(
-                select(r.state, r.run_count).where(
-                    r.level == layout.LEVEL_ALL,
-                    r.automation == layout.ALL_AUTOMATIONS,
-                    r.trigger == layout.ALL_TRIGGERS,
-                    r.run_count != 0,
-                )
-            ).all()
-        )
-        counted: dict[int, int] = dict(
-            conn.execute(select(runs.state, func.count()).group_by(runs.state)).all()
-        )
+        rolled, counted = rolled_and_counted(conn)
     assert rolled == counted
     assert sum(counted.values()) == runs_total
 

@@ -49,7 +49,7 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
         self.store = store
         self.aggregates = aggregates
         self.watcher = watcher
-        # GetRun and ListRuns awaited on the event loop where the store has them
+        # GetRun, ListRuns and ListRunEvents awaited on the event loop where the store has them
         # (PostgreSQL: runyard.store.async_reads), else on store threads.
         self.async_reads = async_reads
 
@@ -152,7 +152,10 @@ class RunService(run_service_pb2_grpc.RunServiceServicer):
     ) -> Framed[run_service_pb2.ListRunEventsResponse]:
         parent = names.run(request.parent, "parent")
         plan = list_plan(request, listing.RUN_EVENTS, self.store.page_tokens)
-        page = await reading(self.store.list_run_events, parent, plan)
+        if self.async_reads is not None:
+            page = await self.async_reads.list_run_events(parent, plan)
+        else:
+            page = await reading(self.store.list_run_events, parent, plan)
         return framed_response(run_service_pb2.ListRunEventsResponse, page)
 
     async def WatchRunEvents(

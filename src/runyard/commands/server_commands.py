@@ -203,7 +203,8 @@ def _positive(text: str) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from runyard.gateway.http_options import http_options
-    from runyard.server import Settings, serve
+    from runyard.server import serve
+    from runyard.settings import Settings
 
     http = None if args.http_address.lower() == "none" else args.http_address
     settings = Settings(

@@ -1,4 +1,4 @@
-"""GetRun and ListRuns pages awaited on the event loop, on PostgreSQL.
+"""GetRun, ListRuns and ListRunEvents pages awaited on the event loop, on PostgreSQL.
 
 A read there mostly waits on the network. Run on a store thread it costs two
 thread hand-overs (the call out, the result back through the loop's wake-up
@@ -25,14 +25,11 @@ from runyard.store import listing
 from runyard.store.async_pool import AsyncPool
 from runyard.store.interface import Page
 from runyard.store.refs import AutomationRef, RunRef
-from runyard.store.runs import SqlRuns, runs_base
-from runyard.store.statements import Sql
+from runyard.store.run_bases import EVENTS_OF_RUN, RUN_BODY, RUN_ID, run_key, runs_base
+from runyard.store.runs import SqlRuns
 from runyard.v1 import run_pb2
 
 Run = run_pb2.Run
-_RUN_BODY = Sql(
-    "SELECT body FROM runs WHERE workspace_id = :ws AND automation = :automation AND run = :run"
-)
 
 
 class PgRunReads:
@@ -45,8 +42,7 @@ class PgRunReads:
     async def get_run(self, ref: RunRef) -> Run:
         ws_id = self.runs.db.known_workspace_id(ref.automation.workspace)
         if ws_id is not None:
-            params = {"ws": ws_id, "automation": ref.automation.automation, "run": ref.run}
-            rows = await self.pool.fetch(_RUN_BODY.pyformat, params)
+            rows = await self.pool.fetch(RUN_BODY.pyformat, run_key(ref, ws_id))
             if rows:
                 return Run.FromString(rows[0][0])
         # Not found here: archived, or NOT_FOUND, as the store says.
@@ -60,6 +56,24 @@ class PgRunReads:
             if kept or parent.automation == "-":
                 return Page([row[0] for row in kept], token, None)
         return await asyncio.to_thread(self.runs.list_runs, parent, plan)
+
+    async def list_run_events(self, parent: RunRef, plan: ListPlan) -> Page[bytes]:
+        """The run's id, then its prepared page: two round trips, as on a thread."""
+        if plan.collection is not listing.RUN_EVENTS:
+            raise TypeError(f"a plan of {plan.collection.name} listed as run events")
+        ws_id = self.runs.db.known_workspace_id(parent.automation.workspace)
+        if ws_id is not None and not plan.show_total_size:
+            found = await self.pool.fetch(RUN_ID.pyformat, run_key(parent, ws_id))
+            statement = None
+            if found:
+                values = {"run_id": found[0][0]}
+                statement = prepared.statement(plan, EVENTS_OF_RUN, "postgresql", values)
+            rows = None if statement is None else await self.pool.fetch(*statement)
+            # Empty: archived since its id was read, perhaps; the store says.
+            if rows:
+                kept, token = plan.page(rows)
+                return Page([row[0] for row in kept], token, None)
+        return await asyncio.to_thread(self.runs.list_run_events, parent, plan)
 
     def _statement(self, parent: AutomationRef, plan: ListPlan) -> tuple[str, Any] | None:
         if plan.collection is not listing.RUNS:

@@ -29,7 +29,7 @@ from runyard.aip.errors import (
     unavailable,
 )
 from runyard.aip.pagination import PageTokenCodec
-from runyard.store import migrate, pgnotify, sequencer, statements
+from runyard.store import migrate, pgnotify, quick_reads, sequencer, statements
 from runyard.store import tables as t
 from runyard.store.engine import make_engine
 from runyard.store.group_commit import GroupCommitter
@@ -108,6 +108,8 @@ class Database:
         )
         # SQLite: writes the API runs on its event loop (runyard.api.context.writing).
         self.loop_writes = LoopWrites(self.group_commit) if self.group_commit else None
+        # SQLite: one-statement reads without SQLAlchemy (runyard.store.quick_reads).
+        self.quick_reads = quick_reads.for_engine(self.engine)
         # PostgreSQL: numbers the change feed after each write's COMMIT.
         self._turns = sequencer.Turns()
         # Other replicas learn of this process's commits by pg_notify, sent after them.
@@ -129,6 +131,8 @@ class Database:
         self.page_tokens = PageTokenCodec(self.secret("page_token"))
 
     def close(self) -> None:
+        if self.quick_reads is not None:
+            self.quick_reads.close()
         if self.loop_writes is not None:
             self.loop_writes.close()
         if self.group_commit is not None:

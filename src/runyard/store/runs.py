@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, select
+from sqlalchemy import Connection, select
 
 from runyard.aip.errors import aborted, already_exists, failed_precondition, not_found
 from runyard.aip.listing import ListPlan
-from runyard.store import archived_reads, changefeed, listing, rollups, run_import
+from runyard.store import archived_reads, changefeed, listing, quick_run_reads, rollups, run_import
 from runyard.store import run_rows as rows
 from runyard.store import tables as t
 from runyard.store.db import (
@@ -25,6 +25,7 @@ from runyard.store.db import (
 )
 from runyard.store.interface import ApplyTransition, BuildRetry, ImportedRun, Page
 from runyard.store.refs import AutomationRef, RunRef, WorkspaceRef
+from runyard.store.run_bases import EVENTS_OF_RUN, runs_base
 from runyard.store.statements import Sql
 from runyard.store.tail import write_later, writes_later
 from runyard.v1 import run_pb2
@@ -223,20 +224,6 @@ def retry_locked(
     return _insert_run(conn, row.workspace_id, new_ref, new, change, deferred)
 
 
-# The bases of ListRuns and ListRunEvents, constant so that their pages are
-# prepared once per shape (runyard.aip.sql.prepared).
-_RUNS_OF_WORKSPACE = select(t.runs.c.body).where(t.runs.c.workspace_id == bindparam("ws"))
-_RUNS_OF_AUTOMATION = _RUNS_OF_WORKSPACE.where(t.runs.c.automation == bindparam("automation"))
-_EVENTS_OF_RUN = select(t.run_events.c.body).where(t.run_events.c.run_id == bindparam("run_id"))
-
-
-def runs_base(parent: AutomationRef, ws_id: int) -> tuple[Select[Any], dict[str, Any]]:
-    """The base query of a ListRuns page of `parent` and its named values."""
-    if parent.automation == "-":
-        return _RUNS_OF_WORKSPACE, {"ws": ws_id}
-    return _RUNS_OF_AUTOMATION, {"ws": ws_id, "automation": parent.automation}
-
-
 class SqlRuns(Part):
     def create_run(
         self, ref: RunRef, run: Run, change: RunEvent.StateChange, request_key: str
@@ -255,6 +242,9 @@ class SqlRuns(Part):
         return self.db.idempotent(request_key, Run, work)
 
     def get_run(self, ref: RunRef) -> Run:
+        quick = quick_run_reads.get_run(self.db, ref)
+        if quick is not None:
+            return quick
         with self.db.read() as conn:
             row = _run_row(self.db, conn, ref, missing_ok=True)
             if row is None:
@@ -263,6 +253,9 @@ class SqlRuns(Part):
         return Run.FromString(row.body)
 
     def list_runs(self, parent: AutomationRef, plan: ListPlan) -> Page[bytes]:
+        quick = quick_run_reads.list_runs(self.db, parent, plan)
+        if quick is not None:
+            return quick
         with self.db.read_each() as conn:
             ws_id = self.db.workspace_id(conn, parent.workspace)
             if plan.option("show_archived"):
@@ -321,6 +314,9 @@ class SqlRuns(Part):
         return list(self.db.idempotent(request_key, AppendRunEventsResponse, work).run_events)
 
     def list_run_events(self, parent: RunRef, plan: ListPlan) -> Page[bytes]:
+        quick = quick_run_reads.list_run_events(self.db, parent, plan)
+        if quick is not None:
+            return quick
         with self.db.read_each() as conn:
             row = _run_row(self.db, conn, parent, missing_ok=True)
             if row is None:
@@ -328,7 +324,7 @@ class SqlRuns(Part):
                 return archived_reads.list_run_events(conn, ws_id, parent, plan)
             values = {"run_id": row.id}
             return listing.page(
-                conn, plan, listing.RUN_EVENTS, _EVENTS_OF_RUN, t.run_events.c, values
+                conn, plan, listing.RUN_EVENTS, EVENTS_OF_RUN, t.run_events.c, values
             )
 
     def import_runs(self, workspace: WorkspaceRef, runs: Sequence[ImportedRun]) -> None:
