@@ -20,12 +20,18 @@ import asyncio
 from typing import Any
 
 from runyard.aip.listing import ListPlan
-from runyard.aip.sql import prepared
 from runyard.store import listing
 from runyard.store.async_pool import AsyncPool
 from runyard.store.interface import Page
 from runyard.store.refs import AutomationRef, RunRef
-from runyard.store.run_bases import EVENTS_OF_RUN, RUN_BODY, RUN_ID, run_key, runs_base
+from runyard.store.run_bases import (
+    RUN_BODY,
+    RUN_ID,
+    events_page_statement,
+    page_of,
+    run_key,
+    runs_page_statement,
+)
 from runyard.store.runs import SqlRuns
 from runyard.v1 import run_pb2
 
@@ -52,9 +58,8 @@ class PgRunReads:
         found = self._statement(parent, plan)
         if found is not None:
             rows = await self.pool.fetch(*found)
-            kept, token = plan.page(rows)
-            if kept or parent.automation == "-":
-                return Page([row[0] for row in kept], token, None)
+            if rows or parent.automation == "-":
+                return page_of(plan, rows)
         return await asyncio.to_thread(self.runs.list_runs, parent, plan)
 
     async def list_run_events(self, parent: RunRef, plan: ListPlan) -> Page[bytes]:
@@ -66,25 +71,18 @@ class PgRunReads:
             found = await self.pool.fetch(RUN_ID.pyformat, run_key(parent, ws_id))
             statement = None
             if found:
-                values = {"run_id": found[0][0]}
-                statement = prepared.statement(plan, EVENTS_OF_RUN, "postgresql", values)
+                statement = events_page_statement(plan, found[0][0], "postgresql")
             rows = None if statement is None else await self.pool.fetch(*statement)
             # Empty: archived since its id was read, perhaps; the store says.
             if rows:
-                kept, token = plan.page(rows)
-                return Page([row[0] for row in kept], token, None)
+                return page_of(plan, rows)
         return await asyncio.to_thread(self.runs.list_run_events, parent, plan)
 
     def _statement(self, parent: AutomationRef, plan: ListPlan) -> tuple[str, Any] | None:
         if plan.collection is not listing.RUNS:
             raise TypeError(f"a plan of {plan.collection.name} listed as runs")
-        if plan.show_total_size or plan.option("show_archived"):
-            return None
         ws_id = self.runs.db.known_workspace_id(parent.workspace)
-        if ws_id is None:
-            return None
-        base, values = runs_base(parent, ws_id)
-        return prepared.statement(plan, base, "postgresql", values)
+        return runs_page_statement(parent, plan, ws_id, "postgresql")
 
     async def close(self) -> None:
         await self.pool.close()

@@ -7,12 +7,18 @@ from an idle one), a run not found, a workspace not looked up yet."""
 from __future__ import annotations
 
 from runyard.aip.listing import ListPlan
-from runyard.aip.sql import prepared
 from runyard.store import listing
 from runyard.store.db import Database
 from runyard.store.interface import Page
 from runyard.store.refs import AutomationRef, RunRef
-from runyard.store.run_bases import EVENTS_OF_RUN, RUN_BODY, RUN_ID, run_key, runs_base
+from runyard.store.run_bases import (
+    RUN_BODY,
+    RUN_ID,
+    events_page_statement,
+    page_of,
+    run_key,
+    runs_page_statement,
+)
 from runyard.v1 import run_pb2
 
 Run = run_pb2.Run
@@ -29,18 +35,14 @@ def get_run(db: Database, ref: RunRef) -> Run | None:
 
 def list_runs(db: Database, parent: AutomationRef, plan: ListPlan) -> Page[bytes] | None:
     quick = db.quick_reads
-    if quick is None or plan.show_total_size or plan.option("show_archived"):
+    if quick is None or plan.collection is not listing.RUNS:
         return None
     ws_id = db.known_workspace_id(parent.workspace)
-    if ws_id is None or plan.collection is not listing.RUNS:
-        return None
-    base, values = runs_base(parent, ws_id)
-    statement = prepared.statement(plan, base, "sqlite", values)
+    statement = runs_page_statement(parent, plan, ws_id, "sqlite")
     rows = None if statement is None else quick.fetch(*statement)
     if rows is None or (not rows and parent.automation != "-"):
         return None
-    kept, token = plan.page(rows)
-    return Page([row[0] for row in kept], token, None)
+    return page_of(plan, rows)
 
 
 def list_run_events(db: Database, parent: RunRef, plan: ListPlan) -> Page[bytes] | None:
@@ -51,10 +53,9 @@ def list_run_events(db: Database, parent: RunRef, plan: ListPlan) -> Page[bytes]
     found = None if ws_id is None else quick.fetch(RUN_ID.text, run_key(parent, ws_id))
     if not found:
         return None
-    statement = prepared.statement(plan, EVENTS_OF_RUN, "sqlite", {"run_id": found[0][0]})
+    statement = events_page_statement(plan, found[0][0], "sqlite")
     rows = None if statement is None else quick.fetch(*statement)
     # Empty: the run may have been archived since its id was read; the full way says.
     if not rows:
         return None
-    kept, token = plan.page(rows)
-    return Page([row[0] for row in kept], token, None)
+    return page_of(plan, rows)

@@ -8,7 +8,10 @@ from typing import Any
 
 from sqlalchemy import Select, bindparam, select
 
+from runyard.aip.listing import ListPlan
+from runyard.aip.sql import prepared
 from runyard.store import tables as t
+from runyard.store.interface import Page
 from runyard.store.refs import AutomationRef, RunRef
 from runyard.store.statements import Sql
 
@@ -34,3 +37,26 @@ def runs_base(parent: AutomationRef, ws_id: int) -> tuple[Select[Any], dict[str,
 def run_key(ref: RunRef, ws_id: int) -> dict[str, Any]:
     """The named values of RUN_BODY and RUN_ID for `ref`."""
     return {"ws": ws_id, "automation": ref.automation.automation, "run": ref.run}
+
+
+def runs_page_statement(
+    parent: AutomationRef, plan: ListPlan, ws_id: int | None, dialect: str
+) -> tuple[str, Any] | None:
+    """The prepared statement of a ListRuns page for a fast path, or None for
+    what only the full path answers: total_size, archived runs, a workspace
+    not looked up yet, a shape not prepared yet."""
+    if ws_id is None or plan.show_total_size or plan.option("show_archived"):
+        return None
+    base, values = runs_base(parent, ws_id)
+    return prepared.statement(plan, base, dialect, values)
+
+
+def events_page_statement(plan: ListPlan, run_id: int, dialect: str) -> tuple[str, Any] | None:
+    """The prepared statement of a ListRunEvents page of the run `run_id`."""
+    return prepared.statement(plan, EVENTS_OF_RUN, dialect, {"run_id": run_id})
+
+
+def page_of(plan: ListPlan, rows: Any) -> Page[bytes]:
+    """A page of stored bodies from a prepared page's rows."""
+    kept, token = plan.page(rows)
+    return Page([row[0] for row in kept], token, None)
