@@ -64,10 +64,8 @@ async def run_all(size: Size, args: argparse.Namespace, workdir: Path, cases: li
             f"data: {size.runs:,} runs over {size.days} days ({time.perf_counter() - t0:.0f}s)",
             flush=True,
         )
+        quiesce()
         await on_server(bench, cases, "sqlite", url)
-    for case in cases:
-        if "own" in case.on:
-            await bench.section(case.title, case.run(bench, None))
     if not args.no_postgres and any("postgresql" in c.on for c in cases):
         print("PostgreSQL:", ", ".join(c.title for c in cases if "postgresql" in c.on), flush=True)
         with pgdata.postgres(args.smoke) as pg:
@@ -75,8 +73,24 @@ async def run_all(size: Size, args: argparse.Namespace, workdir: Path, cases: li
                 bench.skip("PostgreSQL rows", "no PostgreSQL (see the note above)")
             else:
                 pgdata.ensure_postgres_data(pg, size.runs, size.days)
+                quiesce()
                 await on_server(bench, cases, "postgresql", pg)
+    # Last: these write gigabytes (archives, fresh stores) whose writeback would
+    # otherwise still be going on while the shared servers are measured.
+    for case in cases:
+        if "own" in case.on:
+            quiesce()
+            await bench.section(case.title, case.run(bench, None))
     return bench
+
+
+def quiesce() -> None:
+    """Dirty pages written out before a section, not during its measurements."""
+    t0 = time.perf_counter()
+    os.sync()
+    took = time.perf_counter() - t0
+    if took > 1:
+        print(f"(waited {took:.0f}s for the disk to take earlier writes)", flush=True)
 
 
 def selected(args: argparse.Namespace) -> list[Case]:

@@ -4,10 +4,12 @@
 Autocommit connections (a read of one statement needs no BEGIN or COMMIT),
 opened on first need up to `size` and then kept: no checkout ping and no
 reset on return, which is most of what SQLAlchemy's pool or psycopg_pool add
-to a read of ~0.2 ms (docs/performance.md). A connection found broken is
-dropped with every idle one (after a database restart they are all stale),
-and the read is tried once more on a new connection when the broken one had
-sat idle, so a restart is invisible to callers once the database is back."""
+to a read of ~0.2 ms (docs/performance.md). A statement goes out on libpq
+directly where it can (runyard.store.pg_wire), else through psycopg's cursor.
+A connection found broken is dropped with every idle one (after a database
+restart they are all stale), and the read is tried once more on a new
+connection when the broken one had sat idle, so a restart is invisible to
+callers once the database is back."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import psycopg
 from psycopg import pq
 
 from runyard.store.db import unreachable, unstorable
+from runyard.store.pg_wire import Wire
 
 Rows = list[tuple[Any, ...]]
 
@@ -26,10 +29,14 @@ Rows = list[tuple[Any, ...]]
 class AsyncPool:
     """At most `size` connections to `conninfo`, each used by one read at a time."""
 
-    def __init__(self, conninfo: str, size: int, options: dict[str, Any]) -> None:
+    def __init__(
+        self, conninfo: str, size: int, options: dict[str, Any], *, wire: bool = True
+    ) -> None:
         self.conninfo = conninfo
         self.size = size
         self._options = options
+        self._wire = wire  # False: every statement through psycopg's cursor
+        self._wires: dict[psycopg.AsyncConnection[Any], Wire] = {}
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._open = 0
         self._waiters: deque[asyncio.Future[None]] = deque()
@@ -41,7 +48,7 @@ class AsyncPool:
         for attempt in (1, 2):
             conn, reused = await self._checkout()
             try:
-                rows = await _fetch(conn, sql, params)
+                rows = await self._fetch(conn, sql, params)
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
                 broken = conn.broken or conn.closed
                 self._release(conn, keep=False)
@@ -60,6 +67,19 @@ class AsyncPool:
             self._release(conn, keep=True)
             return rows
         raise AssertionError("unreachable")
+
+    async def _fetch(self, conn: psycopg.AsyncConnection[Any], sql: str, params: Any) -> Rows:
+        wire = self._wires.get(conn)
+        if wire is None:
+            return await _fetch(conn, sql, params)
+        rows = await wire.fetch(sql, params)
+        if rows is not None:
+            return rows
+        wire.unlisten()  # psycopg waits on the socket its own way
+        try:
+            return await _fetch(conn, sql, params)
+        finally:
+            wire.listen()
 
     async def _checkout(self) -> tuple[psycopg.AsyncConnection[Any], bool]:
         """A connection and whether it was used before."""
@@ -87,6 +107,9 @@ class AsyncPool:
             if isinstance(exc, psycopg.Error):
                 raise unreachable(exc) from exc
             raise
+        if self._wire:
+            wire = self._wires[conn] = Wire(conn)
+            wire.listen()
         return conn, False
 
     def _release(self, conn: psycopg.AsyncConnection[Any], *, keep: bool) -> None:
@@ -112,6 +135,9 @@ class AsyncPool:
             self._discard(conn)
 
     def _discard(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        wire = self._wires.pop(conn, None)
+        if wire is not None:
+            wire.unlisten()  # before its fd is closed (and perhaps reused)
         if not conn.closed:
             # Closing a connection only sends a Terminate message; no need to await it.
             conn.pgconn.finish()
@@ -121,6 +147,9 @@ class AsyncPool:
         idle, self._idle = self._idle, []
         self._open -= len(idle)
         for conn in idle:
+            wire = self._wires.pop(conn, None)
+            if wire is not None:
+                wire.unlisten()
             await conn.close()
 
 
