@@ -31,7 +31,7 @@ from runyard.aip.errors import (
 from runyard.aip.pagination import PageTokenCodec
 from runyard.store import migrate, pgnotify, quick_reads, sequencer, statements
 from runyard.store import tables as t
-from runyard.store.engine import make_engine
+from runyard.store.engine import POOL_SIZE, make_engine
 from runyard.store.group_commit import GroupCommitter
 from runyard.store.loop_writes import LoopWrites
 from runyard.store.refs import WorkspaceRef
@@ -99,7 +99,9 @@ class Database:
     """One SQLAlchemy engine and its transactions. Thread-safe: each call takes its
     own connection."""
 
-    def __init__(self, url: str, *, migrate_schema: bool = True, pool_size: int = 8) -> None:
+    def __init__(
+        self, url: str, *, migrate_schema: bool = True, pool_size: int = POOL_SIZE
+    ) -> None:
         self.url = url
         self.engine: Engine = make_engine(url, pool_size=pool_size)
         self.dialect = self.engine.dialect.name

@@ -14,7 +14,7 @@ from runyard.store.archive import SqlArchive
 from runyard.store.async_pool import AsyncPool, conninfo_options
 from runyard.store.async_reads import PgRunReads
 from runyard.store.db import Database
-from runyard.store.engine import CONNECT_TIMEOUT_S, STATEMENT_TIMEOUT_MS
+from runyard.store.engine import CONNECT_TIMEOUT_S, POOL_SIZE, STATEMENT_TIMEOUT_MS
 from runyard.store.executions import SqlExecutions
 from runyard.store.interface import AsyncRunReads, Store
 from runyard.store.loop_writes import LoopWrites
@@ -24,11 +24,16 @@ from runyard.store.tokens import SqlTokenStore, TokenStore
 from runyard.store.totals import SqlAggregates
 from runyard.store.workspaces import SqlWorkspaces
 
+# Connections of the event loop's own for its PostgreSQL reads (runyard.store.async_pool).
+ASYNC_READ_CONNECTIONS = 8
+
 
 class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates, SqlOperations, SqlArchive):
     """Thread-safe: each call takes its own connection."""
 
-    def __init__(self, url: str, *, migrate_schema: bool = True, pool_size: int = 8) -> None:
+    def __init__(
+        self, url: str, *, migrate_schema: bool = True, pool_size: int = POOL_SIZE
+    ) -> None:
         super().__init__(Database(url, migrate_schema=migrate_schema, pool_size=pool_size))
         self.pool_size = pool_size
         self.url = url
@@ -58,9 +63,9 @@ class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates, SqlOperatio
         conninfo = self.engine.url.set(drivername="postgresql")
         pool = AsyncPool(
             conninfo.render_as_string(hide_password=False),
-            # As many as the engine keeps: 16 made no difference at 16 callers
-            # (the loop's CPU, not the connections, is the limit).
-            self.pool_size,
+            # 16 made no difference to 8 at 16 callers (the loop's CPU, not the
+            # connections, is the limit).
+            min(self.pool_size, ASYNC_READ_CONNECTIONS),
             conninfo_options(STATEMENT_TIMEOUT_MS, CONNECT_TIMEOUT_S),
         )
         return PgRunReads(self, pool)
@@ -72,6 +77,6 @@ class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates, SqlOperatio
         self.db.ping()
 
 
-def open_store(url: str, *, migrate_schema: bool = True, pool_size: int = 8) -> Store:
+def open_store(url: str, *, migrate_schema: bool = True, pool_size: int = POOL_SIZE) -> Store:
     """The store on the database at `url` (migrated to the newest schema unless told not to)."""
     return SqlStore(url, migrate_schema=migrate_schema, pool_size=pool_size)
