@@ -57,11 +57,17 @@ def delta_json(rows: Iterable[Sequence[Any]]) -> str | None:
 
 
 def _number_sql() -> st.Sql:
-    hist = ", ".join(f"sum(coalesce((e->9->>'{k}')::bigint, 0))" for k in range(len(HIST_COLUMNS)))
+    # A key's histogram is summed from the bins its deltas set (jsonb_each_text
+    # of each sparse {bin: n}), then read once per column: extracting all 56
+    # bins from every delta took most of the statement (docs/performance.md).
+    hist = ", ".join(f"coalesce((bins.h->>'{k}')::bigint, 0)" for k in range(len(HIST_COLUMNS)))
     hist_columns = ", ".join(f'"{c}"' for c in HIST_COLUMNS)
     sums = ("run_count", "duration_count", "duration_sum", *HIST_COLUMNS)
     adds = ", ".join(f'"{c}" = run_rollups."{c}" + excluded."{c}"' for c in sums)
     key = 'workspace_id, level, automation, bucket_start, state, "trigger"'
+    same_key = " AND ".join(
+        f"bins.{c} IS NOT DISTINCT FROM sums.{c}" for c in ("l", "a", "b", "s", "t")
+    )
     return st.Sql(
         # `todo` is read once, under the lock (a statement after the one that
         # took it sees every row committed before).
@@ -75,15 +81,23 @@ def _number_sql() -> st.Sql:
         " bumped AS (INSERT INTO change_feed_state (name, value)"
         " SELECT :name, count(*) FROM todo HAVING count(*) > 0"
         " ON CONFLICT (name) DO UPDATE SET value = change_feed_state.value + excluded.value),"
-        " deltas AS (SELECT (e->>0)::int AS l, e->>1 AS a, (e->>2)::bigint AS b,"
+        " deltas AS MATERIALIZED (SELECT (e->>0)::int AS l, e->>1 AS a, (e->>2)::bigint AS b,"
         " (e->>3)::int AS s, (e->>4)::int AS t, e"
         " FROM numbered, jsonb_array_elements(numbered.rollup::jsonb) AS e),"
+        " sums AS (SELECT l, a, b, s, t, sum((e->>5)::bigint) AS c, sum((e->>6)::bigint) AS dc,"
+        " sum((e->>7)::bigint) AS ds, max((e->>8)::bigint) AS dm"
+        " FROM deltas GROUP BY l, a, b, s, t),"
+        " bins AS (SELECT l, a, b, s, t, jsonb_object_agg(k, n) AS h FROM"
+        " (SELECT l, a, b, s, t, h.key AS k, sum(h.value::bigint) AS n"
+        " FROM deltas, jsonb_each_text(e->9) AS h GROUP BY l, a, b, s, t, h.key) AS x"
+        " GROUP BY l, a, b, s, t),"
         f" rolled AS (INSERT INTO run_rollups ({key}, run_count, duration_count,"
         f" duration_sum, duration_max, {hist_columns})"
-        " SELECT :workspace_id, l, a, b, s, t, sum((e->>5)::bigint), sum((e->>6)::bigint),"
-        f" sum((e->>7)::bigint), max((e->>8)::bigint), {hist}"
+        f" SELECT :workspace_id, sums.l, sums.a, sums.b, sums.s, sums.t, sums.c, sums.dc,"
+        f" sums.ds, sums.dm, {hist}"
+        f" FROM sums LEFT JOIN bins ON {same_key}"
         # Key order, as every rollup writer takes the rows (runyard.store.rollups).
-        ' FROM deltas GROUP BY l, a, b, s, t ORDER BY l, a COLLATE "C", b, s, t'
+        ' ORDER BY sums.l, sums.a COLLATE "C", sums.b, sums.s, sums.t'
         f" ON CONFLICT ({key}) DO UPDATE SET {adds},"
         " duration_max = GREATEST(run_rollups.duration_max, excluded.duration_max))"
         " SELECT count(*) FROM todo"
