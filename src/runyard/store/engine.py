@@ -108,6 +108,10 @@ def _postgres_engine(url: str, pool_size: int) -> Engine:
         # first statements took 5-30 ms (docs/performance.md).
         pool_size=pool_size,
         max_overflow=pool_size // 2,
+        # The connection used last goes out first: at low concurrency the same
+        # few serve every call, with their prepared statements and warm
+        # caches; taken in turn, 16 made each aggregate query ~15 % slower.
+        pool_use_lifo=True,
         pool_timeout=10,
         connect_args={
             "options": f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
