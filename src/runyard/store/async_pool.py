@@ -29,13 +29,10 @@ Rows = list[tuple[Any, ...]]
 class AsyncPool:
     """At most `size` connections to `conninfo`, each used by one read at a time."""
 
-    def __init__(
-        self, conninfo: str, size: int, options: dict[str, Any], *, wire: bool = True
-    ) -> None:
+    def __init__(self, conninfo: str, size: int, options: dict[str, Any]) -> None:
         self.conninfo = conninfo
         self.size = size
         self._options = options
-        self._wire = wire  # False: every statement through psycopg's cursor
         self._wires: dict[psycopg.AsyncConnection[Any], Wire] = {}
         self._idle: list[psycopg.AsyncConnection[Any]] = []
         self._open = 0
@@ -69,9 +66,7 @@ class AsyncPool:
         raise AssertionError("unreachable")
 
     async def _fetch(self, conn: psycopg.AsyncConnection[Any], sql: str, params: Any) -> Rows:
-        wire = self._wires.get(conn)
-        if wire is None:
-            return await _fetch(conn, sql, params)
+        wire = self._wires[conn]
         rows = await wire.fetch(sql, params)
         if rows is not None:
             return rows
@@ -107,9 +102,8 @@ class AsyncPool:
             if isinstance(exc, psycopg.Error):
                 raise unreachable(exc) from exc
             raise
-        if self._wire:
-            wire = self._wires[conn] = Wire(conn)
-            wire.listen()
+        wire = self._wires[conn] = Wire(conn)
+        wire.listen()
         return conn, False
 
     def _release(self, conn: psycopg.AsyncConnection[Any], *, keep: bool) -> None:
@@ -134,10 +128,14 @@ class AsyncPool:
         for conn in idle:
             self._discard(conn)
 
-    def _discard(self, conn: psycopg.AsyncConnection[Any]) -> None:
+    def _unwire(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Before its fd is closed (and perhaps reused by another socket)."""
         wire = self._wires.pop(conn, None)
         if wire is not None:
-            wire.unlisten()  # before its fd is closed (and perhaps reused)
+            wire.unlisten()
+
+    def _discard(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        self._unwire(conn)
         if not conn.closed:
             # Closing a connection only sends a Terminate message; no need to await it.
             conn.pgconn.finish()
@@ -147,9 +145,7 @@ class AsyncPool:
         idle, self._idle = self._idle, []
         self._open -= len(idle)
         for conn in idle:
-            wire = self._wires.pop(conn, None)
-            if wire is not None:
-                wire.unlisten()
+            self._unwire(conn)
             await conn.close()
 
 

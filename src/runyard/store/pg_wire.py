@@ -90,9 +90,12 @@ class Wire:
         self._waiter: asyncio.Future[None] | None = None
         self._listening = False
 
+    def _alive(self) -> bool:
+        return self.pgconn.status == pq.ConnStatus.OK
+
     def listen(self) -> None:
         """Keep the socket registered with the loop (between statements too)."""
-        if not self._listening and not self.pgconn.status:  # status 0: CONNECTION_OK
+        if not self._listening and self._alive():
             self._loop.add_reader(self._fd, self._readable)
             self._listening = True
 
@@ -106,8 +109,7 @@ class Wire:
     def _readable(self) -> None:
         waiter = self._waiter
         if waiter is not None:
-            if not waiter.done():
-                waiter.set_result(None)
+            _settle(waiter)
             return
         # Nobody waits: a notice, or the server closing the connection.
         try:
@@ -136,7 +138,8 @@ class Wire:
                 return None
             values.append(encoded[0])
             types.append(encoded[1])
-        self._check()
+        if not self._alive():
+            raise psycopg.OperationalError("the connection is lost")
         key = (text, tuple(types))
         statement = self._names.get(key)
         if statement is None:
@@ -160,10 +163,6 @@ class Wire:
             return None  # perhaps only this path's types: psycopg's answer stands
         raise error
 
-    def _check(self) -> None:
-        if self.pgconn.status:  # not CONNECTION_OK
-            raise psycopg.OperationalError("the connection is lost")
-
     async def _result(self) -> pq.abc.PGresult:
         """The one result of what was sent, and the end of it."""
         pgconn = self.pgconn
@@ -184,14 +183,14 @@ class Wire:
                 await self._wait(writable=False)
         except psycopg.OperationalError:
             self.unlisten()
-            if not pgconn.status:
+            if self._alive():
                 pgconn.finish()  # its protocol state is unknown: nobody may use it again
             raise
 
     async def _wait(self, *, writable: bool) -> None:
         waiter = self._loop.create_future()
         if writable:
-            self._loop.add_writer(self._fd, waiter.set_result, None)
+            self._loop.add_writer(self._fd, _settle, waiter)
         elif not self._listening:
             raise psycopg.OperationalError("the connection is lost")
         self._waiter = waiter
@@ -201,3 +200,9 @@ class Wire:
             self._waiter = None
             if writable:
                 self._loop.remove_writer(self._fd)
+
+
+def _settle(waiter: asyncio.Future[None]) -> None:
+    # Ready again before the waiting task has run: the future is set once only.
+    if not waiter.done():
+        waiter.set_result(None)
