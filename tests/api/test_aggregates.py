@@ -218,6 +218,49 @@ def test_daily_equals_zoneinfo_computation(
         check_row(row, [r for r in runs if local_date(r.create_us, zone) == day])
 
 
+# New York in January (UTC-5): local day D is UTC day D plus its next 5 hours
+# minus its own first 5, so a day's maximum is read from the pieces' maxima
+# unless the largest lies in a taken-away piece as well (then the plain cover).
+_JAN = agg.local_midnight_us(date(2024, 1, 10), ZoneInfo("America/New_York"))
+_H = 3_600_000_000
+
+
+@pytest.mark.parametrize(
+    ("case", "runs", "day_max"),
+    [
+        ("largest inside the day", [(-_H, 9), (_H, 50), (23 * _H, 7)], 50),
+        ("largest in the taken-away hours ties", [(-_H, 100), (_H, 50)], 50),
+        ("equal maxima on both sides", [(-_H, 50), (_H, 50)], 50),
+        ("largest in the added hours", [(-_H, 30), (_H, 20), (23 * _H, 40)], 40),
+        ("taken-away hours only", [(-_H, 30)], 0),
+        ("no durations", [], 0),
+    ],
+)
+def test_daily_maximum_on_a_signed_day(
+    store: SqlStore, case: str, runs: list[tuple[int, int]], day_max: int
+) -> None:
+    ws = new_workspace(store)
+    load(
+        store,
+        ws,
+        [
+            R("alpha", _JAN + at, Run.SUCCEEDED, Run.API, seconds * 1_000_000)
+            for at, seconds in runs
+        ],
+    )
+    day = date(2024, 1, 10)
+    response = api.query_daily(
+        store,
+        run_service_pb2.QueryDailyRunAggregatesRequest(
+            parent=ws.name,
+            start_date=pb_date(day),
+            end_date=pb_date(day),
+            time_zone="America/New_York",
+        ),
+    )
+    assert response.days[0].duration.max.ToMicroseconds() == day_max * 1_000_000, case
+
+
 @settings(
     max_examples=40,
     deadline=None,

@@ -43,11 +43,6 @@ def _add_row(totals: agg.Totals, row: Sequence[Any]) -> None:
     totals.add_row(row[0], row[1], row[2], row[3], row[4], row[5:])
 
 
-def _sub_row(totals: agg.Totals, row: Sequence[Any]) -> None:
-    """Takes a row's sums away again (its maximum is left to the caller)."""
-    totals.add_row(row[0], -row[1], -row[2], -row[3], 0, [-v for v in row[5:]])
-
-
 def _matching_automations(conn: Connection, ws_id: int, flt: RunFilter) -> list[str]:
     """Automations with at least one matching run ever (from the all-time rows)."""
     q = (
@@ -86,6 +81,32 @@ def _raw_runs(
     return list(conn.execute(q).all())
 
 
+def _fold(totals: agg.Totals, rows: Sequence[Sequence[Any]], sign: int) -> None:
+    """Adds (sign 1) or takes away (-1) rollup sum rows (group, state, count,
+    duration count, duration sum, maximum, histogram…) at once: the columns
+    are summed by zip and sum in C, not row by row (~60 values a row). Maxima
+    are left to the caller."""
+    if not rows:
+        return
+    for row in rows:
+        totals.by_state[row[1]] += sign * row[2]
+    cols = list(zip(*rows, strict=True))
+    totals.duration_count += sign * sum(cols[3])
+    totals.duration_sum += sign * sum(cols[4])
+    totals.hist = [a + sign * sum(c) for a, c in zip(totals.hist, cols[6:], strict=True)]
+
+
+def _signed_max(plus: Sequence[Sequence[Any]], minus: Sequence[Sequence[Any]]) -> int | None:
+    """The maximum of a day read as plus pieces minus pieces, when the pieces'
+    own maxima settle it: the largest plus maximum, if it exceeds every minus
+    piece's, lies outside them all (every minus piece is inside a plus piece),
+    so in the day. None when they tie (the plain cover must say)."""
+    top = max((row[5] for row in plus), default=0)
+    if top == 0 or top > max((row[5] for row in minus), default=0):
+        return top
+    return None
+
+
 def daily(
     conn: Connection, ws_id: int, bounds: Sequence[int], filter_text: str
 ) -> list[agg.Totals]:
@@ -95,40 +116,43 @@ def daily(
     # Each distinct piece is read once, then added to or taken from every day
     # using it (the stretch between two midnights ends one day and starts the next).
     uses: dict[layout.Piece, list[tuple[int, bool]]] = {}
-    plain: list[tuple[int, int, int, int]] = []  # covers of signed days, for their maxima
+    signed: set[int] = set()
     raw: list[tuple[int, int, int]] = []
     for i in range(len(days)):
-        signed = signed_cover(bounds[i], bounds[i + 1])
-        if signed is None:
+        cover = signed_cover(bounds[i], bounds[i + 1])
+        if cover is None:
             p, r = plain_cover(bounds[i], bounds[i + 1])
             for piece in p:
                 uses.setdefault(piece, []).append((i, True))
             raw += [(i, lo, hi) for lo, hi in r]
             continue
-        plus, minus = signed
-        for piece in plus:
-            uses.setdefault(piece, []).append((i, True))
-        for piece in minus:
-            uses.setdefault(piece, []).append((i, False))
-        p, _ = plain_cover(bounds[i], bounds[i + 1])
-        plain += [(i, level, lo, hi) for level, lo, hi in p]
+        signed.add(i)
+        for pieces_, add in ((cover[0], True), (cover[1], False)):
+            for piece in pieces_:
+                uses.setdefault(piece, []).append((i, add))
     automations = None
     if flt.uses_automation:
         # Lets the primary key seek per automation instead of scanning them all.
         automations = _matching_automations(conn, ws_id, flt)
     pieces = list(uses)
     ranges = [(k, level, lo, hi) for k, (level, lo, hi) in enumerate(pieces)]
-    exact_max = {i for i, *_ in plain}
+    plus: list[list[Any]] = [[] for _ in days]
+    minus: list[list[Any]] = [[] for _ in days]
     for row in rollup_sums(
         conn, ws_id, ranges, flt, filter_text, lambda rg, c: rg.c.grp, automations
     ):
         for i, add in uses[pieces[row[0]]]:
-            if not add:
-                _sub_row(days[i], row[1:])
-            elif i in exact_max:
-                _add_row(days[i], (*row[1:5], 0, *row[6:]))
-            else:
-                _add_row(days[i], row[1:])
+            (plus if add else minus)[i].append(row)
+    plain: list[tuple[int, int, int, int]] = []  # covers of days whose maxima tie
+    for i, d in enumerate(days):
+        _fold(d, plus[i], 1)
+        _fold(d, minus[i], -1)
+        d_max = _signed_max(plus[i], minus[i]) if i in signed else None
+        if d_max is not None or i not in signed:
+            d.duration_max = max((row[5] for row in plus[i]), default=0) if d_max is None else d_max
+            continue
+        p, _ = plain_cover(bounds[i], bounds[i + 1])
+        plain += [(i, level, lo, hi) for level, lo, hi in p]
     for i, d_max in rollup_rows(
         conn,
         ws_id,
