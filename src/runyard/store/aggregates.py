@@ -3,17 +3,22 @@ buckets that tile each requested range, plus the few runs in sub-quarter edges
 read from the runs table itself, so every answer is exact (durations'
 percentiles within the histogram's precision).
 
-Cost is rows read times their 60 summed columns, so a local day that is not a
-UTC day (24 hour rows in New York) is read as its UTC day plus and minus the
-hours between the two midnights when that reads fewer rows (11 in New York);
-maxima, which do not subtract, come from a one-column query over the plain
-cover. The ranges travel as one JSON parameter, so each statement's SQL is
-the same on every call and built once (runyard.store.rollup_reads).
+Cost is rows read times their 60 columns, so a local day that is not a UTC
+day (in New York 24 hour rows, or 6 four-hour rows and their hour edge) is
+read as its UTC day plus and minus the hours between the two midnights when
+that reads fewer rows (3 per state in New York: the day, a four-hour and an
+hour row). Unfiltered by automation or trigger, the rows come back as they
+are and are folded per day by column in C (SQLite's per-value sum steps cost
+more); a day's maximum, which does not subtract, comes from its pieces'
+maxima, or from a one-column query over its plain cover when they tie. The
+ranges travel as one JSON parameter, so each statement's SQL is the same on
+every call and built once (runyard.store.rollup_reads).
 """
 
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,7 +40,14 @@ from runyard.store import layout
 from runyard.store import tables as t
 from runyard.store.covers import plain_cover, signed_cover
 from runyard.store.filters import RunFilter, compile_run_filter
-from runyard.store.rollup_reads import R, json_rows, rollup_rows, rollup_sums
+from runyard.store.rollup_reads import (
+    R,
+    json_rows,
+    rollup_rows,
+    rollup_sums,
+    row_columns,
+    row_values,
+)
 
 
 def _add_row(totals: agg.Totals, row: Sequence[Any]) -> None:
@@ -84,16 +96,17 @@ def _raw_runs(
 def _fold(totals: agg.Totals, rows: Sequence[Sequence[Any]], sign: int) -> None:
     """Adds (sign 1) or takes away (-1) rollup sum rows (group, state, count,
     duration count, duration sum, maximum, histogram…) at once: the columns
-    are summed by zip and sum in C, not row by row (~60 values a row). Maxima
-    are left to the caller."""
+    are summed by zip, map and sum in C, not value by value in Python (~60
+    values a row). Maxima are left to the caller."""
     if not rows:
         return
     for row in rows:
         totals.by_state[row[1]] += sign * row[2]
-    cols = list(zip(*rows, strict=True))
-    totals.duration_count += sign * sum(cols[3])
-    totals.duration_sum += sign * sum(cols[4])
-    totals.hist = [a + sign * sum(c) for a, c in zip(totals.hist, cols[6:], strict=True)]
+    sums = list(map(sum, zip(*rows, strict=True)))
+    combine = operator.add if sign > 0 else operator.sub
+    totals.duration_count = combine(totals.duration_count, sums[3])
+    totals.duration_sum = combine(totals.duration_sum, sums[4])
+    totals.hist = list(map(combine, totals.hist, sums[6:]))
 
 
 def _signed_max(plus: Sequence[Sequence[Any]], minus: Sequence[Sequence[Any]]) -> int | None:
@@ -138,8 +151,21 @@ def daily(
     ranges = [(k, level, lo, hi) for k, (level, lo, hi) in enumerate(pieces)]
     plus: list[list[Any]] = [[] for _ in days]
     minus: list[list[Any]] = [[] for _ in days]
-    for row in rollup_sums(
-        conn, ws_id, ranges, flt, filter_text, lambda rg, c: rg.c.grp, automations
+    # Without automation or trigger in the filter a piece holds one row per
+    # bucket and state (the pre-summed "all" rows), mostly one bucket: SQLite's
+    # per-value sum steps cost more than handing the rows over and folding
+    # them by column (~10 vs ~3 ms for 91 New York days, docs/performance.md).
+    single = not flt.uses_automation and not flt.uses_trigger
+    for row in rollup_rows(
+        conn,
+        ws_id,
+        ranges,
+        flt,
+        filter_text,
+        row_values if single else row_columns,
+        lambda rg, c: rg.c.grp,
+        automations,
+        summed=not single,
     ):
         for i, add in uses[pieces[row[0]]]:
             (plus if add else minus)[i].append(row)

@@ -2,12 +2,14 @@
 writes them, runyard.store.aggregates reads them). Only the store knows this;
 the arithmetic on totals is runyard.domain.aggregates.
 
-Rollups are kept at four levels, each keyed by (workspace, automation, bucket
+Rollups are kept at five levels, each keyed by (workspace, automation, bucket
 start, state, trigger) and bucketed on a run's create_time in UTC:
 
 - QUARTER: 15-minute buckets. Every UTC offset in use today is a multiple of
   15 minutes, so every local midnight falls on a quarter boundary;
-- HOUR and DAY (UTC): coarser copies, so a long range reads few rows;
+- HOUR, FOUR_HOURS and DAY (UTC): coarser copies, so a long range reads few
+  rows (the hours between a local and the UTC midnight, 5 in New York in
+  winter, are one four-hour and one hour row instead of five hour rows);
 - ALL: one bucket for all time (answers window-less queries at once).
 
 Beside each automation's rows there are rows summed over all automations
@@ -23,15 +25,19 @@ from runyard.v1 import run_pb2
 
 QUARTER_US = 15 * 60 * 1_000_000
 HOUR_US = 4 * QUARTER_US
+FOUR_HOURS_US = 4 * HOUR_US
 
 LEVEL_QUARTER = 1
 LEVEL_HOUR = 2
 LEVEL_DAY = 3
 LEVEL_ALL = 4
-# Bucket lengths, finest first; LEVEL_ALL has the single bucket start 0.
+LEVEL_FOUR_HOURS = 5  # added later (migration 0012), hence numbered after ALL
+# Bucket lengths, finest first, each dividing the next; LEVEL_ALL has the
+# single bucket start 0.
 LEVELS: tuple[tuple[int, int], ...] = (
     (LEVEL_QUARTER, QUARTER_US),
     (LEVEL_HOUR, HOUR_US),
+    (LEVEL_FOUR_HOURS, FOUR_HOURS_US),
     (LEVEL_DAY, DAY_US),
 )
 

@@ -48,6 +48,16 @@ def row_columns(c: Any) -> list[Any]:
     ]
 
 
+def row_values(c: Any) -> list[Any]:
+    """The same columns as `row_columns`, of single rows (not summed)."""
+    return [
+        c.state,
+        *(c[name] for name in _SUMS),
+        c.duration_max,
+        *(c[name] for name in t.HIST_COLUMNS),
+    ]
+
+
 def _scope(flt: RunFilter) -> list[ColumnElement[bool]]:
     """Which rollup rows to read: the per-automation or per-trigger rows only
     when the filter needs them, else the pre-summed "all" rows."""
@@ -98,11 +108,12 @@ def rollup_rows(
     group: Callable[[Any, Any], Any],
     automations: Sequence[str] | None = None,
     by_state: bool = True,
+    summed: bool = True,
 ) -> list[Any]:
     """`columns(c)` of the rollup rows `c` in `pieces` of (group id, level, lo,
-    hi), aggregated per (group(ranges, c), state) (or per group); only rows of
-    `automations` when given. `flt` is `filter_text` compiled (the statement is
-    kept by the text).
+    hi), aggregated per (group(ranges, c), state) (or per group), or each row
+    as it is (`summed` false); only rows of `automations` when given. `flt` is
+    `filter_text` compiled (the statement is kept by the text).
 
     SQLite seeks each piece's stretch of the primary key on its own. PostgreSQL
     cannot estimate bounds that come from another row and would hash-join the
@@ -118,10 +129,11 @@ def rollup_rows(
         group.__code__,
         automations is not None,
         by_state,
+        summed,
     )
     q = _QUERIES.get(key)
     if q is None:
-        q = _rollup_query(conn, flt, columns, group, automations is not None, by_state)
+        q = _rollup_query(conn, flt, columns, group, automations is not None, by_state, summed)
         if len(_QUERIES) >= _MAX_QUERIES:
             _QUERIES.clear()
         _QUERIES[key] = q
@@ -138,6 +150,7 @@ def _rollup_query(
     group: Callable[[Any, Any], Any],
     named: bool,
     by_state: bool,
+    summed: bool,
 ) -> Any:
     ranges = json_rows(
         conn,
@@ -160,11 +173,12 @@ def _rollup_query(
     else:
         source, c = ranges.join(R, and_(*conds)), R.c
     key = group(ranges, c)
-    return (
-        select(key, *columns(c))
-        .select_from(source)
-        .group_by(*([key, c.state] if by_state else [key]))
-    )
+    q = select(key, *columns(c)).select_from(source)
+    if not summed:
+        # Ordered by the ranges, or SQLite's planner scans the rollups first
+        # and seeks the ranges for each row (seconds, not milliseconds).
+        return q.order_by(key)
+    return q.group_by(*([key, c.state] if by_state else [key]))
 
 
 def rollup_sums(

@@ -102,7 +102,7 @@ def _fan(quarters: dict[QKey, _Acc]) -> dict[Key, _Acc]:
     out: dict[Key, _Acc] = {}
     for (automation, qstart, state, trigger), acc in quarters.items():
         # A key seen once keeps the quarter's own sums (no copy per key: a run
-        # change fans out to 16 keys, most of them seen once).
+        # change fans out to 20 keys, most of them seen once).
         acc.shared = True
         for key in _fan_out(automation, qstart, state, trigger):
             target = out.get(key)
@@ -181,7 +181,7 @@ STAGE = ROLLUPS
 
 class _Deltas:
     """A transaction's (on SQLite's loop, a group's) rollup changes summed per
-    quarter, spread over their 16 keys only when written (same rows, one sum
+    quarter, spread over their 20 keys only when written (same rows, one sum
     per change instead of 16), upserted at its end (runyard.store.tail.Tail);
     on PostgreSQL most are carried by the transaction's change-feed row instead
     (`take`) and added by the sequencer (runyard.store.sequencer)."""
