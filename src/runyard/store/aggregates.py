@@ -4,8 +4,8 @@ read from the runs table itself, so every answer is exact (durations'
 percentiles within the histogram's precision).
 
 Cost is rows read times their 60 columns, so a local day that is not a UTC
-day (in New York 24 hour rows, or 6 four-hour rows and their hour edge) is
-read as its UTC day plus and minus the hours between the two midnights when
+day (9 hour and four-hour rows per state in New York in winter) is read as
+its UTC day plus and minus the hours between the two midnights when
 that reads fewer rows (3 per state in New York: the day, a four-hour and an
 hour row). Unfiltered by automation or trigger, the rows come back as they
 are and are folded per day by column in C (SQLite's per-value sum steps cost
