@@ -173,9 +173,12 @@ def daily(
     for i, d in enumerate(days):
         _fold(d, plus[i], 1)
         _fold(d, minus[i], -1)
-        d_max = _signed_max(plus[i], minus[i]) if i in signed else None
-        if d_max is not None or i not in signed:
-            d.duration_max = max((row[5] for row in plus[i]), default=0) if d_max is None else d_max
+        if i not in signed:
+            d.duration_max = max((row[5] for row in plus[i]), default=0)
+            continue
+        d_max = _signed_max(plus[i], minus[i])
+        if d_max is not None:
+            d.duration_max = d_max
             continue
         p, _ = plain_cover(bounds[i], bounds[i + 1])
         plain += [(i, level, lo, hi) for level, lo, hi in p]
