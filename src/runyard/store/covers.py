@@ -19,7 +19,8 @@ def _cost(pieces: Sequence[layout.Piece]) -> int:
 def signed_cover(lo: int, hi: int) -> tuple[list[layout.Piece], list[layout.Piece]] | None:
     """[lo, hi) as whole UTC days plus (first list) and minus (second list) the
     quarter-aligned stretches to the nearest day edges, when that reads fewer
-    rollup rows than layout.decompose's positive cover; else None."""
+    rollup rows than layout.decompose's positive cover, the edges counted at
+    half (a daily query shares each with the neighbouring day); else None."""
     base = layout.floor_to(lo, layout.DAY_US)
     shape = _signed_shape(lo - base, hi - base)
     if shape is None:
@@ -42,7 +43,7 @@ def _signed_shape(
     if raw:
         return None
     best: tuple[tuple[layout.Piece, ...], tuple[layout.Piece, ...]] | None = None
-    best_cost = _cost(plain)
+    best_cost: float = _cost(plain)
     day = layout.DAY_US
     for a in {layout.floor_to(lo, day), layout.ceil_to(lo, day)}:
         for b in {layout.floor_to(hi, day), layout.ceil_to(hi, day)}:
@@ -53,7 +54,10 @@ def _signed_shape(
             for x, y, inside in ((lo, a, lo < a), (b, hi, b < hi)):
                 edge, _ = layout.decompose(min(x, y), max(x, y))
                 (plus if inside else minus).extend(edge)
-            cost = _cost(plus) + _cost(minus)
+            # A day's edges are its neighbours' too (the stretch between two
+            # midnights ends one day and starts the next), and a daily query
+            # reads each once: half their rows count against this day.
+            cost = _cost(plus[:1]) + (_cost(plus[1:]) + _cost(minus)) / 2
             if cost < best_cost:
                 best, best_cost = (tuple(plus), tuple(minus)), cost
     return best
