@@ -159,7 +159,8 @@ class Runyard:
         self.hub = Hub(loop)
         assert isinstance(store, SqlStore)  # streams read the SQL store's own tables
         store.db.on_commit = self.hub.publish
-        self.hub.listen(self.url)
+        # Our own notifications are skipped: on_commit woke their watchers.
+        self.hub.listen(self.url, own=store.db.notifier_pid)
         reads = StreamReads(store.db)
         if self.settings.host_jobs:
             self._pruner = asyncio.create_task(prune_forever(reads))

@@ -221,6 +221,11 @@ class Database:
         shared._stages.clear()
         return False
 
+    def notifier_pid(self) -> int | None:
+        """PostgreSQL: the server process sending this process's notifications
+        (runyard.store.pgnotify), while connected; None elsewhere."""
+        return self._notify.backend_pid if self._notify is not None else None
+
     def _announce(self, topics: list[str]) -> None:
         if self._notify is not None:
             self._notify.send(topics)

@@ -123,18 +123,20 @@ class Hub:
 
     # -- listeners for commits made by other processes ----------------------
 
-    def listen(self, url: str) -> None:
-        """Starts the one listener thread of this process for the database at `url`."""
+    def listen(self, url: str, own: Callable[[], int | None] = lambda: None) -> None:
+        """Starts the one listener thread of this process for the database at
+        `url`. On PostgreSQL, notifications sent by the server process `own()`
+        names are skipped: that is this process's own sender
+        (runyard.store.pgnotify), whose commits woke their watchers already."""
         sa_url = make_url(sqlalchemy_url(url))
-        target: Callable[[str], None]
         if sa_url.get_backend_name() == "postgresql":
             dsn = sa_url.set(drivername="postgresql").render_as_string(hide_password=False)
-            target = self._pg_listen
-            arg = dsn
+            thread = threading.Thread(target=self._pg_listen, args=(dsn, own), name="notify")
         else:
-            target = self._sqlite_poll
-            arg = sa_url.database or ""
-        self._thread = threading.Thread(target=target, args=(arg,), name="notify", daemon=True)
+            path = sa_url.database or ""
+            thread = threading.Thread(target=self._sqlite_poll, args=(path,), name="notify")
+        thread.daemon = True
+        self._thread = thread
         self._thread.start()
 
     def close(self) -> None:
@@ -142,7 +144,7 @@ class Hub:
         if self._thread is not None:
             self._thread.join(5)
 
-    def _pg_listen(self, dsn: str) -> None:
+    def _pg_listen(self, dsn: str, own: Callable[[], int | None]) -> None:
         import psycopg
 
         while not self._stop.is_set():
@@ -153,7 +155,8 @@ class Hub:
                     self.wake_all()
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=1.0):
-                            self.publish(note.payload.split())
+                            if note.pid != own():
+                                self.publish(note.payload.split())
             except Exception as exc:
                 log.warning("change listener lost its connection (%s); reconnecting", exc)
                 self._stop.wait(PG_RECONNECT_SECONDS)

@@ -51,6 +51,11 @@ class Sender:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # The server process of this sender's connection while it is open: this
+        # process's listener skips what it sends (its watchers were woken by
+        # the commits themselves).
+        self.backend_pid: int | None = None
+        self.sent = 0  # notifying statements sent, for logs and tests
 
     def send(self, topics: Iterable[str]) -> None:
         with self._lock:
@@ -85,12 +90,16 @@ class Sender:
                     continue
                 try:
                     if conn is None or conn.closed:
+                        self.backend_pid = None
                         conn = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
+                        self.backend_pid = conn.info.backend_pid
                     parts = payloads(topics)
                     calls = ", ".join(["pg_notify(%s, %s)"] * len(parts))
                     conn.execute(f"SELECT {calls}", [v for p in parts for v in (self._channel, p)])
+                    self.sent += 1
                 except Exception as exc:
                     log.warning("change notifications not sent (%s); retrying", exc)
+                    self.backend_pid = None
                     if conn is not None:
                         conn.close()
                         conn = None
@@ -99,5 +108,6 @@ class Sender:
                     self._stop.wait(RECONNECT_SECONDS)
                     self._wake.set()
         finally:
+            self.backend_pid = None
             if conn is not None:
                 conn.close()
