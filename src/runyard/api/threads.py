@@ -1,5 +1,5 @@
 """The threads store calls run on: a fixed set, as many as the database pool
-has connections (8 + 8 overflow by default), fed from one queue.
+keeps connections (runyard.store.engine.POOL_SIZE), fed from one queue.
 
 asyncio.to_thread goes through a concurrent.futures.Future (a lock, a
 condition and a done-callback per call) and wraps it in an asyncio future;
@@ -32,10 +32,11 @@ from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, TypeVar
 
+from runyard.store.engine import POOL_SIZE
 from runyard.store.handoff import fail, post, succeed
 
 T = TypeVar("T")
-DEFAULT_THREADS = 16
+DEFAULT_THREADS = POOL_SIZE
 # A store call runs inline only if it took less than this lately.
 INLINE_MAX_S = 0.002
 # How fast a slow call's cost is forgotten, per later call of the same function.

@@ -43,7 +43,7 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-# PostgreSQL connections a process keeps (DEFAULT_THREADS of runyard.api.threads).
+# PostgreSQL connections a process keeps: one per store thread (runyard.api.threads).
 POOL_SIZE = 16
 
 

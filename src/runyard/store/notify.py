@@ -25,6 +25,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from sqlalchemy.engine import make_url
 
@@ -129,14 +130,14 @@ class Hub:
         names are skipped: that is this process's own sender
         (runyard.store.pgnotify), whose commits woke their watchers already."""
         sa_url = make_url(sqlalchemy_url(url))
+        target: Callable[..., None]
+        args: tuple[Any, ...]
         if sa_url.get_backend_name() == "postgresql":
             dsn = sa_url.set(drivername="postgresql").render_as_string(hide_password=False)
-            thread = threading.Thread(target=self._pg_listen, args=(dsn, own), name="notify")
+            target, args = self._pg_listen, (dsn, own)
         else:
-            path = sa_url.database or ""
-            thread = threading.Thread(target=self._sqlite_poll, args=(path,), name="notify")
-        thread.daemon = True
-        self._thread = thread
+            target, args = self._sqlite_poll, (sa_url.database or "",)
+        self._thread = threading.Thread(target=target, args=args, name="notify", daemon=True)
         self._thread.start()
 
     def close(self) -> None:

@@ -17,6 +17,8 @@ entries imply, so the sequencer that numbers it adds them too.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -50,29 +52,31 @@ def upgrade() -> None:
         f" FROM run_rollups WHERE level = {LEVEL_HOUR}"
         f" GROUP BY {key}, {_BUCKET}, state"
     )
-    bind = op.get_bind()
-    pending = bind.execute(
-        sa.text("SELECT id, rollup FROM run_changes WHERE seq IS NULL AND rollup IS NOT NULL")
-    ).all()
-    for row_id, rollup in pending:
-        entries = json.loads(rollup)
-        entries += [
-            [LEVEL_FOUR_HOURS, e[1], _floor(e[2]), *e[3:]] for e in entries if e[0] == LEVEL_HOUR
-        ]
-        bind.execute(
-            sa.text("UPDATE run_changes SET rollup = :rollup WHERE id = :id"),
-            {"rollup": json.dumps(entries, separators=(",", ":")), "id": row_id},
+    _rewrite_waiting_deltas(
+        lambda entries: (
+            entries
+            + [
+                [LEVEL_FOUR_HOURS, e[1], _floor(e[2]), *e[3:]]
+                for e in entries
+                if e[0] == LEVEL_HOUR
+            ]
         )
+    )
 
 
 def downgrade() -> None:
     op.execute(f"DELETE FROM run_rollups WHERE level = {LEVEL_FOUR_HOURS}")
+    _rewrite_waiting_deltas(lambda entries: [e for e in entries if e[0] != LEVEL_FOUR_HOURS])
+
+
+def _rewrite_waiting_deltas(rewrite: Callable[[list[list[Any]]], list[list[Any]]]) -> None:
+    """Rewrites the rollup delta of every change-feed row not numbered yet."""
     bind = op.get_bind()
     pending = bind.execute(
         sa.text("SELECT id, rollup FROM run_changes WHERE seq IS NULL AND rollup IS NOT NULL")
     ).all()
     for row_id, rollup in pending:
-        entries = [e for e in json.loads(rollup) if e[0] != LEVEL_FOUR_HOURS]
+        entries = rewrite(json.loads(rollup))
         bind.execute(
             sa.text("UPDATE run_changes SET rollup = :rollup WHERE id = :id"),
             {"rollup": json.dumps(entries, separators=(",", ":")), "id": row_id},
