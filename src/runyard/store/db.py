@@ -29,11 +29,13 @@ from runyard.aip.errors import (
     unavailable,
 )
 from runyard.aip.pagination import PageTokenCodec
-from runyard.store import migrate, pgnotify, quick_reads, sequencer, statements
+from runyard.store import greenlets, migrate, pgnotify, quick_reads, sequencer, statements
 from runyard.store import tables as t
 from runyard.store.engine import POOL_SIZE, make_engine
 from runyard.store.group_commit import GroupCommitter
+from runyard.store.interface import LoopWriter
 from runyard.store.loop_writes import LoopWrites
+from runyard.store.pg_loop_writes import PgLoopWrites
 from runyard.store.refs import WorkspaceRef
 from runyard.store.statements import Sql
 from runyard.store.tail import TAIL, Tail, write_later
@@ -108,8 +110,19 @@ class Database:
         self.group_commit = (
             GroupCommitter(self.engine, SQLITE_WRITER_WAIT_S) if self.dialect == "sqlite" else None
         )
-        # SQLite: writes the API runs on its event loop (runyard.api.context.writing).
-        self.loop_writes = LoopWrites(self.group_commit) if self.group_commit else None
+        # Writes the API runs on its event loop (runyard.api.context.writing):
+        # SQLite's in its commit groups, PostgreSQL's in greenlets.
+        self.loop_writes: LoopWriter | None = (
+            LoopWrites(self.group_commit)
+            if self.group_commit
+            else PgLoopWrites()
+            if self.dialect == "postgresql"
+            else None
+        )
+        # PostgreSQL: the loop's writes take connections from an engine of
+        # their own, as many as run at once (made on first use).
+        self._loop_engine: Engine | None = None
+        self._loop_turns = sequencer.LoopTurns()
         # SQLite: one-statement reads without SQLAlchemy (runyard.store.quick_reads).
         self.quick_reads = quick_reads.for_engine(self.engine)
         # PostgreSQL: numbers the change feed after each write's COMMIT.
@@ -135,8 +148,10 @@ class Database:
     def close(self) -> None:
         if self.quick_reads is not None:
             self.quick_reads.close()
-        if self.loop_writes is not None:
+        if isinstance(self.loop_writes, LoopWrites):
             self.loop_writes.close()
+        if self._loop_engine is not None:
+            self._loop_engine.dispose()
         if self.group_commit is not None:
             self.group_commit.close()
         if self._notify is not None:
@@ -188,7 +203,13 @@ class Database:
                     statements.run_and_commit(conn, batch)
                 if last.unnumbered:
                     # Committed: now numbered (and in the rollups) before it returns.
-                    self._turns.after_commit(conn, last.unnumbered)
+                    if greenlets.active():
+                        turn = self._loop_turns.after_commit(
+                            conn.connection.driver_connection, conn.connection.info, last.unnumbered
+                        )
+                        statements.wait_translated(conn, turn)
+                    else:
+                        self._turns.after_commit(conn, last.unnumbered)
             elif not self._group_tail(conn, last):
                 statements.run_each(conn, last.statements())
         # After the commit: a woken watcher must find what woke it.
@@ -238,8 +259,15 @@ class Database:
             with self.group_commit.transaction() as conn:
                 yield conn
             return
-        with self.engine.connect().execution_options(write=True) as conn, conn.begin():
+        engine = self.engine
+        if greenlets.active() and isinstance(self.loop_writes, PgLoopWrites):
+            engine = self._loop_engine or self._make_loop_engine(self.loop_writes.size)
+        with engine.connect().execution_options(write=True) as conn, conn.begin():
             yield conn
+
+    def _make_loop_engine(self, size: int) -> Engine:
+        self._loop_engine = make_engine(self.url, pool_size=size, max_overflow=0)
+        return self._loop_engine
 
     def secret(self, name: str) -> bytes:
         """A secret shared by every replica on this database, made on first use."""

@@ -47,13 +47,16 @@ def sqlalchemy_url(url: str) -> str:
 POOL_SIZE = 16
 
 
-def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
+def make_engine(url: str, *, pool_size: int = POOL_SIZE, max_overflow: int | None = None) -> Engine:
+    """`max_overflow` (PostgreSQL): connections opened beyond the pool in
+    bursts, half of it by default."""
     sa_url = make_url(sqlalchemy_url(url))
     backend = sa_url.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(str(sa_url))
     if backend == "postgresql":
-        return _postgres_engine(str(sa_url), pool_size)
+        overflow = pool_size // 2 if max_overflow is None else max_overflow
+        return _postgres_engine(str(sa_url), pool_size, overflow)
     raise ValueError(f"unsupported database URL scheme {sa_url.drivername!r}")
 
 
@@ -98,7 +101,7 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def _postgres_engine(url: str, pool_size: int) -> Engine:
+def _postgres_engine(url: str, pool_size: int, max_overflow: int) -> Engine:
     engine = create_engine(
         url,
         # Kept open: as many as the store's threads (runyard.api.threads) may
@@ -107,7 +110,7 @@ def _postgres_engine(url: str, pool_size: int) -> Engine:
         # callers opened ~35 sessions a second, each a new backend whose
         # first statements took 5-30 ms (docs/performance.md).
         pool_size=pool_size,
-        max_overflow=pool_size // 2,
+        max_overflow=max_overflow,
         # The connection used last goes out first: at low concurrency the same
         # few serve every call, with their prepared statements and warm
         # caches; taken in turn, 16 made each aggregate query ~15 % slower.

@@ -23,6 +23,7 @@ transaction and never comes here.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 from collections.abc import Iterable, Sequence
@@ -30,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection, inspect, select, text
 
+from runyard.store import pg_script
 from runyard.store import statements as st
 from runyard.store import tables as t
 from runyard.store.tables import HIST_COLUMNS
@@ -89,13 +91,18 @@ def _number_sql() -> st.Sql:
         " FROM deltas GROUP BY l, a, b, s, t),"
         " bins AS (SELECT l, a, b, s, t, jsonb_object_agg(k, n) AS h FROM"
         " (SELECT l, a, b, s, t, h.key AS k, sum(h.value::bigint) AS n"
-        " FROM deltas, jsonb_each_text(e->9) AS h GROUP BY l, a, b, s, t, h.key) AS x"
+        " FROM deltas, jsonb_each_text(e->9) AS h GROUP BY l, a, b, s, t, h.key"
+        " HAVING sum(h.value::bigint) <> 0) AS x"
         " GROUP BY l, a, b, s, t),"
         f" rolled AS (INSERT INTO run_rollups ({key}, run_count, duration_count,"
         f" duration_sum, duration_max, {hist_columns})"
         f" SELECT :workspace_id, sums.l, sums.a, sums.b, sums.s, sums.t, sums.c, sums.dc,"
         f" sums.ds, sums.dm, {hist}"
         f" FROM sums LEFT JOIN bins ON {same_key}"
+        # Keys whose changes cancel out (a run created and another started in
+        # the same hour) are not written.
+        " WHERE sums.c <> 0 OR sums.dc <> 0 OR sums.ds <> 0 OR sums.dm > 0"
+        " OR bins.h IS NOT NULL"
         # Key order, as every rollup writer takes the rows (runyard.store.rollups).
         ' ORDER BY sums.l, sums.a COLLATE "C", sums.b, sums.s, sums.t'
         f" ON CONFLICT ({key}) DO UPDATE SET {adds},"
@@ -119,10 +126,10 @@ def statements(workspace_id: int) -> list[st.Statement]:
 
 
 def number(conn: Connection, workspace_ids: Iterable[int]) -> None:
-    """Runs the sequencer of each workspace, one message and one transaction
-    each, on the connection of a write that has just committed."""
+    """Runs the sequencer of each workspace, one round trip and one
+    transaction each, on the connection of a write that has just committed."""
     for workspace_id in sorted(set(workspace_ids)):
-        st.run_script(conn, statements(workspace_id))
+        st.run_transaction(conn, statements(workspace_id))
 
 
 class Turns:
@@ -167,6 +174,64 @@ class Turns:
                     cond.notify_all()
                 # A failed run leaves `done` behind `started`: the next writer
                 # (or this one, on its way out) runs again.
+                self._done[workspace_id] = self._started[workspace_id]
+
+
+# The sequencer's statement prepared on a connection of the writes on the
+# event loop (runyard.store.pg_loop_writes): planning it took ~1 ms a run.
+_PREPARED = "ry_number"
+_PREPARE = f"PREPARE {_PREPARED} (bigint, text) AS " + NUMBER.text.replace(
+    ":workspace_id", "$1"
+).replace(":name", "$2")
+
+
+def _script(workspace_id: int) -> str:
+    return (
+        f"BEGIN; SELECT pg_advisory_xact_lock({lock_key(workspace_id)});"
+        f" EXECUTE {_PREPARED}({workspace_id}, 'ws:{workspace_id}'); COMMIT"
+    )
+
+
+async def _number_on_loop(driver: Any, info: dict[str, Any], workspace_id: int) -> None:
+    if not info.get(_PREPARED):
+        await pg_script.run(driver, _PREPARE)
+        info[_PREPARED] = True
+    await pg_script.run(driver, _script(workspace_id))
+
+
+class LoopTurns:
+    """Turns for the writes on the event loop, by the same rule, with
+    asyncio's waits: a writer that committed while a run was under way waits
+    for the next, which numbers its row with the others'."""
+
+    __slots__ = ("_done", "_running", "_started")
+
+    def __init__(self) -> None:
+        self._started: dict[int, int] = {}
+        self._done: dict[int, int] = {}
+        self._running: dict[int, asyncio.Future[None]] = {}
+
+    async def after_commit(
+        self, driver: Any, info: dict[str, Any], workspace_ids: Iterable[int]
+    ) -> None:
+        """Returns once a run that began after this call has ended for each
+        workspace; runs on `driver` (the writer's connection) when it is the
+        one to go."""
+        for workspace_id in sorted(set(workspace_ids)):
+            target = self._started.get(workspace_id, 0) + 1
+            while self._done.get(workspace_id, 0) < target:
+                running = self._running.get(workspace_id)
+                if running is not None:
+                    await running
+                    continue
+                self._started[workspace_id] = self._started.get(workspace_id, 0) + 1
+                self._running[workspace_id] = ended = asyncio.get_running_loop().create_future()
+                try:
+                    await _number_on_loop(driver, info, workspace_id)
+                finally:
+                    del self._running[workspace_id]
+                    ended.set_result(None)
+                # A failed run leaves `done` behind `started`: the next writer runs again.
                 self._done[workspace_id] = self._started[workspace_id]
 
 

@@ -16,8 +16,7 @@ from runyard.store.async_reads import PgRunReads
 from runyard.store.db import Database
 from runyard.store.engine import CONNECT_TIMEOUT_S, POOL_SIZE, STATEMENT_TIMEOUT_MS
 from runyard.store.executions import SqlExecutions
-from runyard.store.interface import AsyncRunReads, Store
-from runyard.store.loop_writes import LoopWrites
+from runyard.store.interface import AsyncRunReads, LoopWriter, Store
 from runyard.store.operations import SqlOperations
 from runyard.store.runs import SqlRuns
 from runyard.store.tokens import SqlTokenStore, TokenStore
@@ -48,7 +47,7 @@ class SqlStore(SqlWorkspaces, SqlRuns, SqlExecutions, SqlAggregates, SqlOperatio
         return self.db.page_tokens
 
     @property
-    def loop_writes(self) -> LoopWrites | None:
+    def loop_writes(self) -> LoopWriter | None:
         return self.db.loop_writes
 
     # Kept for callers written before page_tokens.

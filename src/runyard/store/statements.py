@@ -16,13 +16,17 @@ from __future__ import annotations
 import collections
 import functools
 import re
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
+from psycopg import pq
 from psycopg.sql import Literal
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, NoResultFound
 
+from runyard.store import greenlets, pg_script
+
+T = TypeVar("T")
 _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 
 
@@ -95,6 +99,8 @@ def _execute(conn: Connection, sql: Sql, params: Any, *, many: bool) -> Rows:
     SQLAlchemy's exception (IntegrityError, OperationalError, …) as it would
     through Connection.execute, and a lost connection is invalidated."""
     dialect = conn.dialect
+    if dialect.name == "postgresql" and greenlets.active():
+        return _execute_on_loop(conn, sql, params, many)
     text = sql.pyformat if dialect.name == "postgresql" else sql.text
     cursor = None
     try:
@@ -116,6 +122,40 @@ def _execute(conn: Connection, sql: Sql, params: Any, *, many: bool) -> Rows:
         record = _record(tuple(d[0] for d in description))
         rows = [record(*row) for row in rows]
     return Rows(rows, rowcount)
+
+
+def _execute_on_loop(conn: Connection, sql: Sql, params: Any, many: bool) -> Rows:
+    """PostgreSQL, in a write on the event loop (runyard.store.pg_loop_writes):
+    the statement with its values written in, awaited there; opens the
+    transaction first if psycopg would have (in the same message)."""
+    driver = conn.connection.driver_connection
+    text = sql.literal(params, many, _Quote(driver))
+    outcome = _on_loop(conn, _begun(driver, text))
+    rows: list[Any] = outcome.rows
+    if rows:
+        record = _record(outcome.names)
+        rows = [record(*row) for row in rows]
+    return Rows(rows, outcome.rowcount)
+
+
+def _begun(driver: Any, script: str) -> str:
+    if not driver.autocommit and driver.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+        return "BEGIN;\n" + script
+    return script
+
+
+def _on_loop(conn: Connection, script: str) -> pg_script.Outcome:
+    driver = conn.connection.driver_connection
+    return wait_translated(conn, pg_script.run(driver, script), script)  # type: ignore[arg-type]
+
+
+def wait_translated(conn: Connection, awaitable: Awaitable[T], text: str = "") -> T:
+    """greenlets.wait, a driver error raised as SQLAlchemy's (runyard.store.db's
+    guard maps those) and a lost connection invalidated."""
+    try:
+        return greenlets.wait(awaitable)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _translated(conn, exc, None, text, None) from exc
 
 
 def _translated(conn: Connection, exc: Any, cursor: Any, text: str, params: Any) -> Exception:
@@ -157,6 +197,9 @@ def run_and_commit(conn: Connection, batch: Sequence[Statement]) -> None:
     driver = conn.connection.driver_connection
     quote = _Quote(driver)
     script = ";\n".join([*(sql.literal(p, many, quote) for sql, p, many in batch), "COMMIT"])
+    if greenlets.active():
+        _on_loop(conn, _begun(driver, script))
+        return
     cursor = None
     try:
         cursor = driver.cursor()  # type: ignore[union-attr]
@@ -168,51 +211,27 @@ def run_and_commit(conn: Connection, batch: Sequence[Statement]) -> None:
             cursor.close()
 
 
-def run_script(conn: Connection, batch: Sequence[Statement]) -> None:
-    """PostgreSQL: BEGIN, `batch` and COMMIT as one message, a transaction of
-    its own on a connection that has none open (the sequencer after a write's
-    COMMIT: runyard.store.sequencer). psycopg is switched to autocommit for it,
-    so it sends no BEGIN of its own (a round trip); a failed script is rolled
-    back, leaving the connection as it was."""
+def run_transaction(conn: Connection, batch: Sequence[Statement]) -> None:
+    """PostgreSQL: `batch` as a transaction of its own on a connection that has
+    none open (the sequencer after a write's COMMIT: runyard.store.sequencer),
+    in one round trip: psycopg's pipeline sends BEGIN, the statements and
+    COMMIT together and waits once. The statements are prepared on the
+    connection, so PostgreSQL plans them once per session instead of per run
+    (the sequencer's statement took ~1 ms to parse and plan, longer than it
+    takes to run with a few rows; docs/performance.md). A failed transaction
+    is rolled back, leaving the connection as it was."""
     driver = conn.connection.driver_connection
-    quote = _Quote(driver)
-    body = (sql.literal(p, many, quote) for sql, p, many in batch)
-    script = ";\n".join(["BEGIN", *body, "COMMIT"])
-    flip = not driver.autocommit  # type: ignore[union-attr]
-    cursor = None
+    sql = None
     try:
-        if flip:
-            driver.autocommit = True  # type: ignore[union-attr]
-        cursor = driver.cursor()  # type: ignore[union-attr]
-        cursor.execute(script)
+        with driver.pipeline(), driver.transaction():  # type: ignore[union-attr]
+            for sql, params, many in batch:
+                if many:
+                    driver.cursor().executemany(sql.pyformat, params)  # type: ignore[union-attr]
+                else:
+                    driver.execute(sql.pyformat, params, prepare=True)  # type: ignore[union-attr]
     except conn.dialect.loaded_dbapi.Error as exc:
-        error = _translated(conn, exc, cursor, script, None)
-        if not error.connection_invalidated:  # type: ignore[attr-defined]
-            _quiet_rollback(driver)
-        raise error from exc
-    finally:
-        if cursor is not None:
-            cursor.close()
-        if flip and not conn.invalidated:
-            _manual_again(conn, driver)
-
-
-def _manual_again(conn: Connection, driver: Any) -> None:
-    """Back to transactions psycopg begins; a connection that cannot be is
-    dropped (it would commit each later statement on its own)."""
-    try:
-        driver.autocommit = False
-    except Exception:
-        conn.invalidate()
-
-
-def _quiet_rollback(driver: Any) -> None:
-    """Ends a script's failed transaction; a connection that cannot is reported
-    by the error being raised already."""
-    try:
-        driver.rollback()
-    except Exception:  # the script's own error says what went wrong
-        return
+        text = sql.text if sql is not None else ""
+        raise _translated(conn, exc, None, text, None) from exc
 
 
 class _Quote:
