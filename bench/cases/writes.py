@@ -93,6 +93,20 @@ def fresh_pg_database(beside: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def settle_statistics(url: str) -> None:
+    """PostgreSQL: the planner statistics a database in service has. Measured
+    on a fresh database, the lifecycles would meet tables PostgreSQL has not
+    analyzed yet (autovacuum does within a minute of their first rows), whose
+    lookups by run name then walk every run of the workspace through another
+    index: ~2-5 ms each at a few thousand runs (docs/performance.md)."""
+    if not url.startswith("postgresql"):
+        return
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+
+
 async def measure(bench: Bench, url: str, disk: float, store_name: str) -> None:
     """CreateRun alone, then lifecycles, through one runyard on `url` (made fresh)."""
     from runyard.store.sql import SqlStore
@@ -113,6 +127,7 @@ async def measure(bench: Bench, url: str, disk: float, store_name: str) -> None:
             created = await run_load(
                 create_only, concurrency=CALLERS, duration_s=seconds, max_requests=cap
             )
+            settle_statistics(url)
             full = await run_load(
                 lifecycle, concurrency=CALLERS, duration_s=seconds, max_requests=cap
             )
