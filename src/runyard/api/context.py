@@ -99,9 +99,10 @@ async def blocking(fn: Callable[..., T], *args: Any) -> T:
 
 
 async def writing(writes: LoopWriter | None, fn: Callable[..., T], *args: Any) -> T:
-    """A store write: on SQLite on the event loop in the process's commit group
-    (`writes`: statements take microseconds there, a thread hop costs more),
-    answered once durable; otherwise on a store thread."""
+    """A store write on the event loop where the store takes it (`writes`:
+    SQLite's in the process's commit group, whose statements take
+    microseconds; PostgreSQL's in a greenlet whose round trips are awaited
+    there), answered once durable; otherwise on a store thread."""
     if writes is not None and writes.serves(asyncio.get_running_loop()):
         return await writes.run(fn, *args)
     return await STORE_THREADS.run(fn, *args)

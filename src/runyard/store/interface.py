@@ -33,7 +33,8 @@ StateChange = run_pb2.RunEvent.StateChange
 
 
 class LoopWriter(Protocol):
-    """Runs write calls on the event loop (runyard.store.loop_writes)."""
+    """Runs write calls on the event loop (runyard.store.loop_writes on
+    SQLite, runyard.store.pg_loop_writes on PostgreSQL)."""
 
     def serves(self, loop: asyncio.AbstractEventLoop) -> bool: ...
 

@@ -193,7 +193,9 @@ def run_and_commit(conn: Connection, batch: Sequence[Statement]) -> None:
     runs them and flushes the commit, never across a round trip to this
     process, whose thread would first have to win the GIL back from the
     others. (Pipeline mode would not do: psycopg sends each statement as it is
-    queued.) Values are quoted by the driver, integers written as they are."""
+    queued.) Values are quoted by the driver, integers written as they are.
+    In a write on the event loop the same message goes out on libpq there
+    (runyard.store.pg_script)."""
     driver = conn.connection.driver_connection
     quote = _Quote(driver)
     script = ";\n".join([*(sql.literal(p, many, quote) for sql, p, many in batch), "COMMIT"])
