@@ -20,7 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import pq
 
-from runyard.store.db import unreachable, unstorable
+from runyard.store.db_errors import unreachable, unstorable
 from runyard.store.pg_wire import Wire
 
 Rows = list[tuple[Any, ...]]

@@ -18,19 +18,13 @@ from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 from sqlalchemy import Connection, Executable, insert, select
 from sqlalchemy.engine import CursorResult, Engine
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
-from runyard.aip.errors import (
-    ApiError,
-    aborted,
-    already_exists,
-    invalid_argument,
-    not_found,
-    unavailable,
-)
+from runyard.aip.errors import aborted, already_exists, invalid_argument, not_found
 from runyard.aip.pagination import PageTokenCodec
 from runyard.store import greenlets, migrate, pgnotify, quick_reads, sequencer, statements
 from runyard.store import tables as t
+from runyard.store.db_errors import guard
 from runyard.store.engine import POOL_SIZE, make_engine
 from runyard.store.group_commit import GroupCommitter
 from runyard.store.interface import LoopWriter
@@ -164,7 +158,7 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        with _guard(), self.engine.connect() as conn, conn.begin():
+        with guard(), self.engine.connect() as conn, conn.begin():
             yield conn
 
     @contextmanager
@@ -178,7 +172,7 @@ class Database:
                 yield conn
             return
         autocommit = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        with _guard(), autocommit as conn:
+        with guard(), autocommit as conn:
             yield conn
 
     @contextmanager
@@ -186,7 +180,7 @@ class Database:
         """A write transaction; on SQLite, a savepoint in this process's current
         commit group (runyard.store.group_commit). Returns once it is durable."""
         topics: list[str] = []
-        with _guard(), self._transaction() as conn:
+        with guard(), self._transaction() as conn:
             info = conn.info
             info[TOPICS] = topics  # runyard.store.changefeed.signal adds to it
             info[TAIL] = last = Tail()  # rollups and changefeed add to it
@@ -224,7 +218,7 @@ class Database:
         if self.dialect != "postgresql":
             return
         autocommit = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-        with _guard(), autocommit as conn:
+        with guard(), autocommit as conn:
             found = sequencer.number_pending(conn)
         if found:
             log.info("numbered change-feed rows left unnumbered in %d workspace(s)", found)
@@ -346,47 +340,6 @@ class Part:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-
-
-def unstorable(cause: BaseException | None) -> ApiError:
-    """INVALID_ARGUMENT for a value the database refused (the driver's DataError)."""
-    log.info("value refused by the database: %s", type(cause).__name__)
-    return invalid_argument(
-        "",
-        "a value cannot be stored (a NUL character, or a number out of range)",
-        "UNSTORABLE_VALUE",
-    )
-
-
-@contextmanager
-def _guard() -> Iterator[None]:
-    """Database trouble becomes UNAVAILABLE (retryable), never INTERNAL with SQL in it."""
-    try:
-        yield
-    except ApiError:
-        raise
-    except IntegrityError:
-        raise
-    except DataError as exc:
-        # A value the database cannot hold (PostgreSQL refuses NUL characters in
-        # text): the caller's data, not our failure.
-        raise unstorable(exc.orig) from None
-    except DBAPIError as exc:
-        # Lost connections, a server shutting down, timeouts: the caller may retry.
-        if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
-            raise unreachable(exc.orig) from exc
-        raise
-
-
-def unreachable(driver_error: BaseException | None) -> ApiError:
-    """UNAVAILABLE for a database that cannot be reached or a lost connection.
-    The driver's message says why (locked, timeout, connection lost): its first
-    line goes to the log (no SQL: that is not in the driver's message), the
-    caller gets a plain UNAVAILABLE."""
-    text = str(driver_error).strip().splitlines()
-    why = text[0][:300] if text else "no message"
-    log.warning("database unavailable: %s: %s", type(driver_error).__name__, why)
-    return unavailable("the database is unavailable; retry shortly")
 
 
 _REPLAY = Sql('SELECT response, fingerprint FROM idempotency WHERE "key" = :key')
