@@ -330,7 +330,14 @@ def _redact(url: str) -> str:
 async def serve(settings: Settings, on_ready: Callable[[], None] | None = None) -> None:
     """Serves until SIGINT/SIGTERM; `on_ready` is called once both servers listen."""
     app = Runyard(settings)
-    await app.start()
+    try:
+        await app.start()
+    except BaseException:
+        # What did start (the gRPC server, the store, the hub) stops before the
+        # loop closes: a grpc.aio server still running when its loop closes can
+        # crash the process (SIGSEGV) before it reports why it could not start.
+        await app.stop(grace=0)
+        raise
     gc_tuning.settle_after_start()
     if on_ready is not None:
         on_ready()
